@@ -1,0 +1,17 @@
+# CV_ASAN / CV_UBSAN (libuv style). Sanitizer builds use libc malloc.
+set(CV_SAN_FLAGS "")
+if(CV_ASAN)
+    list(APPEND CV_SAN_FLAGS -fsanitize=address)
+endif()
+if(CV_UBSAN)
+    list(APPEND CV_SAN_FLAGS -fsanitize=undefined -fno-sanitize-recover=all)
+endif()
+if(CV_SAN_FLAGS)
+    list(APPEND CV_SAN_FLAGS -fno-omit-frame-pointer)
+    add_compile_options(${CV_SAN_FLAGS})
+    add_link_options(${CV_SAN_FLAGS})
+endif()
+if(CV_FUZZ)
+    # libFuzzer instrumentation for the library; the targets add -fsanitize=fuzzer.
+    add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

@@ -1,0 +1,10 @@
+/* caravel demo: not built yet. */
+#include "cli/cli.h"
+
+int cli_demo(int argc, char **argv)
+{
+    CV_UNUSED(argc);
+    CV_UNUSED(argv);
+    cli_errorf("'demo' is not available in this build yet");
+    return CLI_EXIT_FAIL;
+}
