@@ -62,6 +62,10 @@ enum sigv4_flags {
     /* Generic-service rules: URI-encode the (already encoded) path again.
      * S3 encodes once: leave both flags off for S3. */
     SIGV4_DOUBLE_ENCODE = 1 << 1,
+    /* Presigned requests: X-Amz-Security-Token is added to the query after
+     * signing and left out of the canonical query (some non-S3 services; the
+     * suites' post-sts-header-after case). S3 signs the token: leave off. */
+    SIGV4_QUERY_TOKEN_UNSIGNED = 1 << 2,
 };
 
 enum sigv4_auth_kind {
@@ -76,7 +80,12 @@ struct sigv4_scope {
     struct cv_str service; /* "s3", "iam", "sts" */
 };
 
-/* What sigv4_parse() found in a request. Views borrow from the request. */
+/*
+ * What sigv4_parse() found in a request. Views borrow from the request, as on
+ * the wire: for a presigned query, credential and signed_headers keep their
+ * percent-encoding ("AKID%2F2013...", "host%3Bx-amz-date"); access_key_id and
+ * the scope parts never need decoding (a '%' in them is rejected).
+ */
 struct sigv4_parsed {
     enum sigv4_auth_kind kind;
     struct cv_str access_key_id;
@@ -88,7 +97,9 @@ struct sigv4_parsed {
     struct cv_str amz_date;       /* "20130524T000000Z": X-Amz-Date header/param, or Date header */
     int64_t request_time;         /* amz_date in Unix seconds */
     int64_t expires;              /* presigned: X-Amz-Expires seconds; header auth: 0 */
-    struct cv_str security_token; /* X-Amz-Security-Token, if any */
+    /* X-Amz-Security-Token, if any, as on the wire: percent-encoded when it
+     * came in a presigned query (use sigv4_security_token() for the value). */
+    struct cv_str security_token;
 };
 
 /**
@@ -109,6 +120,21 @@ CV_WUR cv_err sigv4_parse(const struct sigv4_request *req, struct sigv4_parsed *
  * once request_time + expires has passed.
  */
 CV_WUR cv_err sigv4_check_time(const struct sigv4_parsed *p, int64_t now_s);
+
+/** Appends the session token (percent-decoded for a presigned query) to @p out. */
+CV_WUR cv_err sigv4_security_token(const struct sigv4_parsed *p, struct cv_buf *out);
+
+/**
+ * The timestamp line of the string to sign: p->amz_date when it is an
+ * X-Amz-Date, else request_time formatted (a request dated by "Date:").
+ */
+void sigv4_amz_date(const struct sigv4_parsed *p, char out[17]);
+
+/**
+ * Formats "date/region/service/aws4_request" into @p out (NUL-terminated).
+ * Returns its length, or 0 when it does not fit in @p cap.
+ */
+size_t sigv4_scope_format(const struct sigv4_scope *scope, char *out, size_t cap);
 
 /* A derived signing key kSigning, kept as HMAC midstates. */
 struct sigv4_signing_key {
@@ -185,6 +211,16 @@ CV_WUR cv_err sigv4_presign(const struct sigv4_request *req, const struct sigv4_
                             struct cv_str region, struct cv_str service, struct cv_str amz_date,
                             int64_t expires_s, struct cv_buf *query_out);
 
+/**
+ * sigv4_presign() for any service: @p flags as for sigv4_sign()
+ * (SIGV4_QUERY_TOKEN_UNSIGNED adds the token after signing); the payload line
+ * is req->payload_hash, or UNSIGNED-PAYLOAD when that is empty. Errors:
+ * CV_EINVAL (bad amz_date, expires outside 1..604800), CV_ENOMEM, CV_ETOOBIG.
+ */
+CV_WUR cv_err sigv4_presign_ex(const struct sigv4_request *req, const struct sigv4_credentials *cred,
+                               struct cv_str region, struct cv_str service, struct cv_str amz_date,
+                               int64_t expires_s, unsigned flags, struct cv_buf *query_out);
+
 /* ------------------------------------------------------------- checksums */
 
 enum sigv4_checksum_algo {
@@ -228,6 +264,25 @@ enum sigv4_stream_mode {
     SIGV4_STREAM_UNSIGNED_TRAILER /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
 };
 
+/**
+ * The signature of one aws-chunked chunk (hex into @p out): HMAC of
+ * "AWS4-HMAC-SHA256-PAYLOAD\n<amz_date>\n<scope>\n<prev_sig>\n<sha256 of "">\n
+ * <hex sha256 of the chunk data>". @p scope: "date/region/service/aws4_request".
+ * Used by the decoder, and by a client that sends signed chunks.
+ */
+void sigv4_chunk_signature(const struct sigv4_signing_key *key, struct cv_str amz_date,
+                           struct cv_str scope, struct cv_str prev_sig,
+                           const uint8_t data_sha256[CV_SHA256_LEN], char out[65]);
+/**
+ * The trailer signature: HMAC of "AWS4-HMAC-SHA256-TRAILER\n<amz_date>\n<scope>\n
+ * <prev_sig>\n<hex sha256 of the canonical trailer>", where the canonical
+ * trailer is each trailer line as "name:value\n" (e.g.
+ * "x-amz-checksum-crc32:sOO8/Q==\n") and prev_sig the final (0-size) chunk's.
+ */
+void sigv4_trailer_signature(const struct sigv4_signing_key *key, struct cv_str amz_date,
+                             struct cv_str scope, struct cv_str prev_sig,
+                             const uint8_t trailer_sha256[CV_SHA256_LEN], char out[65]);
+
 /** Maps an x-amz-content-sha256 value to a stream mode; 0 when not streaming. */
 enum sigv4_stream_mode sigv4_stream_mode_of(struct cv_str content_sha256);
 
@@ -241,6 +296,19 @@ typedef cv_err (*sigv4_data_cb)(void *ud, const char *data, size_t len);
  * size; it verifies each chunk signature (signed modes), the trailer
  * signature (signed trailer), and the checksum trailer against the decoded
  * data, and passes the payload on. Memory is constant in the body size.
+ * Decoded bytes reach the callback as they arrive, before the signature of
+ * their chunk (or the trailer checksum) is checked: keep them provisional
+ * until sigv4_chunked_finish() returns CV_OK.
+ *
+ * Wire forms accepted (lines end in CRLF; sizes are hex, at most 16 digits
+ * and 5 GiB; a line longer than the line buffer is an error):
+ *   signed:            SIZE;chunk-signature=SIG CRLF DATA CRLF ... 0;chunk-signature=SIG CRLF CRLF
+ *   signed trailer:    ... 0;chunk-signature=SIG CRLF NAME:VALUE CRLF
+ *                      x-amz-trailer-signature:SIG CRLF CRLF
+ *   unsigned trailer:  SIZE CRLF DATA CRLF ... 0 CRLF NAME:VALUE CRLF CRLF
+ * A trailer line must name the checksum declared in x-amz-trailer. One empty
+ * line between the final chunk and the trailers is tolerated when a trailer
+ * is declared.
  * Decoding errors: CV_S3_INVALID_CHUNK (framing), CV_S3_SIGNATURE_DOES_NOT_MATCH
  * (chunk/trailer signature), CV_S3_BAD_CHECKSUM (trailer checksum mismatch),
  * CV_S3_INCOMPLETE_BODY (ended early).
@@ -265,6 +333,11 @@ struct sigv4_chunked {
     } trailers[SIGV4_MAX_TRAILERS];
     size_t ntrailers;
     struct cv_buf trailer_text; /* canonical trailer text for the trailer signature */
+    /* Added by the implementation (internal, like the fields above). */
+    cv_err err;                        /* sticky: once set, every call returns it */
+    enum sigv4_checksum_algo declared; /* the x-amz-trailer checksum, if any */
+    bool blank_seen;                   /* a lone CRLF before the trailers (tolerated once) */
+    bool trailer_sig_seen;
 };
 
 /**
@@ -273,6 +346,9 @@ struct sigv4_chunked {
  * SIGV4_STREAM_UNSIGNED_TRAILER. @p trailer: the x-amz-trailer header value
  * (e.g. "x-amz-checksum-crc32"), empty if none.
  */
+/* Errors of init: CV_EINVAL (bad mode, missing key/auth for a signed mode,
+ * x-amz-trailer not one checksum header, or a trailer with the plain signed
+ * mode). */
 CV_WUR cv_err sigv4_chunked_init(struct sigv4_chunked *d, enum sigv4_stream_mode mode,
                                  const struct sigv4_signing_key *key, const struct sigv4_parsed *p,
                                  struct cv_str trailer);
