@@ -381,7 +381,7 @@ static void seg_free(void *cls)
         close(sr->fd);
     }
     for (i = 0; i < sr->nsegs; i++) {
-        cv_free((void *)sr->segs[i].mem);
+        cv_free(sr->segs[i].mem);
         if (sr->segs[i].fd >= 0) {
             close(sr->segs[i].fd);
         }
@@ -454,7 +454,7 @@ static void free_segments(struct store_req *r)
     size_t i;
 
     for (i = 0; i < r->resp.nsegs; i++) {
-        cv_free((void *)r->resp.segs[i].mem);
+        cv_free(r->resp.segs[i].mem);
         r->resp.segs[i].mem = NULL;
         if (r->resp.segs[i].fd >= 0) {
             close(r->resp.segs[i].fd);

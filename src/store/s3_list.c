@@ -97,7 +97,7 @@ cv_err store_list(struct db_conn *c, struct cv_arena *a, struct cv_str bucket,
             break;
         }
         db_bind_str(s, 1, bucket);
-        sqlite3_bind_blob(s, 2, cursor.ptr ? cursor.ptr : "", (int)cursor.len, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, cursor.ptr ? cursor.ptr : "", (int)cursor.len, SQLITE_STATIC);
         sqlite3_bind_int(s, 3, LIST_BATCH);
         while (!err && sqlite3_step(s) == SQLITE_ROW) {
             struct cv_str key = db_col_str(s, 0);

@@ -132,8 +132,10 @@ static bool body_digests_ok(struct store_req *r, uint8_t md5[CV_MD5_LEN], char c
     if (r->want_md5_check && !cv_ct_equal(md5, r->content_md5, CV_MD5_LEN)) {
         char got[40], want[40];
         struct cv_buf b1 = CV_BUF_INIT(64), b2 = CV_BUF_INIT(64);
-        (void)cv_base64_encode(&b1, md5, CV_MD5_LEN);
-        (void)cv_base64_encode(&b2, r->content_md5, CV_MD5_LEN);
+        if (cv_base64_encode(&b1, md5, CV_MD5_LEN) ||
+            cv_base64_encode(&b2, r->content_md5, CV_MD5_LEN)) {
+            cv_buf_release(&b1); /* the message just loses its detail */
+        }
         snprintf(got, sizeof(got), "%s", b1.ptr ? b1.ptr : "");
         snprintf(want, sizeof(want), "%s", b2.ptr ? b2.ptr : "");
         cv_buf_release(&b1);
@@ -373,7 +375,7 @@ static cv_err load_segments(struct store_req *r, int64_t id, struct store_segmen
     db_reader_done(r->st->db, c);
     if (err) {
         for (size_t i = 0; i < cnt; i++) {
-            cv_free((void *)segs[i].mem);
+            cv_free(segs[i].mem);
         }
         return err;
     }
@@ -385,7 +387,7 @@ static cv_err load_segments(struct store_req *r, int64_t id, struct store_segmen
 static void close_segments(struct store_segment *segs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        cv_free((void *)segs[i].mem);
+        cv_free(segs[i].mem);
         segs[i].mem = NULL;
         if (segs[i].fd >= 0) {
             close(segs[i].fd);

@@ -186,7 +186,7 @@ enum body_kind {
 struct store_segment {
     int64_t seq;
     uint64_t size;
-    const void *mem; /* inline body (owned by the response) */
+    void *mem; /* inline body (owned by the response) */
     char file[33];
     int fd; /* opened early so a concurrent overwrite cannot pull it away; -1 if not */
 };
@@ -290,8 +290,8 @@ bool req_has_header(const struct store_req *r, const char *name);
 const struct query_param *req_param(const struct store_req *r, const char *name);
 bool req_has_param(const struct store_req *r, const char *name);
 /** Adds a response header; value copied into the request arena. */
-CV_WUR cv_err resp_header(struct store_req *r, const char *name, const char *value);
-CV_WUR cv_err resp_headerf(struct store_req *r, const char *name, const char *fmt, ...)
+cv_err resp_header(struct store_req *r, const char *name, const char *value);
+cv_err resp_headerf(struct store_req *r, const char *name, const char *fmt, ...)
     CV_PRINTF(3, 4);
 /**
  * Turns @p code into an S3 error response; @p msg overrides AWS's message

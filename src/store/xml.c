@@ -2,6 +2,7 @@
 #include "store_int.h"
 
 #include <expat.h>
+#include <stdio.h>
 #include <string.h>
 
 #define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
