@@ -28,7 +28,7 @@ static void usage(FILE *f)
             "  --out FILE               write the insights JSON to FILE (default stdout)\n"
             "  --records FILE           write one NDJSON line per record (gzip if FILE ends .gz)\n"
             "  --skip-invalid           report and skip bad records instead of failing\n"
-            "  --max-themes N           at most N themes (default 12, at most 64)\n"
+            "  --max-themes N           at most N themes (default 20, at most 64)\n"
             "  --trend day|week|auto    trend period (default auto)\n"
             "  --max-record-bytes N     longest record or line accepted (default 1048576)\n"
             "  --run-id ID              run id (default: derived from the input and options)\n"

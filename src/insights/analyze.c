@@ -641,8 +641,19 @@ static void make_label(struct run *run, struct ins_theme *th)
                  (int)CV_MIN(y.len, 40), y.ptr);
         return;
     }
-    if (th->nmembers > 1 && run->v.stems[th->members[1]].df * 2 >= hdf) {
-        surface(run, th->members[1], &s2);
+    uint32_t second = UINT32_MAX;
+    for (size_t k = 0; k < th->nmembers && second == UINT32_MAX; k++) {
+        uint32_t st = th->members[k];
+        if (st != th->head && run->v.stems[st].group &&
+            run->v.stems[st].group == run->v.stems[th->head].group) {
+            second = st;
+        }
+    }
+    if (second == UINT32_MAX && th->nmembers > 1 && !run->v.stems[th->head].group) {
+        second = th->members[1] == th->head ? th->members[0] : th->members[1];
+    }
+    if (second != UINT32_MAX && run->v.stems[second].df * 2 >= hdf) {
+        surface(run, second, &s2);
         snprintf(th->label, sizeof(th->label), "%.*s / %.*s", (int)CV_MIN(h.len, 40), h.ptr,
                  (int)CV_MIN(s2.len, 40), s2.ptr);
         return;
@@ -807,7 +818,9 @@ static cv_err write_document(struct run *run, struct cv_buf *b, const char *run_
             ADD(cv_buf_adds(b, k ? ", " : ""));
             ADD(put_bigram(run, b, &bg[k]));
         }
-        ADD(cv_buf_adds(b, "],\n      \"mentions\": "));
+        ADD(cv_buf_adds(b, "],\n      \"cohesion\": "));
+        ADD(ins_put_fixed(b, th->cohesion, 3));
+        ADD(cv_buf_adds(b, ",\n      \"mentions\": "));
         ADD(ins_put_u64(b, ts->mentions));
         ADD(cv_buf_adds(b, ",\n      \"share\": "));
         ADD(ins_put_fixed(b, run->nrec ? (double)ts->mentions / (double)run->nrec : 0, 4));

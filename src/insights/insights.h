@@ -63,7 +63,7 @@ struct ins_options {
     const char *id_column;   /* borrows; NULL = "id" when present */
     const char *time_column; /* borrows; NULL = "created_at" when present */
     bool skip_invalid;
-    unsigned max_themes; /* 0 = the default (12) */
+    unsigned max_themes; /* 0 = the default (20) */
     enum ins_trend trend;
     const char *run_id; /* borrows; NULL = derived from input and options */
     size_t max_record_bytes; /* 0 = 1 MiB: a longer line or record is an error */
@@ -71,7 +71,7 @@ struct ins_options {
     ins_skip_fn on_skip; /* NULL = cv_warn() */
     void *skip_ud;
 };
-#define INS_DEFAULT_MAX_THEMES 12u
+#define INS_DEFAULT_MAX_THEMES 20u
 #define INS_DEFAULT_MAX_RECORD (1u << 20)
 
 /**

@@ -290,6 +290,7 @@ struct ins_theme {
     uint32_t head; /* stem of the label */
     char label[96];
     uint32_t df; /* records in the sample that mention a member */
+    float cohesion; /* mean context similarity of the members (1 for one word) */
 };
 
 struct ins_model {

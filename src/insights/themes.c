@@ -31,6 +31,8 @@
 #define MEMBER_WEIGHT 8.0f
 #define ASSIGN_THRESHOLD 1.6f
 #define PROFILE_MIN 3
+#define COHESION_MIN 0.15
+#define PMI_SHIFT 0.405 /* log 1.5 */
 
 void ins_sample_init(struct ins_sample *s, size_t maxids)
 {
@@ -180,6 +182,47 @@ struct cluster {
     bool alive;
 };
 
+/*
+ * A cluster is a theme only if it hangs together: its members' contexts are
+ * alike on average (clusters of unrelated chatter words merge at the
+ * threshold but stay loose), or, for a single word, it is frequent.
+ */
+/* Does the cluster hold a built-in synonym group (two or more of its words)? */
+static bool cl_grouped(const struct ins_vocab *v, const struct cluster *c, const uint32_t *cand)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < c->n; i++) {
+        n += v->stems[cand[c->m[i]]].group != 0;
+    }
+    return n >= 2;
+}
+
+static double cohesion(const struct cluster *c, const struct sparse *vec)
+{
+    double tot = 0;
+    uint32_t np = 0;
+
+    for (uint32_t x = 0; x < c->n; x++) {
+        for (uint32_t y = x + 1; y < c->n; y++) {
+            tot += sparse_dot(&vec[c->m[x]], &vec[c->m[y]]);
+            np++;
+        }
+    }
+    return np ? tot / np : 1.0;
+}
+
+static bool coherent(const struct cluster *c, const struct sparse *vec, const uint32_t *sdf,
+                     const uint32_t *cand, uint32_t cov, uint32_t nrec, bool grouped)
+{
+    if (c->n == 1) {
+        uint32_t df = sdf[cand[c->m[0]]];
+        return df >= 0.03 * nrec && df <= 0.2 * nrec;
+    }
+    CV_UNUSED(cov);
+    return cohesion(c, vec) >= COHESION_MIN || grouped;
+}
+
 cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
                        uint64_t nrecords, unsigned max_themes)
 {
@@ -300,7 +343,9 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
             if (row[f] < 2 || feat[f] == cand[c]) {
                 continue;
             }
-            double pmi = log((double)row[f] * nrec / ((double)sdf[cand[c]] * sdf[feat[f]]));
+            /* Shifted PPMI: only associations well above chance count. */
+            double pmi = log((double)row[f] * nrec / ((double)sdf[cand[c]] * sdf[feat[f]])) -
+                         PMI_SHIFT;
             if (pmi <= 0) {
                 continue;
             }
@@ -425,7 +470,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     uint32_t nalive = 0;
     uint32_t min_cov = (uint32_t)CV_MAX(3.0, ceil(0.01 * nrec));
     for (uint32_t a = 0; a < ncand; a++) {
-        if (cl[a].alive && cov[a] >= min_cov) {
+        if (cl[a].alive && cov[a] >= min_cov && coherent(&cl[a], vec, sdf, cand, cov[a], nrec, cl_grouped(v, &cl[a], cand))) {
             rank[nalive++] = a;
         }
     }
@@ -465,7 +510,15 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         qsort(th->members, c->n, sizeof(uint32_t), cmp_by_df);
         th->nmembers = c->n;
         th->head = th->members[0];
+        /* A word of a built-in aspect group names the theme before a descriptor. */
+        for (uint32_t i = 0; i < c->n; i++) {
+            if (v->stems[th->members[i]].group) {
+                th->head = th->members[i];
+                break;
+            }
+        }
         th->df = cov[rank[t]];
+        th->cohesion = (float)cohesion(c, vec);
         m->nthemes++;
     }
 

@@ -261,7 +261,7 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
             uint8_t kind = INS_STEM_CONTENT;
             if (grp) {
                 s->group = (uint8_t)grp;
-            } else if (ins_lexicon_find(w->key + a, i - a, &val) && (val >= 1.0 || val <= -1.0)) {
+            } else if (ins_lexicon_find(w->key + a, i - a, &val) && (val >= 0.5 || val <= -0.5)) {
                 kind = INS_STEM_SENTIMENT;
             } else if (ins_is_generic(w->key + a, i - a)) {
                 kind = INS_STEM_GENERIC;

@@ -97,6 +97,11 @@ static const char *const generic_words[] = {
     "work", "worked", "works", "year", "years", "yesterday", "lol", "haha", "http", "https",
     "www", "com", "rt", "amp", "quot", "gt", "lt", "film", "films", "movie", "movies",
     "story", "stories",
+    /* common verbs of narration */
+    "add", "added", "ask", "asked", "asking", "believe", "believed", "decide", "decided",
+    "expect", "expected", "happen", "happened", "happens", "hope", "hoped", "mention",
+    "mentioned", "remember", "saying", "talk", "talked", "talking", "wish", "wonder",
+    "wondering", "second", "third", "anyone", "whatever", "maybe",
 };
 
 /*
@@ -114,14 +119,14 @@ static const char *const synonym_groups[][24] = {
      "cheap", "overpriced", "affordable", "pricey", "inexpensive", "bill", "fee", "fees",
      NULL},
     {"ambience", "ambiance", "atmosphere", "decor", "d\xc3\xa9" "cor", "music", "vibe",
-     "interior", "lighting", "decoration", NULL},
+     "interior", "decoration", NULL},
     {"food", "dish", "dishes", "meal", "meals", "cuisine", "flavor", "flavour", "flavors",
      "flavours", "portion", "portions", NULL},
     {"support", "helpdesk", "agent", "agents", "representative", "representatives", "rep",
      "reps", "hotline", NULL},
-    {"app", "apps", "application", "website", "site", "interface", "ui", NULL},
-    {"crash", "crashes", "crashed", "crashing", "bug", "bugs", "glitch", "glitches", "freeze",
-     "freezes", "freezing", NULL},
+    {"app", "apps", "application", "website", "site", "interface", "ui", "crash", "crashes",
+     "crashed", "crashing", "bug", "bugs", "glitch", "glitches", "freeze", "freezes",
+     "freezing", NULL},
     {"battery", "batteries", "charge", "charging", "charger", NULL},
     {"refund", "refunds", "return", "returns", "exchange", "replacement", NULL},
     {"size", "sizes", "sizing", "fit", "fits", NULL},
