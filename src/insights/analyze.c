@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SAMPLE_MAX_IDS (3u << 20) /* 12 MiB of stem ids */
+#define SAMPLE_MAX_IDS (1u << 20) /* 4 MiB of stem ids */
 #define RECORD_MAX_STEMS 64
 #define QUOTES 3
 #define QUOTE_MAX_BYTES 280
@@ -182,6 +182,8 @@ static void collect_stems(struct run *run, bool pass1)
 {
     const struct ins_tokbuf *tb = &run->tb;
     uint32_t prev = INS_PIECE_STOP;
+    /* Bigrams (labels, phrases) are counted on the sampled records only. */
+    bool bigrams = pass1 && run->nrec % run->sample.stride == 0;
 
     run->nst = 0;
     run->stamp++;
@@ -201,7 +203,7 @@ static void collect_stems(struct run *run, bool pass1)
                 continue;
             }
             struct ins_stem *s = &run->v.stems[st];
-            if (pass1 && prev != INS_PIECE_STOP && prev != st) {
+            if (bigrams && prev != INS_PIECE_STOP && prev != st) {
                 ins_vocab_bigram(&run->v, prev, st);
             }
             prev = st;

@@ -127,7 +127,7 @@ struct ins_arena; /* chunked bump allocator */
 struct ins_vocab {
     struct ins_word **words; /* by index, in creation order */
     uint32_t nwords, capwords;
-    uint32_t *wtab; /* open addressing: word index + 1, 0 = empty */
+    uint64_t *wtab; /* open addressing: hash << 32 | (word index + 1); 0 = empty */
     uint32_t wmask;
     struct ins_stem *stems;
     uint32_t nstems, capstems;

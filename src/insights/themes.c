@@ -26,7 +26,7 @@
 #include <string.h>
 
 #define MAX_CANDIDATES 400
-#define MAX_FEATURES 6000
+#define MAX_FEATURES 3000
 #define CLUSTER_SIM 0.22f
 #define MEMBER_WEIGHT 8.0f
 #define ASSIGN_THRESHOLD 1.6f

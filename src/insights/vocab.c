@@ -91,7 +91,7 @@ cv_err ins_vocab_init(struct ins_vocab *v)
     v->max_words = VOCAB_MAX_WORDS;
     v->wmask = 4095;
     v->smask = 4095;
-    v->wtab = cv_calloc(v->wmask + 1, sizeof(uint32_t));
+    v->wtab = cv_calloc(v->wmask + 1, sizeof(uint64_t));
     v->stab = cv_calloc(v->smask + 1, sizeof(uint32_t));
     v->arena = cv_calloc(1, sizeof(*v->arena));
     v->stemmer = sb_stemmer_new("english", NULL);
@@ -351,6 +351,28 @@ static struct ins_word *overflow_word(struct ins_vocab *v, const char *lower, si
     return w;
 }
 
+static bool key_eq(const char *a, const char *b, size_t len)
+{
+    /* Short keys (most words) compare without a call. */
+    while (len >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) {
+            return false;
+        }
+        a += 8;
+        b += 8;
+        len -= 8;
+    }
+    while (len--) {
+        if (*a++ != *b++) {
+            return false;
+        }
+    }
+    return true;
+}
+
 struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t len)
 {
     uint32_t h = hash_bytes(lower, len);
@@ -359,13 +381,15 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
     char *key;
 
     for (;;) {
-        uint32_t e = v->wtab[pos];
+        uint64_t e = v->wtab[pos];
         if (!e) {
             break;
         }
-        w = v->words[e - 1];
-        if (w->hash == h && w->len == len && memcmp(w->key, lower, len) == 0) {
-            return w;
+        if ((uint32_t)(e >> 32) == h) {
+            w = v->words[(uint32_t)e - 1];
+            if (w->len == len && key_eq(w->key, lower, len)) {
+                return w;
+            }
         }
         pos = (pos + 1) & v->wmask;
     }
@@ -383,7 +407,7 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
     }
     if ((v->nwords + 1) * 2 > v->wmask) {
         uint32_t nmask = v->wmask * 2 + 1;
-        uint32_t *nt = cv_calloc((size_t)nmask + 1, sizeof(uint32_t));
+        uint64_t *nt = cv_calloc((size_t)nmask + 1, sizeof(uint64_t));
         if (!nt) {
             return NULL;
         }
@@ -392,7 +416,7 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
             while (nt[p]) {
                 p = (p + 1) & nmask;
             }
-            nt[p] = i + 1;
+            nt[p] = (uint64_t)v->words[i]->hash << 32 | (i + 1);
         }
         cv_free(v->wtab);
         v->wtab = nt;
@@ -402,11 +426,12 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
             pos = (pos + 1) & nmask;
         }
     }
-    w = arena_alloc(v->arena, sizeof(*w));
-    key = arena_alloc(v->arena, len + 1);
-    if (!w || !key) {
+    /* The key right after the entry: one cache line for short words. */
+    w = arena_alloc(v->arena, sizeof(*w) + len + 1);
+    if (!w) {
         return NULL;
     }
+    key = (char *)(w + 1);
     memset(w, 0, sizeof(*w));
     memcpy(key, lower, len);
     key[len] = '\0';
@@ -418,7 +443,7 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
         return NULL;
     }
     v->words[v->nwords] = w;
-    v->wtab[pos] = v->nwords + 1;
+    v->wtab[pos] = (uint64_t)h << 32 | (v->nwords + 1);
     v->nwords++;
     return w;
 }
