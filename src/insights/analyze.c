@@ -49,8 +49,14 @@ struct tstats {
     unsigned nq;
 };
 
+struct bigram {
+    uint32_t a, b, count;
+};
+
 struct run {
     const struct ins_options *opt;
+    struct bigram *bigrams;
+    size_t nbigrams;
     struct ins_vocab v;
     struct ins_tokbuf tb;
     struct ins_sample sample;
@@ -566,10 +572,6 @@ static void compute_surfaces(struct run *run)
     }
 }
 
-struct bigram {
-    uint32_t a, b, count;
-};
-
 static int cmp_bigram(const void *x, const void *y)
 {
     const struct bigram *p = x, *q = y;
@@ -582,6 +584,30 @@ static int cmp_bigram(const void *x, const void *y)
     return p->b < q->b ? -1 : (p->b > q->b);
 }
 
+/* Bigrams seen at least 3 times, gathered once from the hash table. */
+static cv_err gather_bigrams(struct run *run)
+{
+    const struct ins_vocab *v = &run->v;
+    size_t n = 0;
+
+    for (uint32_t i = 0; v->bkeys && i <= v->bmask; i++) {
+        n += v->bcounts[i] >= 3;
+    }
+    run->bigrams = cv_malloc((n ? n : 1) * sizeof(struct bigram));
+    if (!run->bigrams) {
+        return CV_ENOMEM;
+    }
+    for (uint32_t i = 0; v->bkeys && i <= v->bmask; i++) {
+        if (v->bcounts[i] >= 3) {
+            struct bigram bg = {(uint32_t)(v->bkeys[i] >> 32), (uint32_t)v->bkeys[i],
+                                v->bcounts[i]};
+            run->bigrams[run->nbigrams++] = bg;
+        }
+    }
+    qsort(run->bigrams, run->nbigrams, sizeof(struct bigram), cmp_bigram);
+    return CV_OK;
+}
+
 /* Bigrams that involve a theme's members, most frequent first (at most @p max). */
 static size_t theme_bigrams(const struct run *run, const struct ins_theme *th, struct bigram *out,
                             size_t max)
@@ -589,28 +615,17 @@ static size_t theme_bigrams(const struct run *run, const struct ins_theme *th, s
     size_t n = 0;
     const struct ins_vocab *v = &run->v;
 
-    for (uint32_t i = 0; v->bkeys && i <= v->bmask; i++) {
-        uint32_t c = v->bcounts[i];
-        if (c < 3) {
-            continue;
-        }
-        uint32_t a = (uint32_t)(v->bkeys[i] >> 32), b = (uint32_t)v->bkeys[i];
+    for (size_t i = 0; i < run->nbigrams && n < max; i++) {
+        const struct bigram *bg = &run->bigrams[i];
         bool hit = false;
         for (size_t k = 0; k < th->nmembers && !hit; k++) {
-            hit = th->members[k] == a || th->members[k] == b;
+            hit = th->members[k] == bg->a || th->members[k] == bg->b;
         }
-        if (!hit || v->stems[a].kind == INS_STEM_SENTIMENT ||
-            v->stems[b].kind == INS_STEM_SENTIMENT) {
+        if (!hit || v->stems[bg->a].kind == INS_STEM_SENTIMENT ||
+            v->stems[bg->b].kind == INS_STEM_SENTIMENT) {
             continue;
         }
-        struct bigram bg = {a, b, c};
-        if (n < max) {
-            out[n++] = bg;
-            qsort(out, n, sizeof(*out), cmp_bigram);
-        } else if (cmp_bigram(&bg, &out[max - 1]) < 0) {
-            out[max - 1] = bg;
-            qsort(out, n, sizeof(*out), cmp_bigram);
-        }
+        out[n++] = *bg;
     }
     return n;
 }
@@ -977,7 +992,10 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
             derive_run_id(&run, rid);
             id = rid;
         }
-        err = write_document(&run, out, id, cv_clock_now_ms(clk));
+        err = gather_bigrams(&run);
+        if (!err) {
+            err = write_document(&run, out, id, cv_clock_now_ms(clk));
+        }
         if (!err) {
             unthemed = run.nrec - run.themed_records;
             err = write_unthemed(&run, out, unthemed);
@@ -1006,6 +1024,7 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
     }
     cv_free(run.ts);
     cv_free(run.precords);
+    cv_free(run.bigrams);
     ins_model_release(&run.model);
     ins_sample_release(&run.sample);
     ins_tokbuf_release(&run.tb);
