@@ -114,7 +114,9 @@ cv_err ins_sample_add(struct ins_sample *s, uint32_t recno, const uint32_t *ids,
     if (s->nrecs == 0) {
         s->recs[0] = 0;
     }
-    memcpy(s->ids + s->nids, ids, n * sizeof(uint32_t));
+    if (n > 0) {
+        memcpy(s->ids + s->nids, ids, n * sizeof(uint32_t));
+    }
     s->nids += n;
     s->recno[s->nrecs] = recno;
     s->nrecs++;
