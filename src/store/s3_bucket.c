@@ -203,6 +203,9 @@ void s3_create_bucket(struct store_req *r)
         return;
     }
     err = db_write(r->st->db, create_bucket_tx, &j);
+    if (err == CV_S3_BUCKET_ALREADY_OWNED_BY_YOU && strcmp(r->st->region, "us-east-1") == 0) {
+        err = CV_OK; /* us-east-1 answers 200 to its owner, for legacy reasons (as AWS) */
+    }
     if (err) {
         resp_error(r, err, NULL, "BucketName", bname, NULL);
         return;
