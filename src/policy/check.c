@@ -11,6 +11,7 @@
 #include <string.h>
 
 void policy_json_init(void);
+bool policy_json_oom(void);
 
 struct chk {
     enum policy_type type;
@@ -1086,7 +1087,7 @@ cv_err policy_check(const char *text, size_t len, enum policy_type type, const c
     }
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        if (json_error_code(&jerr) == json_error_out_of_memory) {
+        if (policy_json_oom() || json_error_code(&jerr) == json_error_out_of_memory) {
             c.err = CV_ENOMEM;
             goto out;
         }

@@ -110,15 +110,36 @@ static cv_err reject(struct cctx *c, enum msg_id id, const char *arg)
 
 static pthread_once_t json_once = PTHREAD_ONCE_INIT;
 
+/* jansson does not always report a failed allocation as such (it may say
+ * "invalid syntax"), so allocation failures are noted here per thread. */
+static _Thread_local bool json_oom;
+
+static void *json_alloc(size_t n)
+{
+    void *p = cv_malloc(n);
+
+    if (!p) {
+        json_oom = true;
+    }
+    return p;
+}
+
 static void json_init(void)
 {
-    json_set_alloc_funcs(cv_malloc, cv_free);
+    json_set_alloc_funcs(json_alloc, cv_free);
 }
 
 void policy_json_init(void);
 void policy_json_init(void)
 {
     pthread_once(&json_once, json_init);
+    json_oom = false;
+}
+
+bool policy_json_oom(void);
+bool policy_json_oom(void)
+{
+    return json_oom;
 }
 
 static size_t jlist_len(const json_t *v)
@@ -1114,7 +1135,7 @@ cv_err policy_parse(const char *text, size_t len, const struct policy_parse_opts
     }
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        if (json_error_code(&jerr) == json_error_out_of_memory) {
+        if (policy_json_oom() || json_error_code(&jerr) == json_error_out_of_memory) {
             return CV_ENOMEM;
         }
         return reject(&c, M_INVALID_JSON, NULL);
