@@ -1,7 +1,8 @@
 /*
  * Where each element of a JSON document sits (line:column), keyed by the
  * same paths the checker and the simulator print ("Statement[0].Action[1]").
- * Runs over text jansson has already accepted.
+ * Meant for text jansson has accepted; on other text it still terminates
+ * (every loop makes progress) but the positions mean little.
  */
 #include "policy/policy_int.h"
 
@@ -129,6 +130,7 @@ static void object(struct scan *sc)
     adv(sc); /* { */
     ws(sc);
     while (sc->i < sc->len && sc->s[sc->i] != '}' && !sc->err) {
+        size_t before = sc->i;
         unsigned kl = sc->line, kc = sc->col;
         size_t ks = sc->i + 1, idx;
         skip_string(sc);
@@ -150,6 +152,9 @@ static void object(struct scan *sc)
             adv(sc);
             ws(sc);
         }
+        if (sc->i == before && sc->i < sc->len) {
+            adv(sc); /* not JSON: make progress anyway */
+        }
     }
     if (sc->i < sc->len) {
         adv(sc);
@@ -163,7 +168,7 @@ static void array(struct scan *sc)
     adv(sc); /* [ */
     ws(sc);
     while (sc->i < sc->len && sc->s[sc->i] != ']' && !sc->err) {
-        size_t idx;
+        size_t idx, before = sc->i;
         push(sc, NULL, NULL, 0, k++);
         idx = add_loc(sc, sc->line, sc->col);
         value(sc);
@@ -175,6 +180,9 @@ static void array(struct scan *sc)
         if (sc->i < sc->len && sc->s[sc->i] == ',') {
             adv(sc);
             ws(sc);
+        }
+        if (sc->i == before && sc->i < sc->len) {
+            adv(sc); /* not JSON: make progress anyway */
         }
     }
     if (sc->i < sc->len) {
