@@ -105,8 +105,9 @@ static void test_cli_usage(void **state)
     static const char *const bad[] = {
         "", "frobnicate", "generate", "generate --bucket b --user-arn",
         "check", "check x.json", "check x.json --type role",
-        "simulate --action s3:GetObject", "simulate --user-policy guide_user.json --principal "
-        "bob --action s3:GetObject --resource arn:aws:s3:::b/k",
+        "simulate --action s3:GetObject",
+        ("simulate --user-policy guide_user.json --principal bob --action s3:GetObject "
+         "--resource arn:aws:s3:::b/k"),
         "generate --bucket NOT_A_BUCKET --user-arn arn:aws:iam::111122223333:user/u",
         "generate --bucket caravel-drop --user-arn arn:aws:iam::111122223333:role/r",
     };
