@@ -10,8 +10,6 @@
 #include <jansson.h>
 #include <string.h>
 
-void policy_json_init(void);
-bool policy_json_oom(void);
 
 struct chk {
     enum policy_type type;
@@ -1046,8 +1044,6 @@ static void check_stmt(struct chk *c, const char *base, json_t *s)
 }
 
 /* ----------------------------------------------------------------- entry */
-
-bool policy_iam_chars_ok(const char *text, size_t len);
 
 cv_err policy_check(const char *text, size_t len, enum policy_type type, const char *bucket,
                     struct policy_findings *out)

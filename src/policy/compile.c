@@ -129,14 +129,12 @@ static void json_init(void)
     json_set_alloc_funcs(json_alloc, cv_free);
 }
 
-void policy_json_init(void);
 void policy_json_init(void)
 {
     pthread_once(&json_once, json_init);
     json_oom = false;
 }
 
-bool policy_json_oom(void);
 bool policy_json_oom(void)
 {
     return json_oom;
@@ -1056,7 +1054,6 @@ static size_t utf8_next(const unsigned char *s, size_t len, size_t i, uint32_t *
     return 0;
 }
 
-bool policy_iam_chars_ok(const char *text, size_t len);
 bool policy_iam_chars_ok(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;

@@ -273,7 +273,8 @@ struct policy_findings {
  * Checks @p text as a policy of @p type offline (IAM.md §5, Access Analyzer
  * style) and appends findings in document order. @p bucket (may be NULL)
  * enables the other-bucket check for bucket policies. Every document that
- * policy_parse() would reject gets at least one POLICY_ERROR finding.
+ * policy_parse() would reject (principal existence aside: that is the
+ * store's to answer) gets at least one POLICY_ERROR finding.
  * Returns CV_OK or CV_ENOMEM (the list is then released).
  */
 CV_WUR cv_err policy_check(const char *text, size_t len, enum policy_type type,

@@ -328,6 +328,12 @@ enum pprin_parse policy_principal_classify(struct cv_str s, struct pprin *out);
 bool policy_action_syntax_ok(struct cv_str a, bool *has_vendor);
 /* Fills @p bits with the table actions matched by @p pat; returns the count. */
 size_t policy_action_expand(struct cv_str pat, uint64_t bits[POLICY_ACTION_WORDS]);
+/* jansson set-up (allocation through cv_malloc) and its allocation-failure flag. */
+void policy_json_init(void);
+bool policy_json_oom(void);
+/* IAM's allowed characters: U+0009, U+000A, U+000D, U+0020-U+00FF. */
+bool policy_iam_chars_ok(const char *text, size_t len);
+
 /* Valid S3 bucket name (IAM.md §4 naming rules). */
 bool policy_bucket_name_ok(struct cv_str b);
 
