@@ -19,19 +19,20 @@ static bool exists(void *ud, enum policy_principal_ref kind, struct cv_str id)
 
 static void decide_some(const struct policy *id, const struct policy *bp)
 {
-    static const char *const actions[] = {"s3:PutObject", "s3:GetObject", "s3:ListBucket",
-                                          "s3:ListAllMyBuckets", "s3:PutBucketPolicy",
-                                          "iam:GetUser", "s3:AbortMultipartUpload"};
-    static const char *const resources[] = {"arn:aws:s3:::caravel-drop/x.json",
-                                            "arn:aws:s3:::caravel-drop", "arn:aws:s3:::",
-                                            "arn:aws:s3:::caravel-drop/home/alice/a:b"};
+    static const char *const actions[] = {
+        "s3:PutObject",       "s3:GetObject", "s3:ListBucket",          "s3:ListAllMyBuckets",
+        "s3:PutBucketPolicy", "iam:GetUser",  "s3:AbortMultipartUpload"};
+    static const char *const resources[] = {
+        "arn:aws:s3:::caravel-drop/x.json", "arn:aws:s3:::caravel-drop",
+        "arn:aws:s3:::", "arn:aws:s3:::caravel-drop/home/alice/a:b"};
     struct cv_str vip = CV_STR("203.0.113.7"), vtls = CV_STR("false"),
                   vtime = CV_STR("2024-06-01T00:00:00Z"), vpre = CV_STR("home/"),
                   vtags[2] = {CV_STR("team"), CV_STR("secret")};
-    struct policy_ctx_key extra[5] = {
-        {CV_STR("aws:SourceIp"), &vip, 1},        {CV_STR("aws:SecureTransport"), &vtls, 1},
-        {CV_STR("aws:CurrentTime"), &vtime, 1},   {CV_STR("s3:prefix"), &vpre, 1},
-        {CV_STR("s3:RequestObjectTagKeys"), vtags, 2}};
+    struct policy_ctx_key extra[5] = {{CV_STR("aws:SourceIp"), &vip, 1},
+                                      {CV_STR("aws:SecureTransport"), &vtls, 1},
+                                      {CV_STR("aws:CurrentTime"), &vtime, 1},
+                                      {CV_STR("s3:prefix"), &vpre, 1},
+                                      {CV_STR("s3:RequestObjectTagKeys"), vtags, 2}};
     static const enum policy_caller callers[] = {POLICY_CALLER_USER, POLICY_CALLER_ROOT,
                                                  POLICY_CALLER_ANONYMOUS};
     const struct policy *ids[1] = {id};

@@ -116,8 +116,7 @@ int main(int argc, char **argv)
         one.checksum = 0;
         run(&one);
         if (one.checksum != (unsigned)(3 * iters)) {
-            fprintf(stderr, "bench_policy: wrong decisions (%u of %ld)\n", one.checksum,
-                    3 * iters);
+            fprintf(stderr, "bench_policy: wrong decisions (%u of %ld)\n", one.checksum, 3 * iters);
             return 1;
         }
         double rate = (double)one.decisions / one.secs;

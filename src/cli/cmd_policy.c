@@ -285,15 +285,16 @@ static int cmd_check(int argc, char **argv)
         json_t *root = json_object(), *arr = json_array();
         char *s;
         json_object_set_new(root, "file", json_string(file));
-        json_object_set_new(root, "policyType",
-                            json_string(t == POLICY_BUCKET ? "RESOURCE_POLICY" : "IDENTITY_POLICY"));
+        json_object_set_new(
+            root, "policyType",
+            json_string(t == POLICY_BUCKET ? "RESOURCE_POLICY" : "IDENTITY_POLICY"));
         for (i = 0; i < f.n; i++) {
             const struct policy_finding *it = &f.items[i];
-            json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "findingType",
-                               policy_severity_str(it->severity), "issueCode", it->code,
-                               "findingDetails", it->message, "path", it->path, "line",
-                               (int)it->line, "column", (int)it->col));
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "findingType",
+                                                 policy_severity_str(it->severity), "issueCode",
+                                                 it->code, "findingDetails", it->message, "path",
+                                                 it->path, "line", (int)it->line, "column",
+                                                 (int)it->col));
         }
         json_object_set_new(root, "findings", arr);
         json_object_set_new(root, "errors", json_integer((json_int_t)nerr));
@@ -363,8 +364,8 @@ static cv_err load_policy(struct sim_policy *sp, const char *file, enum policy_t
         cli_errorf("simulate: cannot read %s: %s", file, cv_err_str(err));
         return err;
     }
-    err = policy_parse(sp->text.ptr ? sp->text.ptr : "", sp->text.len, &o, &sp->p, msg,
-                       sizeof(msg));
+    err =
+        policy_parse(sp->text.ptr ? sp->text.ptr : "", sp->text.len, &o, &sp->p, msg, sizeof(msg));
     if (err) {
         cli_errorf("simulate: %s is rejected: %s: %s", file, cv_err_wire_code(err), msg);
         return err;
@@ -587,20 +588,20 @@ static int cmd_simulate(int argc, char **argv)
         json_object_set_new(r, "EvalDecision", json_string(policy_decision_str(res.decision)));
         for (i = 0; i < res.nmatched; i++) {
             const struct sim_policy *sp = find_sim(pols, npols, res.matched[i].policy);
-            struct cv_str sid = policy_statement_sid(res.matched[i].policy,
-                                                     res.matched[i].statement);
+            struct cv_str sid =
+                policy_statement_sid(res.matched[i].policy, res.matched[i].statement);
             unsigned pos[4];
             stmt_pos(sp, res.matched[i].statement, pos);
             json_array_append_new(
-                ms, json_pack("{s:s, s:s, s:s, s:i, s:s#, s:{s:i, s:i}, s:{s:i, s:i}}",
-                              "SourcePolicyId", policy_name(res.matched[i].policy),
-                              "SourcePolicyType",
-                              policy_get_type(res.matched[i].policy) == POLICY_BUCKET ? "resource"
-                                                                                      : "user",
-                              "SourcePolicyFile", sp ? sp->file : "", "StatementIndex",
-                              (int)res.matched[i].statement, "Sid", sid.ptr, sid.len,
-                              "StartPosition", "Line", (int)pos[0], "Column", (int)pos[1],
-                              "EndPosition", "Line", (int)pos[2], "Column", (int)pos[3]));
+                ms,
+                json_pack("{s:s, s:s, s:s, s:i, s:s#, s:{s:i, s:i}, s:{s:i, s:i}}",
+                          "SourcePolicyId", policy_name(res.matched[i].policy), "SourcePolicyType",
+                          policy_get_type(res.matched[i].policy) == POLICY_BUCKET ? "resource"
+                                                                                  : "user",
+                          "SourcePolicyFile", sp ? sp->file : "", "StatementIndex",
+                          (int)res.matched[i].statement, "Sid", sid.ptr, sid.len, "StartPosition",
+                          "Line", (int)pos[0], "Column", (int)pos[1], "EndPosition", "Line",
+                          (int)pos[2], "Column", (int)pos[3]));
         }
         for (i = 0; i < res.nmissing; i++) {
             json_array_append_new(miss, json_stringn(res.missing[i].ptr, res.missing[i].len));
@@ -626,8 +627,8 @@ static int cmd_simulate(int argc, char **argv)
         printf("MatchedStatements:%s\n", res.nmatched ? "" : " (none)");
         for (i = 0; i < res.nmatched; i++) {
             const struct sim_policy *sp = find_sim(pols, npols, res.matched[i].policy);
-            struct cv_str sid = policy_statement_sid(res.matched[i].policy,
-                                                     res.matched[i].statement);
+            struct cv_str sid =
+                policy_statement_sid(res.matched[i].policy, res.matched[i].statement);
             unsigned pos[4];
             stmt_pos(sp, res.matched[i].statement, pos);
             printf("  - %s (%s) Statement[%u]%s%.*s  %s:%u:%u-%u:%u\n",

@@ -25,8 +25,8 @@
 #define K_PUT                                                                                      \
     (K_REQTAG | K_ACL | K_LOCK | PK_BIT(PK_OBJECT_LOCK_LEGAL_HOLD) | PK_BIT(PK_COPY_SOURCE) |      \
      PK_BIT(PK_METADATA_DIRECTIVE) | PK_BIT(PK_SSE) | PK_BIT(PK_SSE_KMS_KEY_ID) |                  \
-     PK_BIT(PK_SSE_CUSTOMER_ALGORITHM) | PK_BIT(PK_STORAGE_CLASS) |                                \
-     PK_BIT(PK_WEBSITE_REDIRECT) | PK_BIT(PK_IF_MATCH) | PK_BIT(PK_IF_NONE_MATCH))
+     PK_BIT(PK_SSE_CUSTOMER_ALGORITHM) | PK_BIT(PK_STORAGE_CLASS) | PK_BIT(PK_WEBSITE_REDIRECT) |  \
+     PK_BIT(PK_IF_MATCH) | PK_BIT(PK_IF_NONE_MATCH))
 
 #define B POLICY_RT_BUCKET
 #define O POLICY_RT_OBJECT
@@ -209,25 +209,44 @@ static const struct {
     const char *name;
     bool prefix, multi;
 } aws_keys[] = {
-    {"aws:SourceIp", false, false},        {"aws:SecureTransport", false, false},
-    {"aws:CurrentTime", false, false},     {"aws:EpochTime", false, false},
-    {"aws:username", false, false},        {"aws:userid", false, false},
-    {"aws:PrincipalArn", false, false},    {"aws:PrincipalAccount", false, false},
-    {"aws:PrincipalType", false, false},   {"aws:UserAgent", false, false},
-    {"aws:Referer", false, false},         {"aws:SourceVpc", false, false},
-    {"aws:SourceVpce", false, false},      {"aws:VpcSourceIp", false, false},
-    {"aws:SourceAccount", false, false},   {"aws:SourceArn", false, false},
-    {"aws:SourceOrgID", false, false},     {"aws:PrincipalOrgID", false, false},
-    {"aws:ResourceAccount", false, false}, {"aws:ResourceOrgID", false, false},
-    {"aws:RequestedRegion", false, false}, {"aws:MultiFactorAuthPresent", false, false},
-    {"aws:MultiFactorAuthAge", false, false}, {"aws:TokenIssueTime", false, false},
-    {"aws:ViaAWSService", false, false},   {"aws:PrincipalIsAWSService", false, false},
-    {"aws:FederatedProvider", false, false}, {"aws:PrincipalServiceName", false, false},
-    {"aws:CalledViaFirst", false, false},  {"aws:CalledViaLast", false, false},
-    {"aws:PrincipalTag/", true, false},    {"aws:ResourceTag/", true, false},
-    {"aws:RequestTag/", true, false},      {"aws:TagKeys", false, true},
-    {"aws:PrincipalServiceNamesList", false, true}, {"aws:CalledVia", false, true},
-    {"aws:PrincipalOrgPaths", false, true}, {"aws:ResourceOrgPaths", false, true},
+    {"aws:SourceIp", false, false},
+    {"aws:SecureTransport", false, false},
+    {"aws:CurrentTime", false, false},
+    {"aws:EpochTime", false, false},
+    {"aws:username", false, false},
+    {"aws:userid", false, false},
+    {"aws:PrincipalArn", false, false},
+    {"aws:PrincipalAccount", false, false},
+    {"aws:PrincipalType", false, false},
+    {"aws:UserAgent", false, false},
+    {"aws:Referer", false, false},
+    {"aws:SourceVpc", false, false},
+    {"aws:SourceVpce", false, false},
+    {"aws:VpcSourceIp", false, false},
+    {"aws:SourceAccount", false, false},
+    {"aws:SourceArn", false, false},
+    {"aws:SourceOrgID", false, false},
+    {"aws:PrincipalOrgID", false, false},
+    {"aws:ResourceAccount", false, false},
+    {"aws:ResourceOrgID", false, false},
+    {"aws:RequestedRegion", false, false},
+    {"aws:MultiFactorAuthPresent", false, false},
+    {"aws:MultiFactorAuthAge", false, false},
+    {"aws:TokenIssueTime", false, false},
+    {"aws:ViaAWSService", false, false},
+    {"aws:PrincipalIsAWSService", false, false},
+    {"aws:FederatedProvider", false, false},
+    {"aws:PrincipalServiceName", false, false},
+    {"aws:CalledViaFirst", false, false},
+    {"aws:CalledViaLast", false, false},
+    {"aws:PrincipalTag/", true, false},
+    {"aws:ResourceTag/", true, false},
+    {"aws:RequestTag/", true, false},
+    {"aws:TagKeys", false, true},
+    {"aws:PrincipalServiceNamesList", false, true},
+    {"aws:CalledVia", false, true},
+    {"aws:PrincipalOrgPaths", false, true},
+    {"aws:ResourceOrgPaths", false, true},
 };
 
 /* ---------------------------------------------------------------- lookup */

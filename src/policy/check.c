@@ -10,7 +10,6 @@
 #include <jansson.h>
 #include <string.h>
 
-
 struct chk {
     enum policy_type type;
     bool bucket_type;
@@ -265,7 +264,7 @@ static void check_principal(struct chk *c, const char *base, json_t *p, bool all
     *is_public = false;
     if (json_is_string(p)) {
         if (cv_str_eq_c(sv(p), "*")) {
-            *is_public = !not;
+            *is_public = !not ;
         } else {
             add(c, POLICY_ERROR, "INVALID_PRINCIPAL", base,
                 "a principal string must be \"*\"; name principals as {\"AWS\": \"ARN\"}");
@@ -276,7 +275,8 @@ static void check_principal(struct chk *c, const char *base, json_t *p, bool all
         add(c, POLICY_ERROR, "INVALID_PRINCIPAL", base, "the principal is empty or malformed");
         return;
     }
-    json_object_foreach(p, k, v) {
+    json_object_foreach(p, k, v)
+    {
         char kp[256];
         snprintf(kp, sizeof(kp), "%s.%s", base, k);
         if (strcmp(k, "Service") == 0 || strcmp(k, "Federated") == 0) {
@@ -317,7 +317,7 @@ static void check_principal(struct chk *c, const char *base, json_t *p, bool all
                     add(c, POLICY_ERROR, "INVALID_PRINCIPAL", path,
                         "\"*\" cannot be combined with other principals");
                 }
-                *is_public = !not;
+                *is_public = !not ;
                 continue;
             }
             switch (policy_principal_classify(sv(e), &pr)) {
@@ -345,7 +345,7 @@ static void check_principal(struct chk *c, const char *base, json_t *p, bool all
         }
     }
     /* NotPrincipal with Deny: list the account next to each user. */
-    if (not && !allow) {
+    if (not &&!allow) {
         json_t *aws = json_object_get(p, "AWS");
         for (i = 0; aws && i < jlen(aws); i++) {
             json_t *e = jget(aws, i);
@@ -381,8 +381,8 @@ static void check_principal(struct chk *c, const char *base, json_t *p, bool all
 
 struct act_info {
     uint64_t bits[POLICY_ACTION_WORDS];
-    bool star;      /* "*" */
-    bool s3star;    /* "s3:*" */
+    bool star;   /* "*" */
+    bool s3star; /* "s3:*" */
     bool any_wild;
 };
 
@@ -480,13 +480,13 @@ static void check_actions(struct chk *c, const char *base, json_t *a, bool allow
         }
     }
     cv_free(each);
-    if (allow && !not && (info->star || info->s3star)) {
+    if (allow && !not &&(info->star || info->s3star)) {
         add(c, POLICY_WARNING, "BROAD_ACTION", base,
             "%s grants every S3 action, including DeleteBucket and PutBucketPolicy; list only "
             "the actions needed",
             info->star ? "\"*\"" : "\"s3:*\"");
     }
-    if (allow && not) {
+    if (allow && not ) {
         add(c, POLICY_SECURITY_WARNING, "ALLOW_WITH_NOT_ACTION", base,
             "Allow with NotAction grants every action not listed, including future ones");
     }
@@ -495,10 +495,10 @@ static void check_actions(struct chk *c, const char *base, json_t *a, bool allow
 /* -------------------------------------------------------------- resources */
 
 struct res_info {
-    bool any;       /* "*" present */
-    bool can_b;     /* some resource can name a bucket */
-    bool can_o;     /* some resource can name an object */
-    bool broad_s3;  /* "arn:aws:s3:::*" */
+    bool any;        /* "*" present */
+    bool can_b;      /* some resource can name a bucket */
+    bool can_o;      /* some resource can name an object */
+    bool broad_s3;   /* "arn:aws:s3:::*" */
     char bucket[64]; /* a bucket named by the resources, for fixes */
 };
 
@@ -513,7 +513,7 @@ static void check_resources(struct chk *c, const char *base, json_t *r, bool all
         add(c, POLICY_ERROR, "INVALID_ARN_RESOURCE", base, "the resource list is empty");
         return;
     }
-    if (allow && not) {
+    if (allow && not ) {
         add(c, POLICY_WARNING, "ALLOW_WITH_NOT_RESOURCE", base,
             "Allow with NotResource grants the actions on every resource not listed");
     }
@@ -604,8 +604,7 @@ static void check_resources(struct chk *c, const char *base, json_t *r, bool all
 
 /* ------------------------------------------------------------- conditions */
 
-static void check_value(struct chk *c, const char *path, uint8_t op, json_t *e,
-                        struct cv_str key)
+static void check_value(struct chk *c, const char *path, uint8_t op, json_t *e, struct cv_str key)
 {
     char buf[40];
     struct cv_str s;
@@ -697,7 +696,8 @@ static void check_conditions(struct chk *c, const char *base, json_t *cond, json
         add(c, POLICY_ERROR, "INVALID_CONDITION", base, "Condition must be an object");
         return;
     }
-    json_object_foreach(cond, op, block) {
+    json_object_foreach(cond, op, block)
+    {
         uint8_t opc, set;
         bool neg, ifx;
         struct cv_str opn = cv_str_c(op);
@@ -717,18 +717,20 @@ static void check_conditions(struct chk *c, const char *base, json_t *cond, json
                 "an operator takes an object of condition keys");
             continue;
         }
-        json_object_foreach(block, key, vals) {
+        json_object_foreach(block, key, vals)
+        {
             struct cv_str k = cv_str_c(key);
             ptrdiff_t colon = cv_str_find(k, ':');
             const char *key2;
             json_t *v2;
             snprintf(kpath, sizeof(kpath), "%s.%s", opath, key);
             /* The same key twice in one block, differing in case. */
-            json_object_foreach(block, key2, v2) {
+            json_object_foreach(block, key2, v2)
+            {
                 if (key2 != key && strcmp(key2, key) < 0 && cv_str_eq_ci_c(k, key2)) {
                     add(c, POLICY_ERROR, "DUPLICATE_CONDITION_KEY", kpath,
-                        "%s appears twice in %s (condition key names are case-insensitive)",
-                        key, op);
+                        "%s appears twice in %s (condition key names are case-insensitive)", key,
+                        op);
                 }
             }
             if (has_var(k)) {
@@ -795,8 +797,8 @@ static void check_conditions(struct chk *c, const char *base, json_t *cond, json
 
 /* ------------------------------------------------------------- statements */
 
-static const char *const stmt_keys[] = {"Sid",          "Effect",    "Principal",
-                                        "NotPrincipal", "Action",    "NotAction",
+static const char *const stmt_keys[] = {"Sid",          "Effect",      "Principal",
+                                        "NotPrincipal", "Action",      "NotAction",
                                         "Resource",     "NotResource", "Condition"};
 
 static bool sid_alnum(struct cv_str s)
@@ -811,10 +813,17 @@ static bool sid_alnum(struct cv_str s)
 }
 
 /* Write-type actions a public Allow must not grant. */
-static const char *const write_actions[] = {
-    "s3:PutObject", "s3:PutObjectAcl", "s3:DeleteObject", "s3:DeleteObjectVersion",
-    "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketAcl", "s3:DeleteBucket",
-    "s3:PutObjectTagging", "s3:AbortMultipartUpload", "s3:PutLifecycleConfiguration"};
+static const char *const write_actions[] = {"s3:PutObject",
+                                            "s3:PutObjectAcl",
+                                            "s3:DeleteObject",
+                                            "s3:DeleteObjectVersion",
+                                            "s3:PutBucketPolicy",
+                                            "s3:DeleteBucketPolicy",
+                                            "s3:PutBucketAcl",
+                                            "s3:DeleteBucket",
+                                            "s3:PutObjectTagging",
+                                            "s3:AbortMultipartUpload",
+                                            "s3:PutLifecycleConfiguration"};
 
 static void check_mismatch(struct chk *c, const char *base, json_t *actions,
                            const struct res_info *ri)
@@ -900,7 +909,8 @@ static void check_stmt(struct chk *c, const char *base, json_t *s)
         add(c, POLICY_ERROR, "INVALID_STATEMENT", base, "a statement must be an object");
         return;
     }
-    json_object_foreach(s, k, v) {
+    json_object_foreach(s, k, v)
+    {
         bool known = false;
         for (size_t i = 0; i < CV_ARRAY_LEN(stmt_keys); i++) {
             known = known || strcmp(k, stmt_keys[i]) == 0;
@@ -1099,7 +1109,8 @@ cv_err policy_check(const char *text, size_t len, enum policy_type type, const c
         c.err = CV_ENOMEM;
         goto out;
     }
-    json_object_foreach(root, k, v) {
+    json_object_foreach(root, k, v)
+    {
         if (strcmp(k, "Version") != 0 && strcmp(k, "Id") != 0 && strcmp(k, "Statement") != 0) {
             add(&c, POLICY_ERROR, "INVALID_POLICY_ELEMENT", k,
                 "unknown policy element \"%s\" (allowed: Version, Id, Statement; names are "
@@ -1112,8 +1123,8 @@ cv_err policy_check(const char *text, size_t len, enum policy_type type, const c
         add(&c, POLICY_WARNING, "MISSING_VERSION", "",
             "no Version: the policy is read as 2008-10-17, where policy variables are literal "
             "text; add \"Version\": \"2012-10-17\"");
-    } else if (!json_is_string(ver) || (!cv_str_eq_c(sv(ver), "2012-10-17") &&
-                                        !cv_str_eq_c(sv(ver), "2008-10-17"))) {
+    } else if (!json_is_string(ver) ||
+               (!cv_str_eq_c(sv(ver), "2012-10-17") && !cv_str_eq_c(sv(ver), "2008-10-17"))) {
         add(&c, POLICY_ERROR, "INVALID_VERSION", "Version",
             "Version must be \"2012-10-17\" (or the old \"2008-10-17\")");
     } else if (cv_str_eq_c(sv(ver), "2008-10-17")) {
@@ -1145,15 +1156,14 @@ cv_err policy_check(const char *text, size_t len, enum policy_type type, const c
         }
         /* Duplicate Sids. */
         for (i = 0; i < n; i++) {
-            json_t *si = json_is_object(jget(stmts, i)) ? json_object_get(jget(stmts, i), "Sid")
-                                                        : NULL;
+            json_t *si =
+                json_is_object(jget(stmts, i)) ? json_object_get(jget(stmts, i), "Sid") : NULL;
             if (!json_is_string(si) || json_string_length(si) == 0) {
                 continue;
             }
             for (j = 0; j < i; j++) {
-                json_t *sj = json_is_object(jget(stmts, j))
-                                 ? json_object_get(jget(stmts, j), "Sid")
-                                 : NULL;
+                json_t *sj =
+                    json_is_object(jget(stmts, j)) ? json_object_get(jget(stmts, j), "Sid") : NULL;
                 if (json_is_string(sj) && cv_str_eq(sv(si), sv(sj))) {
                     char sp[80];
                     snprintf(sp, sizeof(sp), "Statement[%zu].Sid", i);

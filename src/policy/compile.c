@@ -66,7 +66,8 @@ static const struct {
     [M_PRINCIPAL_MISSING] = {"Missing required field Principal", IAM_SYNTAX},
     [M_PRINCIPAL] = {"Invalid principal in policy",
                      "Policy document should not specify a principal."},
-    [M_ACTION_MISSING] = {"Missing required field Action", "Policy statement must contain actions."},
+    [M_ACTION_MISSING] = {"Missing required field Action",
+                          "Policy statement must contain actions."},
     [M_ACTION] = {"Policy has invalid action", IAM_SYNTAX},
     [M_ACTION_VENDOR] = {"Policy has invalid action", IAM_VENDOR},
     [M_RESOURCE_MISSING] = {"Missing required field Resource",
@@ -97,8 +98,7 @@ static cv_err reject(struct cctx *c, enum msg_id id, const char *arg)
     if (c->msg && c->msglen) {
         const char *pct = strstr(fmt, "%s");
         if (pct) {
-            cv_errf(c->msg, c->msglen, "%.*s%s%s", (int)(pct - fmt), fmt, arg ? arg : "",
-                    pct + 2);
+            cv_errf(c->msg, c->msglen, "%.*s%s%s", (int)(pct - fmt), fmt, arg ? arg : "", pct + 2);
         } else {
             cv_errf(c->msg, c->msglen, "%s", fmt);
         }
@@ -273,9 +273,9 @@ static bool user_path_ok(struct cv_str s)
     }
     for (i = 0; i < s.len; i++) {
         char ch = s.ptr[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '+' || ch == '=' || ch == ',' || ch == '.' || ch == '@' || ch == '_' ||
-                  ch == '-' || ch == '/';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '+' || ch == '=' || ch == ',' || ch == '.' ||
+                  ch == '@' || ch == '_' || ch == '-' || ch == '/';
         if (!ok) {
             return false;
         }
@@ -379,7 +379,8 @@ static cv_err compile_principal(struct cctx *c, json_t *v, struct pstmt *st)
     if (!json_is_object(v) || json_object_size(v) == 0) {
         return reject(c, M_PRINCIPAL, NULL);
     }
-    json_object_foreach(v, k, val) {
+    json_object_foreach(v, k, val)
+    {
         if ((strcmp(k, "AWS") != 0 && strcmp(k, "CanonicalUser") != 0) || !jlist_of_strings(val)) {
             return reject(c, M_PRINCIPAL, NULL);
         }
@@ -396,7 +397,8 @@ static cv_err compile_principal(struct cctx *c, json_t *v, struct pstmt *st)
     if (!arr) {
         return CV_ENOMEM;
     }
-    json_object_foreach(v, k, val) {
+    json_object_foreach(v, k, val)
+    {
         bool canonical = strcmp(k, "CanonicalUser") == 0;
         for (i = 0; i < jlist_len(val); i++) {
             struct cv_str s = jstr(jlist_get(val, i));
@@ -643,8 +645,8 @@ static cv_err compile_value(struct cctx *c, uint8_t op, struct cv_str text, bool
     }
     switch (policy_cond_family(op)) {
     case CFAM_STRING:
-        err = ppat_compile(&c->p->arena, s, sflags | (op == COP_STR_LIKE ? PPAT_WILD : 0),
-                           &out->pat);
+        err =
+            ppat_compile(&c->p->arena, s, sflags | (op == COP_STR_LIKE ? PPAT_WILD : 0), &out->pat);
         out->ok = err == CV_OK;
         return err == CV_EINVAL ? CV_OK : err;
     case CFAM_NUMERIC:
@@ -753,7 +755,8 @@ static cv_err compile_conditions(struct cctx *c, json_t *v, json_t *actions, boo
     if (!json_is_object(v)) {
         return reject(c, M_SYNTAX, NULL);
     }
-    json_object_foreach(v, opname, block) {
+    json_object_foreach(v, opname, block)
+    {
         uint8_t op, set;
         bool neg, ifx;
         if (!policy_cond_op_parse(cv_str_c(opname), &op, &neg, &set, &ifx)) {
@@ -762,7 +765,8 @@ static cv_err compile_conditions(struct cctx *c, json_t *v, json_t *actions, boo
         if (!json_is_object(block)) {
             return reject(c, M_SYNTAX, NULL);
         }
-        json_object_foreach(block, key, vals) {
+        json_object_foreach(block, key, vals)
+        {
             if (!jlist_of_scalars(vals)) {
                 return reject(c, M_SYNTAX, NULL);
             }
@@ -777,11 +781,13 @@ static cv_err compile_conditions(struct cctx *c, json_t *v, json_t *actions, boo
     if (!arr) {
         return CV_ENOMEM;
     }
-    json_object_foreach(v, opname, block) {
+    json_object_foreach(v, opname, block)
+    {
         struct pcond cd;
         memset(&cd, 0, sizeof(cd));
         (void)policy_cond_op_parse(cv_str_c(opname), &cd.op, &cd.neg, &cd.set, &cd.ifexists);
-        json_object_foreach(block, key, vals) {
+        json_object_foreach(block, key, vals)
+        {
             size_t nv = jlist_len(vals);
             struct pval *pv = policy_arena_alloc(&c->p->arena, nv * sizeof(*pv));
             bool ip_key = cv_str_eq_ci_c(cv_str_c(key), "aws:SourceIp");
@@ -857,9 +863,9 @@ static bool sid_alnum(struct cv_str s)
     return true;
 }
 
-static const char *const stmt_keys[] = {"Sid",       "Effect",   "Principal",
-                                        "NotPrincipal", "Action", "NotAction",
-                                        "Resource",  "NotResource", "Condition"};
+static const char *const stmt_keys[] = {"Sid",          "Effect",      "Principal",
+                                        "NotPrincipal", "Action",      "NotAction",
+                                        "Resource",     "NotResource", "Condition"};
 
 static cv_err compile_stmt(struct cctx *c, json_t *s, struct pstmt *st)
 {
@@ -871,7 +877,8 @@ static cv_err compile_stmt(struct cctx *c, json_t *s, struct pstmt *st)
     if (!json_is_object(s)) {
         return reject(c, M_SYNTAX, NULL);
     }
-    json_object_foreach(s, k, v) {
+    json_object_foreach(s, k, v)
+    {
         bool known = false;
         for (size_t i = 0; i < CV_ARRAY_LEN(stmt_keys); i++) {
             known = known || strcmp(k, stmt_keys[i]) == 0;
@@ -973,7 +980,8 @@ static cv_err compile_doc(struct cctx *c, json_t *root)
     size_t i, j, n;
     cv_err err;
 
-    json_object_foreach(root, k, v) {
+    json_object_foreach(root, k, v)
+    {
         if (strcmp(k, "Version") != 0 && strcmp(k, "Id") != 0 && strcmp(k, "Statement") != 0) {
             return reject(c, M_UNKNOWN_FIELD, k);
         }
@@ -994,8 +1002,8 @@ static cv_err compile_doc(struct cctx *c, json_t *root)
     }
     ver = json_object_get(root, "Version");
     if (ver) {
-        if (!json_is_string(ver) || (!cv_str_eq_c(jstr(ver), "2012-10-17") &&
-                                     !cv_str_eq_c(jstr(ver), "2008-10-17"))) {
+        if (!json_is_string(ver) ||
+            (!cv_str_eq_c(jstr(ver), "2012-10-17") && !cv_str_eq_c(jstr(ver), "2008-10-17"))) {
             return reject(c, M_VERSION, NULL);
         }
         c->p->v2012 = cv_str_eq_c(jstr(ver), "2012-10-17");
@@ -1043,8 +1051,8 @@ static size_t utf8_next(const unsigned char *s, size_t len, size_t i, uint32_t *
         return 2;
     }
     if ((c0 & 0xF0) == 0xE0 && i + 2 < len) {
-        *cp = ((uint32_t)(c0 & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) |
-              (s[i + 2] & 0x3F);
+        *cp =
+            ((uint32_t)(c0 & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
         return 3;
     }
     if ((c0 & 0xF8) == 0xF0 && i + 3 < len) {

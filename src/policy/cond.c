@@ -39,8 +39,7 @@ static const struct {
     {"Null", COP_NULL, false},
 };
 
-bool policy_cond_op_parse(struct cv_str name, uint8_t *op, bool *neg, uint8_t *set,
-                          bool *ifexists)
+bool policy_cond_op_parse(struct cv_str name, uint8_t *op, bool *neg, uint8_t *set, bool *ifexists)
 {
     size_t i;
 
@@ -192,7 +191,8 @@ static bool val_match(uint8_t op, const struct pval *v, const struct rval *r,
     case COP_BOOL:
         return r->b == v->b;
     case COP_BIN_EQ:
-        return r->s.len == v->bin.len && (r->s.len == 0 || memcmp(r->s.ptr, v->bin.ptr, r->s.len) == 0);
+        return r->s.len == v->bin.len &&
+               (r->s.len == 0 || memcmp(r->s.ptr, v->bin.ptr, r->s.len) == 0);
     case COP_IP:
         return policy_cidr_contains(&v->ip, &r->ip);
     case COP_ARN:
@@ -211,7 +211,8 @@ static bool val_match(uint8_t op, const struct pval *v, const struct rval *r,
 }
 
 /* Is request value @p s satisfied by the condition (negation applied per value)? */
-static bool value_satisfied(const struct pcond *c, struct cv_str s, const struct policy_request *req)
+static bool value_satisfied(const struct pcond *c, struct cv_str s,
+                            const struct policy_request *req)
 {
     struct rval r;
     uint32_t i;

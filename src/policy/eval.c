@@ -8,8 +8,14 @@
 #include <pthread.h>
 #include <string.h>
 
-enum { SPECIAL_GET_BP, SPECIAL_PUT_BP, SPECIAL_DEL_BP, SPECIAL_ABORT_MPU, SPECIAL_LIST_PARTS,
-       SPECIAL__COUNT };
+enum {
+    SPECIAL_GET_BP,
+    SPECIAL_PUT_BP,
+    SPECIAL_DEL_BP,
+    SPECIAL_ABORT_MPU,
+    SPECIAL_LIST_PARTS,
+    SPECIAL__COUNT
+};
 static int special_ids[SPECIAL__COUNT];
 static pthread_once_t special_once = PTHREAD_ONCE_INIT;
 
@@ -59,8 +65,8 @@ static bool res_match_one(const struct pres *r, struct estate *e)
             return false;
         }
         return ppat_match(&r->tail,
-                          (struct cv_str){res.ptr + r->prefix.len, res.len - r->prefix.len},
-                          e->req, false);
+                          (struct cv_str){res.ptr + r->prefix.len, res.len - r->prefix.len}, e->req,
+                          false);
     }
     if (!e->split_done) {
         e->split_ok = policy_arn_split(res, e->comps);
@@ -97,7 +103,7 @@ static enum pmatch prin_entry(const struct pprin *x, const struct policy_princip
         return PM_DIRECT;
     case PPRIN_ACCOUNT:
         return p->kind != POLICY_CALLER_ANONYMOUS && cv_str_eq(p->account, x->v) ? PM_ACCOUNT
-                                                                                  : PM_NONE;
+                                                                                 : PM_NONE;
     case PPRIN_USER_ARN:
         return p->kind == POLICY_CALLER_USER && cv_str_eq(p->arn, x->v) ? PM_DIRECT : PM_NONE;
     case PPRIN_USER_ID:
@@ -250,9 +256,9 @@ void policy_decide(const struct policy_request *req, const struct policy *const 
 
     owner_root = p->kind == POLICY_CALLER_ROOT && cv_str_eq(p->account, req->bucket_owner);
     if (deny.total) {
-        if (owner_root && (e.action == special_ids[SPECIAL_GET_BP] ||
-                           e.action == special_ids[SPECIAL_PUT_BP] ||
-                           e.action == special_ids[SPECIAL_DEL_BP])) {
+        if (owner_root &&
+            (e.action == special_ids[SPECIAL_GET_BP] || e.action == special_ids[SPECIAL_PUT_BP] ||
+             e.action == special_ids[SPECIAL_DEL_BP])) {
             res->decision = POLICY_ALLOWED;
             res->reason = POLICY_REASON_LOCKOUT_GUARD;
             return;
@@ -268,7 +274,8 @@ void policy_decide(const struct policy_request *req, const struct policy *const 
         return;
     }
     if (req->mpu_initiator && e.action >= 0 &&
-        (e.action == special_ids[SPECIAL_ABORT_MPU] || e.action == special_ids[SPECIAL_LIST_PARTS])) {
+        (e.action == special_ids[SPECIAL_ABORT_MPU] ||
+         e.action == special_ids[SPECIAL_LIST_PARTS])) {
         res->decision = POLICY_ALLOWED;
         res->reason = POLICY_REASON_MPU_INITIATOR;
         return;

@@ -155,8 +155,8 @@ static uint32_t build_segs(struct cv_str text, unsigned flags, struct pseg *segs
     do {                                                                                           \
         if ((upto) > lit_start) {                                                                  \
             if (segs) {                                                                            \
-                segs[n] = (struct pseg){PSEG_LIT, 0, false, {t + lit_start, (upto)-lit_start},     \
-                                        CV_STR_NULL};                                              \
+                segs[n] = (struct pseg){                                                           \
+                    PSEG_LIT, 0, false, {t + lit_start, (upto)-lit_start}, CV_STR_NULL};           \
             }                                                                                      \
             n++;                                                                                   \
         }                                                                                          \
@@ -355,8 +355,7 @@ static bool glob_segs(const struct pseg *segs, uint32_t n, const struct cv_str *
 #undef SEG_TEXT
 }
 
-bool ppat_match(const struct ppat *p, struct cv_str text, const struct policy_request *req,
-                bool ci)
+bool ppat_match(const struct ppat *p, struct cv_str text, const struct policy_request *req, bool ci)
 {
     struct cv_str vals[PPAT_MAX_VARS];
     uint32_t i;

@@ -256,9 +256,9 @@ enum policy_severity {
 
 struct policy_finding {
     enum policy_severity severity;
-    const char *code;  /* static: "INVALID_ACTION", ... */
-    char *message;     /* owned by the findings list */
-    char *path;        /* owned: "Statement[0].Action[1]", "" for the document */
+    const char *code;   /* static: "INVALID_ACTION", ... */
+    char *message;      /* owned by the findings list */
+    char *path;         /* owned: "Statement[0].Action[1]", "" for the document */
     unsigned line, col; /* 1-based position of that element in the text */
 };
 
@@ -267,7 +267,10 @@ struct policy_findings {
     size_t n, cap;
 };
 
-#define POLICY_FINDINGS_INIT {NULL, 0, 0}
+#define POLICY_FINDINGS_INIT                                                                       \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /*
  * Checks @p text as a policy of @p type offline (IAM.md §5, Access Analyzer
@@ -277,8 +280,8 @@ struct policy_findings {
  * store's to answer) gets at least one POLICY_ERROR finding.
  * Returns CV_OK or CV_ENOMEM (the list is then released).
  */
-CV_WUR cv_err policy_check(const char *text, size_t len, enum policy_type type,
-                           const char *bucket, struct policy_findings *out);
+CV_WUR cv_err policy_check(const char *text, size_t len, enum policy_type type, const char *bucket,
+                           struct policy_findings *out);
 /** Frees the findings. Accepts an empty or NULL list. */
 void policy_findings_release(struct policy_findings *f);
 /** "ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION". Static. */

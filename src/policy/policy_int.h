@@ -211,16 +211,23 @@ enum pcond_op {
 
 enum pcond_set { CSET_NONE = 0, CSET_ANY, CSET_ALL };
 
-enum pcond_family { CFAM_STRING, CFAM_NUMERIC, CFAM_DATE, CFAM_BOOL, CFAM_BINARY, CFAM_IP,
-                    CFAM_ARN, CFAM_NULL };
+enum pcond_family {
+    CFAM_STRING,
+    CFAM_NUMERIC,
+    CFAM_DATE,
+    CFAM_BOOL,
+    CFAM_BINARY,
+    CFAM_IP,
+    CFAM_ARN,
+    CFAM_NULL
+};
 
 struct pcond_opname {
     uint8_t op;
     bool neg;
 };
 /* Parses "ForAnyValue:StringNotLikeIfExists" etc.; false when unknown. */
-bool policy_cond_op_parse(struct cv_str name, uint8_t *op, bool *neg, uint8_t *set,
-                          bool *ifexists);
+bool policy_cond_op_parse(struct cv_str name, uint8_t *op, bool *neg, uint8_t *set, bool *ifexists);
 enum pcond_family policy_cond_family(uint8_t op);
 
 struct pdec {
@@ -268,8 +275,14 @@ bool policy_cond_eval(const struct pcond *c, const struct policy_request *req,
 
 /* --------------------------------------------------------- statements */
 
-enum pprin_kind { PPRIN_ANY, PPRIN_ACCOUNT, PPRIN_USER_ARN, PPRIN_USER_ID, PPRIN_CANONICAL,
-                  PPRIN_NEVER };
+enum pprin_kind {
+    PPRIN_ANY,
+    PPRIN_ACCOUNT,
+    PPRIN_USER_ARN,
+    PPRIN_USER_ID,
+    PPRIN_CANONICAL,
+    PPRIN_NEVER
+};
 
 struct pprin {
     uint8_t kind;
@@ -277,8 +290,8 @@ struct pprin {
 };
 
 struct pres {
-    bool any;            /* Resource "*" */
-    bool literal_prefix; /* the first five ARN components have no wildcard or variable */
+    bool any;             /* Resource "*" */
+    bool literal_prefix;  /* the first five ARN components have no wildcard or variable */
     struct cv_str prefix; /* "arn:aws:s3:::" including the fifth colon */
     struct ppat *comps;   /* five patterns when !literal_prefix */
     struct ppat tail;     /* the resource part (after the fifth colon) */
@@ -319,8 +332,8 @@ struct policy {
 /* Shared with the checker. */
 enum pprin_parse {
     PPRIN_OK,
-    PPRIN_BAD,      /* malformed */
-    PPRIN_SERVICE,  /* Service / Federated principal: not supported */
+    PPRIN_BAD,     /* malformed */
+    PPRIN_SERVICE, /* Service / Federated principal: not supported */
 };
 /* Classifies one "AWS" principal string. */
 enum pprin_parse policy_principal_classify(struct cv_str s, struct pprin *out);

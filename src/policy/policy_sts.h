@@ -43,12 +43,9 @@ struct policy_sts_identity {
  * @p clock's time. On failure returns CV_ENET (transport), CV_S3_ACCESS_DENIED
  * (an STS error reply) or CV_EPARSE (an unreadable reply), with a message.
  */
-CV_WUR cv_err policy_sts_get_caller_identity(const char *endpoint, const char *region,
-                                             const char *access_key_id,
-                                             const char *secret_access_key,
-                                             const char *session_token,
-                                             const struct cv_clock *clock,
-                                             struct policy_sts_identity *out, char *msg,
-                                             size_t msglen);
+CV_WUR cv_err policy_sts_get_caller_identity(
+    const char *endpoint, const char *region, const char *access_key_id,
+    const char *secret_access_key, const char *session_token, const struct cv_clock *clock,
+    struct policy_sts_identity *out, char *msg, size_t msglen);
 
 #endif

@@ -116,7 +116,8 @@ static bool xml_text(const char *xml, const char *tag, char *out, size_t outlen)
         static const struct {
             const char *ent;
             char ch;
-        } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+        } ents[] = {
+            {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
         bool done = false;
         for (size_t i = 0; i < CV_ARRAY_LEN(ents) && !done; i++) {
             size_t n = strlen(ents[i].ent);

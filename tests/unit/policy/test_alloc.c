@@ -69,8 +69,7 @@ static cv_err generate_once(void)
     cv_err err;
 
     cv_clock_fixed(&clk, 1);
-    err = policy_generate("caravel-drop", "arn:aws:iam::111122223333:user/connector", &clk, &u,
-                          &b);
+    err = policy_generate("caravel-drop", "arn:aws:iam::111122223333:user/connector", &clk, &u, &b);
     cv_buf_release(&u);
     cv_buf_release(&b);
     return err;
@@ -117,9 +116,9 @@ static void test_generate(void **state)
 
     (void)state;
     cv_clock_fixed(&clk, 1657921651068);
-    assert_int_equal(policy_generate("caravel-drop", "arn:aws:iam::111122223333:user/connector",
-                                     &clk, &u, &b),
-                     CV_OK);
+    assert_int_equal(
+        policy_generate("caravel-drop", "arn:aws:iam::111122223333:user/connector", &clk, &u, &b),
+        CV_OK);
     assert_non_null(strstr(u.ptr, "\"Sid\": \"Stmt1657921651068\""));
     assert_null(strstr(u.ptr, "\"Id\""));
     assert_non_null(strstr(b.ptr, "\"Id\": \"Policy1657921651068\""));
@@ -136,18 +135,16 @@ static void test_generate(void **state)
     policy_free(pb);
 
     /* Bad inputs. */
-    assert_int_equal(policy_generate("Bad_Bucket", "arn:aws:iam::111122223333:user/u", &clk, &u,
-                                     &b),
-                     CV_EINVAL);
-    assert_int_equal(policy_generate("caravel-drop", "arn:aws:iam::111122223333:root", &clk, &u,
-                                     &b),
-                     CV_EINVAL);
-    assert_int_equal(policy_generate("caravel-drop", "arn:aws:iam::111122223333:user/*", &clk,
-                                     &u, &b),
-                     CV_EINVAL);
-    assert_int_equal(policy_generate("192.168.1.1", "arn:aws:iam::111122223333:user/u", &clk, &u,
-                                     &b),
-                     CV_EINVAL);
+    assert_int_equal(
+        policy_generate("Bad_Bucket", "arn:aws:iam::111122223333:user/u", &clk, &u, &b), CV_EINVAL);
+    assert_int_equal(
+        policy_generate("caravel-drop", "arn:aws:iam::111122223333:root", &clk, &u, &b), CV_EINVAL);
+    assert_int_equal(
+        policy_generate("caravel-drop", "arn:aws:iam::111122223333:user/*", &clk, &u, &b),
+        CV_EINVAL);
+    assert_int_equal(
+        policy_generate("192.168.1.1", "arn:aws:iam::111122223333:user/u", &clk, &u, &b),
+        CV_EINVAL);
     cv_buf_release(&u);
     cv_buf_release(&b);
 }

@@ -26,8 +26,8 @@ static void dump(const struct policy_findings *f)
 {
     for (size_t i = 0; i < f->n; i++) {
         print_error("    %u:%u %s %s@%s: %s\n", f->items[i].line, f->items[i].col,
-                    policy_severity_str(f->items[i].severity), f->items[i].code,
-                    f->items[i].path, f->items[i].message);
+                    policy_severity_str(f->items[i].severity), f->items[i].code, f->items[i].path,
+                    f->items[i].message);
     }
 }
 
@@ -65,13 +65,15 @@ static void test_check_vectors(void **state)
         assert_int_equal(policy_check(text, strlen(text), t,
                                       json_string_value(json_object_get(j, "bucket")), &f),
                          CV_OK);
-        json_array_foreach(json_object_get(j, "expect"), i, v) {
+        json_array_foreach(json_object_get(j, "expect"), i, v)
+        {
             if (!has_finding(&f, json_string_value(v))) {
                 print_error("line %zu %s: missing %s\n", lineno, name, json_string_value(v));
                 bad = true;
             }
         }
-        json_array_foreach(json_object_get(j, "absent"), i, v) {
+        json_array_foreach(json_object_get(j, "absent"), i, v)
+        {
             if (has_finding(&f, json_string_value(v))) {
                 print_error("line %zu %s: unexpected %s\n", lineno, name, json_string_value(v));
                 bad = true;

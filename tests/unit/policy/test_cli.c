@@ -58,8 +58,8 @@ static char *run(const char *dir, const char *args, int *code)
     int st;
 
     assert_non_null(build);
-    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s/src/cli/caravel' policy %s 2>/dev/null", dir,
-             build, args);
+    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s/src/cli/caravel' policy %s 2>/dev/null", dir, build,
+             args);
     p = popen(cmd, "r");
     assert_non_null(p);
     while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
@@ -103,8 +103,13 @@ static void test_cli_usage(void **state)
     int code;
     char *out;
     static const char *const bad[] = {
-        "", "frobnicate", "generate", "generate --bucket b --user-arn",
-        "check", "check x.json", "check x.json --type role",
+        "",
+        "frobnicate",
+        "generate",
+        "generate --bucket b --user-arn",
+        "check",
+        "check x.json",
+        "check x.json --type role",
         "simulate --action s3:GetObject",
         ("simulate --user-policy guide_user.json --principal bob --action s3:GetObject "
          "--resource arn:aws:s3:::b/k"),

@@ -137,8 +137,8 @@ static size_t run_case(json_t *c, size_t lineno)
     req.principal.canonical_id = js(c, "canonical_id");
     req.bucket_owner = json_object_get(c, "owner") ? js(c, "owner") : CV_STR("111122223333");
     req.action_name = js(c, "action");
-    req.action_id = json_is_true(json_object_get(c, "by_name")) ? -1
-                                                                : policy_action_id(req.action_name);
+    req.action_id =
+        json_is_true(json_object_get(c, "by_name")) ? -1 : policy_action_id(req.action_name);
     req.resource = js(c, "resource");
     req.mpu_initiator = json_is_true(json_object_get(c, "mpu_initiator"));
     if (!json_is_true(json_object_get(c, "no_auto_keys"))) {
@@ -146,7 +146,8 @@ static size_t run_case(json_t *c, size_t lineno)
         nvals = nkeys;
     }
     ctx = json_object_get(c, "context");
-    json_object_foreach(ctx, k, v) {
+    json_object_foreach(ctx, k, v)
+    {
         /* A context entry replaces an automatic key of the same name. */
         size_t slot = nkeys;
         for (i = 0; i < nkeys; i++) {
@@ -168,7 +169,8 @@ static size_t run_case(json_t *c, size_t lineno)
     }
     req.keys = keys;
     req.nkeys = nkeys;
-    json_array_foreach(json_object_get(c, "identity"), i, v) {
+    json_array_foreach(json_object_get(c, "identity"), i, v)
+    {
         ids[nids++] = find_def(json_string_value(v));
     }
     if (json_object_get(c, "bucket_policy")) {
@@ -187,8 +189,8 @@ static size_t run_case(json_t *c, size_t lineno)
     if (json_object_get(c, "reason")) {
         const char *wr = json_string_value(json_object_get(c, "reason"));
         if (strcmp(wr, reason_names[res.reason]) != 0) {
-            print_error("line %zu %s: reason %s, want %s\n", lineno, name,
-                        reason_names[res.reason], wr);
+            print_error("line %zu %s: reason %s, want %s\n", lineno, name, reason_names[res.reason],
+                        wr);
             failures++;
         }
     }

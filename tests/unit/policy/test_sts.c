@@ -21,9 +21,9 @@
 
 static void test_sigv4_known_answers(void **state)
 {
-    struct policy_sigv4_in in = {"POST", "127.0.0.1:8080", "/", CTYPE, BODY, strlen(BODY),
-                                 "us-east-1", "sts", AKID, SECRET, NULL,
-                                 1704164645 /* 2024-01-02T03:04:05Z */};
+    struct policy_sigv4_in in = {"POST",       "127.0.0.1:8080", "/",   CTYPE, BODY,
+                                 strlen(BODY), "us-east-1",      "sts", AKID,  SECRET,
+                                 NULL,         1704164645 /* 2024-01-02T03:04:05Z */};
     struct cv_buf auth = CV_BUF_INIT(4096);
     char date[17];
 
@@ -31,18 +31,18 @@ static void test_sigv4_known_answers(void **state)
     assert_int_equal(policy_sigv4_authorization(&in, &auth, date), CV_OK);
     assert_string_equal(date, "20240102T030405Z");
     /* Values from botocore's SigV4Auth for the same request. */
-    assert_string_equal(auth.ptr,
-                        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/sts/"
-                        "aws4_request, SignedHeaders=content-type;host;x-amz-date, "
-                        "Signature=690c78fa95976bda69a8447a376ae5813401b235008fe8060a478c70226bb667");
+    assert_string_equal(
+        auth.ptr, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/sts/"
+                  "aws4_request, SignedHeaders=content-type;host;x-amz-date, "
+                  "Signature=690c78fa95976bda69a8447a376ae5813401b235008fe8060a478c70226bb667");
     cv_buf_reset(&auth);
     in.session_token = "FQoGZXIvYXdzEXAMPLETOKEN";
     assert_int_equal(policy_sigv4_authorization(&in, &auth, date), CV_OK);
-    assert_string_equal(auth.ptr,
-                        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/sts/"
-                        "aws4_request, SignedHeaders=content-type;host;x-amz-date;"
-                        "x-amz-security-token, "
-                        "Signature=20def80fb6afba3f1af5ee01485396b9b15793cafde256f8d66e91120ef9d665");
+    assert_string_equal(
+        auth.ptr, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240102/us-east-1/sts/"
+                  "aws4_request, SignedHeaders=content-type;host;x-amz-date;"
+                  "x-amz-security-token, "
+                  "Signature=20def80fb6afba3f1af5ee01485396b9b15793cafde256f8d66e91120ef9d665");
     cv_buf_release(&auth);
 }
 
@@ -53,8 +53,8 @@ struct fake {
     int port;
     pthread_t th;
     int nrequests;
-    int status;          /* reply status */
-    char problem[512];   /* first malformed-request finding, "" when fine */
+    int status;        /* reply status */
+    char problem[512]; /* first malformed-request finding, "" when fine */
 };
 
 static const char *hdr(const char *req, const char *name, char *out, size_t n)
@@ -85,7 +85,8 @@ static void check_request(struct fake *f, const char *req, const char *body)
 
     if (strncmp(req, "POST / HTTP/1.1\r\n", 17) != 0) {
         snprintf(f->problem, sizeof(f->problem), "request line: %.40s", req);
-    } else if (!hdr(req, "Host", host, sizeof(host)) || !hdr(req, "X-Amz-Date", date, sizeof(date)) ||
+    } else if (!hdr(req, "Host", host, sizeof(host)) ||
+               !hdr(req, "X-Amz-Date", date, sizeof(date)) ||
                !hdr(req, "Content-Type", ctype, sizeof(ctype)) ||
                !hdr(req, "Authorization", auth, sizeof(auth))) {
         snprintf(f->problem, sizeof(f->problem), "missing a header");
@@ -95,15 +96,15 @@ static void check_request(struct fake *f, const char *req, const char *body)
         snprintf(f->problem, sizeof(f->problem), "X-Amz-Date %s", date);
     } else {
         /* Recompute the signature over what arrived. */
-        struct policy_sigv4_in in = {"POST", host, "/", ctype, body, strlen(body),
+        struct policy_sigv4_in in = {"POST",      host,  "/",  ctype,  body, strlen(body),
                                      "eu-west-3", "sts", AKID, SECRET, NULL, t};
         if (policy_sigv4_authorization(&in, &mine, mydate) != CV_OK) {
             snprintf(f->problem, sizeof(f->problem), "cannot sign");
         } else {
             snprintf(expect, sizeof(expect), "%s", mine.ptr);
             if (strcmp(auth, expect) != 0) {
-                snprintf(f->problem, sizeof(f->problem), "signature: got %.200s want %.200s",
-                         auth, expect);
+                snprintf(f->problem, sizeof(f->problem), "signature: got %.200s want %.200s", auth,
+                         expect);
             }
         }
     }
@@ -222,9 +223,8 @@ static void test_get_caller_identity(void **state)
     assert_non_null(strstr(msg, "InvalidClientTokenId"));
 
     /* Nothing listening. */
-    assert_int_equal(policy_sts_get_caller_identity("http://127.0.0.1:1", "us-east-1", AKID,
-                                                    SECRET, NULL, cv_clock_system(), &id, msg,
-                                                    sizeof(msg)),
+    assert_int_equal(policy_sts_get_caller_identity("http://127.0.0.1:1", "us-east-1", AKID, SECRET,
+                                                    NULL, cv_clock_system(), &id, msg, sizeof(msg)),
                      CV_ENET);
 }
 

@@ -15,7 +15,8 @@ static bool exists_cb(void *ud, enum policy_principal_ref kind, struct cv_str id
     json_t *v;
 
     (void)kind;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         if (cv_str_eq_c(id, json_string_value(v))) {
             return true;
         }
@@ -90,7 +91,8 @@ static void test_iam_size(void **state)
     (void)state;
     const char *doc = "{ \"Version\": \"2012-10-17\",\n\t\"Statement\": [] }\r\n";
     /* Whitespace anywhere (also inside strings) is not counted. */
-    assert_int_equal(policy_iam_size(doc, strlen(doc)), strlen("{\"Version\":\"2012-10-17\",\"Statement\":[]}"));
+    assert_int_equal(policy_iam_size(doc, strlen(doc)),
+                     strlen("{\"Version\":\"2012-10-17\",\"Statement\":[]}"));
     assert_int_equal(policy_iam_size("a b", 3), 2);
     /* Latin-1 characters count once although UTF-8 needs two bytes. */
     assert_int_equal(policy_iam_size("caf\xc3\xa9", 5), 4);
@@ -100,9 +102,10 @@ static void test_iam_size(void **state)
 static void test_accessors(void **state)
 {
     (void)state;
-    const char *doc = "{\"Statement\":[{\"Sid\":\"One\",\"Effect\":\"Allow\",\"Action\":\"s3:ListBucket\","
-                      "\"Resource\":\"arn:aws:s3:::b1\"},{\"Effect\":\"Deny\",\"Action\":\"s3:*\","
-                      "\"Resource\":\"*\"}]}";
+    const char *doc =
+        "{\"Statement\":[{\"Sid\":\"One\",\"Effect\":\"Allow\",\"Action\":\"s3:ListBucket\","
+        "\"Resource\":\"arn:aws:s3:::b1\"},{\"Effect\":\"Deny\",\"Action\":\"s3:*\","
+        "\"Resource\":\"*\"}]}";
     struct policy_parse_opts o = {POLICY_IDENTITY, NULL, NULL, NULL, "inline-1"};
     struct policy *p = NULL;
 
@@ -143,14 +146,29 @@ static void test_action_table(void **state)
         assert_int_equal(policy_action_id(cv_str_c(policy_action_name((int)i))), (int)i);
     }
     /* Every action the store serves (IAM.md 3) is present. */
-    static const char *const served[] = {
-        "s3:ListAllMyBuckets", "s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket",
-        "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
-        "s3:PutObjectAcl", "s3:PutObjectTagging", "s3:DeleteObject", "s3:DeleteObjectVersion",
-        "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
-        "s3:ListBucketMultipartUploads", "s3:GetBucketPolicy", "s3:PutBucketPolicy",
-        "s3:DeleteBucketPolicy", "s3:GetObjectAcl", "s3:GetObjectVersionAcl",
-        "s3:PutObjectVersionAcl", "s3:GetBucketLocation", "s3:PutBucketAcl"};
+    static const char *const served[] = {"s3:ListAllMyBuckets",
+                                         "s3:CreateBucket",
+                                         "s3:DeleteBucket",
+                                         "s3:ListBucket",
+                                         "s3:ListBucketVersions",
+                                         "s3:GetObject",
+                                         "s3:GetObjectVersion",
+                                         "s3:PutObject",
+                                         "s3:PutObjectAcl",
+                                         "s3:PutObjectTagging",
+                                         "s3:DeleteObject",
+                                         "s3:DeleteObjectVersion",
+                                         "s3:AbortMultipartUpload",
+                                         "s3:ListMultipartUploadParts",
+                                         "s3:ListBucketMultipartUploads",
+                                         "s3:GetBucketPolicy",
+                                         "s3:PutBucketPolicy",
+                                         "s3:DeleteBucketPolicy",
+                                         "s3:GetObjectAcl",
+                                         "s3:GetObjectVersionAcl",
+                                         "s3:PutObjectVersionAcl",
+                                         "s3:GetBucketLocation",
+                                         "s3:PutBucketAcl"};
     for (size_t i = 0; i < CV_ARRAY_LEN(served); i++) {
         assert_true(policy_action_id(cv_str_c(served[i])) >= 0);
     }
