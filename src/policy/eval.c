@@ -222,7 +222,7 @@ void policy_decide(const struct policy_request *req, const struct policy *const 
     if (p->kind == POLICY_CALLER_USER) {
         for (j = 0; j < nidentity; j++) {
             const struct policy *pol = identity[j];
-            if (!pol) {
+            if (!pol || pol->type != POLICY_IDENTITY) {
                 continue;
             }
             for (i = 0; i < pol->nstmts; i++) {
@@ -235,7 +235,7 @@ void policy_decide(const struct policy_request *req, const struct policy *const 
             }
         }
     }
-    if (bucket) {
+    if (bucket && bucket->type == POLICY_BUCKET) {
         for (i = 0; i < bucket->nstmts; i++) {
             const struct pstmt *s = &bucket->stmts[i];
             enum pmatch pm;

@@ -224,7 +224,8 @@ struct policy_result {
 /*
  * Decides @p req. @p identity lists the caller's identity policies (its
  * inline policies; ignored unless the caller is an IAM user), @p bucket the
- * bucket policy (NULL when none). Never fails, never allocates.
+ * bucket policy (NULL when none). A policy of the wrong type in either place
+ * is ignored. Never fails, never allocates.
  */
 void policy_decide(const struct policy_request *req, const struct policy *const *identity,
                    size_t nidentity, const struct policy *bucket, struct policy_result *res);

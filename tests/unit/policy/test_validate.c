@@ -117,6 +117,25 @@ static void test_accessors(void **state)
     assert_true(cv_str_eq_c(policy_statement_sid(p, 0), "One"));
     assert_true(cv_str_eq_c(policy_statement_sid(p, 1), ""));
     assert_true(cv_str_eq_c(policy_statement_sid(p, 9), ""));
+    /* A policy of the wrong type is ignored by the decision. */
+    {
+        struct policy_request req;
+        struct policy_result res;
+        const struct policy *ids[1] = {p};
+        memset(&req, 0, sizeof(req));
+        req.principal.kind = POLICY_CALLER_ANONYMOUS;
+        req.action_id = policy_action_id(CV_STR("s3:ListBucket"));
+        req.resource = CV_STR("arn:aws:s3:::b1");
+        policy_decide(&req, NULL, 0, p, &res);
+        assert_int_equal(res.decision, POLICY_IMPLICIT_DENY);
+        req.principal.kind = POLICY_CALLER_USER;
+        req.principal.account = CV_STR("111122223333");
+        req.bucket_owner = CV_STR("111122223333");
+        policy_decide(&req, ids, 1, NULL, &res);
+        assert_int_equal(res.decision, POLICY_EXPLICIT_DENY); /* the Deny s3:* on * */
+        assert_int_equal(res.nmatched, 1);
+        assert_int_equal(res.matched[0].statement, 1);
+    }
     policy_free(p);
     policy_free(NULL);
 
