@@ -119,6 +119,10 @@ void resp_error(struct store_req *r, cv_err code, const char *msg, ...)
     const char *name;
     cv_err err;
 
+    if (r->op == OP_IAM_QUERY) {
+        iam_error(r, code, msg); /* IAM/STS callers get their API's error shape */
+        return;
+    }
     cv_buf_release(b);
     cv_buf_init(b, 1 << 20);
     r->resp.stream = false;
@@ -921,6 +925,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     return send_response(conn, r);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) CV_PRINTF(2, 0);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];

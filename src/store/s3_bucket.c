@@ -1,5 +1,6 @@
 /* Bucket operations: list, create, head, delete, location, versioning, policy, ACL. */
 #include "store_int.h"
+#include "policy/policy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -374,10 +375,23 @@ void s3_put_bucket_versioning(struct store_req *r)
 
 /* ------------------------------------------------------------- policy */
 
+/* Bucket-policy operations from outside the owner's account: 405 (AWS). */
+static bool owner_account_only(struct store_req *r)
+{
+    if (strcmp(r->bi->account, r->ident.account) != 0) {
+        resp_error(r, CV_S3_METHOD_NOT_ALLOWED, NULL, NULL);
+        return false;
+    }
+    return true;
+}
+
 void s3_get_bucket_policy(struct store_req *r)
 {
     char bname[80];
 
+    if (!owner_account_only(r)) {
+        return;
+    }
     snprintf(bname, sizeof(bname), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
     if (!r->bi->has_policy) {
         resp_error(r, CV_S3_NO_SUCH_BUCKET_POLICY, NULL, "BucketName", bname, NULL);
@@ -413,22 +427,71 @@ static cv_err set_policy_tx(struct db_conn *c, void *arg)
     return sqlite3_changes(c->h) ? CV_OK : CV_S3_NO_SUCH_BUCKET;
 }
 
+/* Does a principal named in a bucket policy exist (IAM.md §1.3)? */
+static bool principal_exists(void *ud, enum policy_principal_ref kind, struct cv_str id)
+{
+    struct store *st = ud;
+    struct db_conn *c = db_reader(st->db);
+    sqlite3_stmt *q = NULL;
+    const char *sql;
+    bool found = false;
+
+    if (!c) {
+        return false;
+    }
+    switch (kind) {
+    case POLICY_REF_ACCOUNT:
+        sql = "SELECT 1 FROM accounts WHERE id = ?1";
+        break;
+    case POLICY_REF_CANONICAL:
+        sql = "SELECT 1 FROM accounts WHERE canonical_id = ?1";
+        break;
+    case POLICY_REF_USER_ID:
+        sql = "SELECT 1 FROM users WHERE user_id = ?1";
+        break;
+    default:
+        /* arn:aws:iam::ACCOUNT:user/PATH/NAME, compared as written (names are
+         * case-sensitive in principals). */
+        sql = "SELECT 1 FROM users WHERE 'arn:aws:iam::' || account || ':user' || path || name "
+              "= ?1 COLLATE BINARY";
+        break;
+    }
+    if (sqlite3_prepare_v2(c->h, sql, -1, &q, NULL) == SQLITE_OK) {
+        db_bind_str(q, 1, id);
+        found = sqlite3_step(q) == SQLITE_ROW;
+    }
+    sqlite3_finalize(q);
+    db_reader_done(st->db, c);
+    return found;
+}
+
 void s3_put_bucket_policy(struct store_req *r)
 {
     struct policy_job j = {r, r->xml.ptr ? r->xml.ptr : "", r->xml.len};
+    struct policy_parse_opts o;
+    struct policy *p = NULL;
+    char bucket[80], msg[512] = "";
     cv_err err;
 
-    if (strcmp(r->bi->account, r->ident.account) != 0) {
-        resp_error(r, CV_S3_METHOD_NOT_ALLOWED, NULL, NULL);
+    if (!owner_account_only(r)) {
         return;
     }
-    if (j.len > 20 * 1024) {
-        resp_error(r, CV_S3_MALFORMED_POLICY, "Policies must be at most 20 KB", NULL);
+    snprintf(bucket, sizeof(bucket), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
+    memset(&o, 0, sizeof(o));
+    o.type = POLICY_BUCKET;
+    o.bucket = bucket;
+    o.principal_exists = principal_exists;
+    o.principal_ud = r->st;
+    o.name = "bucket-policy";
+    err = policy_parse(j.doc, j.len, &o, &p, msg, sizeof(msg));
+    policy_free(p);
+    if (err == CV_ETOOBIG) {
+        resp_error(r, CV_S3_MALFORMED_POLICY, msg[0] ? msg : "Policies must be at most 20 KB",
+                   NULL);
         return;
     }
-    if (j.len == 0 || j.doc[0] != '{') {
-        resp_error(r, CV_S3_MALFORMED_POLICY,
-                   "Policies must be valid JSON and the first byte must be '{'", NULL);
+    if (err) {
+        resp_error(r, err == CV_ENOMEM ? err : CV_S3_MALFORMED_POLICY, msg[0] ? msg : NULL, NULL);
         return;
     }
     err = db_write(r->st->db, set_policy_tx, &j);
@@ -444,8 +507,7 @@ void s3_delete_bucket_policy(struct store_req *r)
     struct policy_job j = {r, NULL, 0};
     cv_err err;
 
-    if (strcmp(r->bi->account, r->ident.account) != 0) {
-        resp_error(r, CV_S3_METHOD_NOT_ALLOWED, NULL, NULL);
+    if (!owner_account_only(r)) {
         return;
     }
     err = db_write(r->st->db, set_policy_tx, &j);

@@ -837,7 +837,7 @@ void s3_copy_object(struct store_req *r)
     struct bucket_info sbi;
     struct obj_row o;
     struct obj_commit oc;
-    struct cv_buf meta = CV_BUF_INIT(64 * 1024);
+    struct cv_buf meta = CV_BUF_INIT(64 * 1024), spol = CV_BUF_INIT(64 * 1024);
     struct cv_str directive = req_header(r, "x-amz-metadata-directive");
     struct cv_str sc = req_header(r, "x-amz-storage-class");
     struct blob_writer w;
@@ -862,12 +862,14 @@ void s3_copy_object(struct store_req *r)
             goto out;
         }
     }
-    err = s3_bucket_get(r, sb, &sbi, NULL);
+    err = s3_bucket_get(r, sb, &sbi, &spol);
     if (err) {
         resp_error(r, err, NULL, NULL);
         goto out;
     }
-    if (!store_authorize(r, "s3:GetObject", sb, sk, &sbi)) {
+    if (!store_allowed_ex(r, "s3:GetObject", sb, sk, &sbi,
+                          (struct cv_str){spol.ptr ? spol.ptr : "", spol.len}, false)) {
+        resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
         goto out;
     }
     err = obj_load(r, sb, sk, &o, true);
@@ -967,6 +969,7 @@ out:
     blob_writer_abort(&w);
     obj_row_release(&o);
     cv_buf_release(&meta);
+    cv_buf_release(&spol);
 }
 
 /* ---------------------------------------------------------------- ACL */
