@@ -324,6 +324,27 @@ CV_WUR cv_err cv_write_all(int fd, const void *data, size_t len);
 /** Writes at @p off with pwrite, retrying on EINTR and short writes. */
 CV_WUR cv_err cv_pwrite_all(int fd, const void *data, size_t len, off_t off);
 
+/* ----------------------------------------------------------------- arena */
+
+/*
+ * A bump allocator for per-request memory (h2o's pool): many small
+ * allocations, one release. Allocations are 16-byte aligned and go through
+ * cv_malloc (so failure injection reaches them). Large requests get their own
+ * block. cv_arena_release() frees everything; the arena can then be reused.
+ */
+struct cv_arena_block;
+struct cv_arena {
+    struct cv_arena_block *head;
+    size_t block_size; /* default block payload size */
+    size_t total;      /* bytes handed out, for caps */
+};
+#define CV_ARENA_INIT(bs) {NULL, (bs), 0}
+/** Returns borrowed memory valid until cv_arena_release, or NULL on ENOMEM. */
+void *cv_arena_alloc(struct cv_arena *a, size_t n);
+/** Copies @p n bytes and NUL-terminates; NULL on ENOMEM. */
+char *cv_arena_strndup(struct cv_arena *a, const char *s, size_t n);
+void cv_arena_release(struct cv_arena *a);
+
 /* ----------------------------------------------------------- error detail */
 
 /*

@@ -285,6 +285,29 @@ static void files(void **state)
     assert_int_equal(system(sub), 0);
 }
 
+static void arena(void **state)
+{
+    struct cv_arena a = CV_ARENA_INIT(256);
+    char *s, *big;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 100; i++) {
+        s = cv_arena_strndup(&a, "hello", 5);
+        assert_non_null(s);
+        assert_string_equal(s, "hello");
+        assert_true(((uintptr_t)s & 15) == 0);
+    }
+    big = cv_arena_alloc(&a, 10000);
+    assert_non_null(big);
+    memset(big, 1, 10000);
+    s = cv_arena_strndup(&a, "after", 5);
+    assert_string_equal(s, "after");
+    cv_arena_release(&a);
+    assert_null(a.head);
+    cv_arena_release(&a);
+}
+
 static void errors(void **state)
 {
     (void)state;
@@ -303,7 +326,7 @@ int main(void)
         cmocka_unit_test(str_codecs),    cmocka_unit_test(utf8),
         cmocka_unit_test(clock_formats), cmocka_unit_test(crypto_hashes),
         cmocka_unit_test(crypto_crcs),   cmocka_unit_test(crypto_aead),
-        cmocka_unit_test(files),         cmocka_unit_test(errors),
+        cmocka_unit_test(files), cmocka_unit_test(arena),         cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,383 @@
+/*
+ * The store's metadata in SQLite (WAL).
+ *
+ * Writes: one writer thread owns the only write connection. Request threads
+ * hand it jobs; it runs every job queued since the last commit inside one
+ * transaction (each job in its own savepoint) and commits once, so N
+ * concurrent PUTs share a single WAL fsync (group commit). synchronous=FULL
+ * makes each commit durable before db_write() returns.
+ *
+ * Reads: a pool of read connections; WAL lets them run beside the writer and
+ * each statement sees the last committed state.
+ */
+#include "store_int.h"
+
+#include <string.h>
+
+static const char *const stmt_sql[] = {
+#define STMT_SQL_(id, sql) sql,
+    STORE_STMTS(STMT_SQL_)
+#undef STMT_SQL_
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS settings(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS accounts("
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, canonical_id TEXT NOT NULL,"
+    " created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS users("
+    " account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, user_id TEXT NOT NULL UNIQUE,"
+    " path TEXT NOT NULL DEFAULT '/', created INTEGER NOT NULL, PRIMARY KEY(account, name));"
+    "CREATE TABLE IF NOT EXISTS access_keys("
+    " akid TEXT PRIMARY KEY, account TEXT NOT NULL, user TEXT, secret BLOB NOT NULL,"
+    " status TEXT NOT NULL, created INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS access_keys_owner ON access_keys(account, user);"
+    "CREATE TABLE IF NOT EXISTS user_policies("
+    " account TEXT NOT NULL, user TEXT NOT NULL COLLATE NOCASE, name TEXT NOT NULL,"
+    " document TEXT NOT NULL, PRIMARY KEY(account, user, name));"
+    "CREATE TABLE IF NOT EXISTS buckets("
+    " name TEXT PRIMARY KEY, account TEXT NOT NULL, created INTEGER NOT NULL, policy TEXT,"
+    " ownership TEXT NOT NULL, region TEXT NOT NULL, acl TEXT);"
+    "CREATE TABLE IF NOT EXISTS objects("
+    " id INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,"
+    " etag TEXT NOT NULL, mtime INTEGER NOT NULL, meta TEXT, body BLOB, file TEXT,"
+    " ck_algo TEXT, ck_value TEXT, nparts INTEGER NOT NULL DEFAULT 0, storage_class TEXT,"
+    " acl TEXT, UNIQUE(bucket, key));"
+    "CREATE TABLE IF NOT EXISTS segments("
+    " object INTEGER NOT NULL, seq INTEGER NOT NULL, size INTEGER NOT NULL, body BLOB,"
+    " file TEXT, PRIMARY KEY(object, seq)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS uploads("
+    " id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, initiator TEXT NOT NULL,"
+    " initiator_account TEXT NOT NULL, created INTEGER NOT NULL, meta TEXT, ck_algo TEXT,"
+    " storage_class TEXT, acl TEXT);"
+    "CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, id);"
+    "CREATE TABLE IF NOT EXISTS parts("
+    " upload TEXT NOT NULL, num INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,"
+    " mtime INTEGER NOT NULL, body BLOB, file TEXT, ck_value TEXT,"
+    " PRIMARY KEY(upload, num)) WITHOUT ROWID;"
+    "PRAGMA user_version = 1;";
+
+struct write_job {
+    db_write_fn fn;
+    void *arg;
+    cv_err result;
+    bool done;
+    struct write_job *next;
+};
+
+struct db {
+    char *path;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv, done_cv;
+    struct write_job *head, **tail;
+    bool stop;
+    bool thread_started;
+    pthread_t thread;
+    struct db_conn *writer;
+    pthread_mutex_t pool_mu;
+    struct db_conn *pool;
+    size_t npool;
+    uint64_t commits, writes;
+};
+
+#define DB_POOL_MAX 64
+
+static void conn_close(struct db_conn *c)
+{
+    size_t i;
+
+    if (!c) {
+        return;
+    }
+    for (i = 0; i < STMT__COUNT; i++) {
+        sqlite3_finalize(c->stmts[i]);
+    }
+    sqlite3_close_v2(c->h);
+    cv_free(c);
+}
+
+static cv_err conn_open(const char *path, bool writer, struct db_conn **out, char *errmsg,
+                        size_t errlen)
+{
+    struct db_conn *c = cv_calloc(1, sizeof(*c));
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+    cv_err err = CV_OK;
+
+    if (!c) {
+        return CV_ENOMEM;
+    }
+    if (sqlite3_open_v2(path, &c->h, flags, NULL) != SQLITE_OK) {
+        cv_errf(errmsg, errlen, "cannot open %s: %s", path, c->h ? sqlite3_errmsg(c->h) : "?");
+        err = CV_EDB;
+        goto out;
+    }
+    sqlite3_busy_timeout(c->h, 10000);
+    sqlite3_extended_result_codes(c->h, 1);
+    if (sqlite3_exec(c->h,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+                     "PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        cv_errf(errmsg, errlen, "cannot configure %s: %s", path, sqlite3_errmsg(c->h));
+        err = CV_EDB;
+        goto out;
+    }
+out:
+    if (err) {
+        conn_close(c);
+        c = NULL;
+    }
+    *out = c;
+    return err;
+}
+
+sqlite3_stmt *db_stmt(struct db_conn *c, enum store_stmt id)
+{
+    sqlite3_stmt *s = c->stmts[id];
+
+    if (!s) {
+        if (sqlite3_prepare_v3(c->h, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+            SQLITE_OK) {
+            cv_error("store: cannot prepare statement %d: %s", (int)id, sqlite3_errmsg(c->h));
+            return NULL;
+        }
+        c->stmts[id] = s;
+    } else {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    }
+    return s;
+}
+
+int db_bind_str(sqlite3_stmt *s, int i, struct cv_str v)
+{
+    if (!v.ptr) {
+        return sqlite3_bind_null(s, i);
+    }
+    return sqlite3_bind_text(s, i, v.len ? v.ptr : "", (int)v.len, SQLITE_STATIC);
+}
+
+struct cv_str db_col_str(sqlite3_stmt *s, int i)
+{
+    struct cv_str v;
+
+    v.ptr = (const char *)sqlite3_column_text(s, i);
+    v.len = v.ptr ? (size_t)sqlite3_column_bytes(s, i) : 0;
+    return v;
+}
+
+static bool exec_ok(struct db_conn *c, const char *sql)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(c->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        cv_error("store: %s: %s", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+        return false;
+    }
+    return true;
+}
+
+static void *writer_main(void *arg)
+{
+    struct db *db = arg;
+
+    for (;;) {
+        struct write_job *batch, *j;
+        bool ok;
+
+        pthread_mutex_lock(&db->mu);
+        while (!db->head && !db->stop) {
+            pthread_cond_wait(&db->work_cv, &db->mu);
+        }
+        batch = db->head;
+        db->head = NULL;
+        db->tail = &db->head;
+        pthread_mutex_unlock(&db->mu);
+        if (!batch) {
+            break;
+        }
+
+        ok = exec_ok(db->writer, "BEGIN IMMEDIATE");
+        for (j = batch; j; j = j->next) {
+            if (!ok) {
+                j->result = CV_EDB;
+                continue;
+            }
+            if (!exec_ok(db->writer, "SAVEPOINT job")) {
+                j->result = CV_EDB;
+                continue;
+            }
+            j->result = j->fn(db->writer, j->arg);
+            if (j->result) {
+                exec_ok(db->writer, "ROLLBACK TO job");
+            }
+            exec_ok(db->writer, "RELEASE job");
+        }
+        if (ok && !exec_ok(db->writer, "COMMIT")) {
+            exec_ok(db->writer, "ROLLBACK");
+            for (j = batch; j; j = j->next) {
+                if (!j->result) {
+                    j->result = CV_EDB;
+                }
+            }
+        }
+        pthread_mutex_lock(&db->mu);
+        db->commits++;
+        for (j = batch; j; j = j->next) {
+            db->writes++;
+        }
+        /* Mark done last: a waiter may free its job as soon as it sees done. */
+        for (j = batch; j;) {
+            struct write_job *next = j->next;
+            j->done = true;
+            j = next;
+        }
+        pthread_cond_broadcast(&db->done_cv);
+        pthread_mutex_unlock(&db->mu);
+    }
+    return NULL;
+}
+
+cv_err db_write(struct db *db, db_write_fn fn, void *arg)
+{
+    struct write_job job = {fn, arg, CV_OK, false, NULL};
+
+    pthread_mutex_lock(&db->mu);
+    if (db->stop) {
+        pthread_mutex_unlock(&db->mu);
+        return CV_ECANCELED;
+    }
+    *db->tail = &job;
+    db->tail = &job.next;
+    pthread_cond_signal(&db->work_cv);
+    while (!job.done) {
+        pthread_cond_wait(&db->done_cv, &db->mu);
+    }
+    pthread_mutex_unlock(&db->mu);
+    return job.result;
+}
+
+void db_stats(struct db *db, uint64_t *commits, uint64_t *writes)
+{
+    pthread_mutex_lock(&db->mu);
+    *commits = db->commits;
+    *writes = db->writes;
+    pthread_mutex_unlock(&db->mu);
+}
+
+struct db_conn *db_reader(struct db *db)
+{
+    struct db_conn *c;
+
+    pthread_mutex_lock(&db->pool_mu);
+    c = db->pool;
+    if (c) {
+        db->pool = c->next_free;
+        db->npool--;
+    }
+    pthread_mutex_unlock(&db->pool_mu);
+    if (!c && conn_open(db->path, false, &c, NULL, 0) != CV_OK) {
+        return NULL;
+    }
+    return c;
+}
+
+void db_reader_done(struct db *db, struct db_conn *c)
+{
+    size_t i;
+
+    if (!c) {
+        return;
+    }
+    for (i = 0; i < STMT__COUNT; i++) {
+        if (c->stmts[i]) {
+            sqlite3_reset(c->stmts[i]);
+        }
+    }
+    pthread_mutex_lock(&db->pool_mu);
+    if (db->npool < DB_POOL_MAX) {
+        c->next_free = db->pool;
+        db->pool = c;
+        db->npool++;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&db->pool_mu);
+    conn_close(c);
+}
+
+cv_err db_open(const char *path, struct db **out, char *errmsg, size_t errlen)
+{
+    struct db *db = cv_calloc(1, sizeof(*db));
+    cv_err err;
+    char *msg = NULL;
+
+    *out = NULL;
+    if (!db) {
+        return CV_ENOMEM;
+    }
+    pthread_mutex_init(&db->mu, NULL);
+    pthread_mutex_init(&db->pool_mu, NULL);
+    pthread_cond_init(&db->work_cv, NULL);
+    pthread_cond_init(&db->done_cv, NULL);
+    db->tail = &db->head;
+    db->path = cv_strdup(path);
+    if (!db->path) {
+        err = CV_ENOMEM;
+        goto out;
+    }
+    err = conn_open(path, true, &db->writer, errmsg, errlen);
+    if (err) {
+        goto out;
+    }
+    if (sqlite3_exec(db->writer->h, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        cv_errf(errmsg, errlen, "cannot create the schema in %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        err = CV_EDB;
+        goto out;
+    }
+    if (pthread_create(&db->thread, NULL, writer_main, db) != 0) {
+        err = CV_EINTERNAL;
+        goto out;
+    }
+    db->thread_started = true;
+out:
+    if (err) {
+        db_close(db);
+        db = NULL;
+    }
+    *out = db;
+    return err;
+}
+
+void db_close(struct db *db)
+{
+    struct db_conn *c;
+
+    if (!db) {
+        return;
+    }
+    if (db->thread_started) {
+        pthread_mutex_lock(&db->mu);
+        db->stop = true;
+        pthread_cond_signal(&db->work_cv);
+        pthread_mutex_unlock(&db->mu);
+        pthread_join(db->thread, NULL);
+    }
+    for (c = db->pool; c;) {
+        struct db_conn *next = c->next_free;
+        conn_close(c);
+        c = next;
+    }
+    db->pool = NULL;
+    if (db->writer) {
+        /* A clean shutdown folds the WAL back into the database. */
+        sqlite3_exec(db->writer->h, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    }
+    conn_close(db->writer);
+    pthread_mutex_destroy(&db->mu);
+    pthread_mutex_destroy(&db->pool_mu);
+    pthread_cond_destroy(&db->work_cv);
+    pthread_cond_destroy(&db->done_cv);
+    cv_free(db->path);
+    cv_free(db);
+}

@@ -1,0 +1,293 @@
+/*
+ * Object metadata transactions, run by the writer thread (group commit).
+ * A key's row is replaced as a whole: readers see the old version or the
+ * new one. Body files the old version used are handed back for unlinking
+ * once the commit is durable (a crash in between leaves orphans, which the
+ * next start removes).
+ */
+#include "store_int.h"
+
+#include <string.h>
+
+cv_err obj_commit_add_old(struct obj_commit *oc, struct cv_str file)
+{
+    char *copy;
+
+    if (!file.ptr || !file.len) {
+        return CV_OK;
+    }
+    if (oc->nold == oc->oldcap) {
+        size_t ncap = oc->oldcap ? oc->oldcap * 2 : 8;
+        char **n = cv_arena_alloc(oc->arena, ncap * sizeof(*n));
+        if (!n) {
+            return CV_ENOMEM;
+        }
+        if (oc->nold) {
+            memcpy(n, oc->old_files, oc->nold * sizeof(*n));
+        }
+        oc->old_files = n;
+        oc->oldcap = ncap;
+    }
+    copy = cv_arena_strndup(oc->arena, file.ptr, file.len);
+    if (!copy) {
+        return CV_ENOMEM;
+    }
+    oc->old_files[oc->nold++] = copy;
+    return CV_OK;
+}
+
+void obj_commit_cleanup(struct store *st, struct obj_commit *oc)
+{
+    size_t i;
+
+    for (i = 0; i < oc->nold; i++) {
+        blob_unlink(st->data_dir, oc->old_files[i]);
+    }
+    oc->nold = 0;
+}
+
+/* Deletes the row for (bucket, key) and its segments; collects files. */
+static cv_err remove_existing(struct db_conn *c, struct obj_commit *oc, bool *existed,
+                              char etag[80])
+{
+    sqlite3_stmt *s = db_stmt(c, STMT_OBJ_HEAD_ID);
+    int64_t id, nparts;
+    cv_err err = CV_OK;
+
+    *existed = false;
+    if (!s) {
+        return CV_EDB;
+    }
+    db_bind_str(s, 1, oc->bucket);
+    db_bind_str(s, 2, oc->key);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return CV_OK;
+    }
+    *existed = true;
+    id = sqlite3_column_int64(s, 0);
+    nparts = sqlite3_column_int64(s, 2);
+    if (etag) {
+        struct cv_str e = db_col_str(s, 3);
+        size_t n = CV_MIN(e.len, 79);
+        memcpy(etag, e.ptr ? e.ptr : "", n);
+        etag[n] = '\0';
+    }
+    err = obj_commit_add_old(oc, db_col_str(s, 1));
+    sqlite3_reset(s);
+    if (err) {
+        return err;
+    }
+    if (nparts > 0) {
+        s = db_stmt(c, STMT_SEG_LIST);
+        sqlite3_bind_int64(s, 1, id);
+        while (!err && sqlite3_step(s) == SQLITE_ROW) {
+            err = obj_commit_add_old(oc, db_col_str(s, 3));
+        }
+        sqlite3_reset(s);
+        if (err) {
+            return err;
+        }
+        s = db_stmt(c, STMT_SEG_DELETE);
+        sqlite3_bind_int64(s, 1, id);
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            return CV_EDB;
+        }
+    }
+    s = db_stmt(c, STMT_OBJ_DELETE);
+    sqlite3_bind_int64(s, 1, id);
+    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
+}
+
+static int bind_opt_text(sqlite3_stmt *s, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+/* The upload being completed: drop its parts rows, retire unused part files. */
+static cv_err retire_upload(struct db_conn *c, struct obj_commit *oc)
+{
+    sqlite3_stmt *s = db_stmt(c, STMT_PART_LIST);
+    cv_err err = CV_OK;
+
+    sqlite3_bind_text(s, 1, oc->upload_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, 0);
+    sqlite3_bind_int64(s, 3, 1000000);
+    while (!err && sqlite3_step(s) == SQLITE_ROW) {
+        int64_t num = sqlite3_column_int64(s, 0);
+        bool used = false;
+        size_t i;
+        for (i = 0; i < oc->nused; i++) {
+            if (oc->used_parts[i] == num) {
+                used = true;
+                break;
+            }
+        }
+        if (!used) {
+            err = obj_commit_add_old(oc, db_col_str(s, 5));
+        }
+    }
+    sqlite3_reset(s);
+    if (err) {
+        return err;
+    }
+    s = db_stmt(c, STMT_PART_DELETE_ALL);
+    sqlite3_bind_text(s, 1, oc->upload_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        return CV_EDB;
+    }
+    s = db_stmt(c, STMT_UPLOAD_DELETE);
+    sqlite3_bind_text(s, 1, oc->upload_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        return CV_EDB;
+    }
+    return sqlite3_changes(c->h) ? CV_OK : CV_S3_NO_SUCH_UPLOAD;
+}
+
+cv_err obj_commit_tx(struct db_conn *c, void *arg)
+{
+    struct obj_commit *oc = arg;
+    sqlite3_stmt *s;
+    bool existed = false;
+    char etag[80] = "";
+    int64_t id;
+    size_t i;
+    cv_err err;
+    size_t old_before = oc->nold;
+
+    /* The bucket may have been deleted since the request began. */
+    s = db_stmt(c, STMT_BUCKET_GET);
+    if (!s) {
+        return CV_EDB;
+    }
+    db_bind_str(s, 1, oc->bucket);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return CV_S3_NO_SUCH_BUCKET;
+    }
+    sqlite3_reset(s);
+    if (oc->upload_id) {
+        s = db_stmt(c, STMT_UPLOAD_GET);
+        sqlite3_bind_text(s, 1, oc->upload_id, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_ROW) {
+            sqlite3_reset(s);
+            return CV_S3_NO_SUCH_UPLOAD;
+        }
+        sqlite3_reset(s);
+    }
+    err = remove_existing(c, oc, &existed, etag);
+    if (err) {
+        goto fail;
+    }
+    if (oc->cond == PUT_COND_IF_NONE_MATCH_STAR && existed) {
+        err = CV_S3_PRECONDITION_FAILED;
+        goto fail;
+    }
+    if (oc->cond == PUT_COND_IF_MATCH) {
+        if (!existed) {
+            err = CV_S3_NO_SUCH_KEY;
+            goto fail;
+        }
+        if (!s3_etag_matches(oc->cond_etag, etag)) {
+            err = CV_S3_PRECONDITION_FAILED;
+            goto fail;
+        }
+    }
+    if (oc->upload_id) {
+        err = retire_upload(c, oc);
+        if (err) {
+            goto fail;
+        }
+    }
+    s = db_stmt(c, STMT_OBJ_INSERT);
+    db_bind_str(s, 1, oc->bucket);
+    db_bind_str(s, 2, oc->key);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)oc->size);
+    sqlite3_bind_text(s, 4, oc->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, oc->mtime);
+    if (oc->meta) {
+        sqlite3_bind_text(s, 6, oc->meta, (int)oc->metalen, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 6);
+    }
+    if (oc->body || (!oc->file && !oc->nsegs)) {
+        sqlite3_bind_blob(s, 7, oc->body ? oc->body : "", (int)oc->bodylen, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 7);
+    }
+    bind_opt_text(s, 8, oc->file);
+    bind_opt_text(s, 9, oc->ck_algo);
+    bind_opt_text(s, 10, oc->ck_value);
+    sqlite3_bind_int64(s, 11, oc->nparts);
+    bind_opt_text(s, 12, oc->storage_class);
+    bind_opt_text(s, 13, oc->acl);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        err = CV_EDB;
+        goto fail;
+    }
+    id = sqlite3_last_insert_rowid(c->h);
+    for (i = 0; i < oc->nsegs; i++) {
+        const struct seg_src *sg = &oc->segs[i];
+        s = db_stmt(c, STMT_SEG_INSERT);
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 2, sg->num);
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)sg->size);
+        if (sg->file) {
+            sqlite3_bind_null(s, 4);
+            sqlite3_bind_text(s, 5, sg->file, -1, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_blob(s, 4, sg->body ? sg->body : "", (int)sg->bodylen, SQLITE_STATIC);
+            sqlite3_bind_null(s, 5);
+        }
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            err = CV_EDB;
+            goto fail;
+        }
+    }
+    return CV_OK;
+fail:
+    /* The savepoint rolls back; nothing of the old version is retired. */
+    oc->nold = old_before;
+    return err;
+}
+
+cv_err obj_delete_tx(struct db_conn *c, void *arg)
+{
+    struct obj_commit *oc = arg;
+    bool existed;
+    size_t before = oc->nold;
+    cv_err err = remove_existing(c, oc, &existed, NULL);
+
+    if (err) {
+        oc->nold = before;
+    }
+    return err;
+}
+
+bool s3_etag_matches(struct cv_str header, const char *etag)
+{
+    struct cv_str list = header, tok, rest;
+    struct cv_str e = cv_str_c(etag);
+
+    if (e.len >= 2 && e.ptr[0] == '"') {
+        e.ptr++;
+        e.len -= 2;
+    }
+    while (list.len) {
+        cv_str_split(list, ',', &tok, &rest);
+        list = rest;
+        tok = cv_str_trim(tok);
+        if (cv_str_starts_with(tok, "W/")) {
+            tok.ptr += 2;
+            tok.len -= 2;
+        }
+        if (tok.len >= 2 && tok.ptr[0] == '"' && tok.ptr[tok.len - 1] == '"') {
+            tok.ptr++;
+            tok.len -= 2;
+        }
+        if (cv_str_eq_c(tok, "*") || cv_str_eq(tok, e)) {
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,614 @@
+/*
+ * The S3 layer: which operation a request is, what it needs before its body
+ * is read (bucket, permission, limits), and the helpers the operations share.
+ */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct op_info {
+    const char *name;
+    const char *action; /* IAM action checked before the body (NULL: the handler decides) */
+    bool object;        /* action on the object ARN (else the bucket ARN) */
+    bool needs_bucket;  /* the bucket must exist */
+    enum body_kind body;
+};
+
+static const struct op_info ops[OP__COUNT] = {
+    [OP_UNKNOWN] = {"Unknown", NULL, false, false, BODY_NONE},
+    [OP_LIST_BUCKETS] = {"ListBuckets", "s3:ListAllMyBuckets", false, false, BODY_NONE},
+    [OP_CREATE_BUCKET] = {"CreateBucket", "s3:CreateBucket", false, false, BODY_XML},
+    [OP_HEAD_BUCKET] = {"HeadBucket", "s3:ListBucket", false, true, BODY_NONE},
+    [OP_DELETE_BUCKET] = {"DeleteBucket", "s3:DeleteBucket", false, true, BODY_NONE},
+    [OP_GET_BUCKET_LOCATION] = {"GetBucketLocation", "s3:GetBucketLocation", false, true,
+                                BODY_NONE},
+    [OP_GET_BUCKET_VERSIONING] = {"GetBucketVersioning", "s3:GetBucketVersioning", false, true,
+                                  BODY_NONE},
+    [OP_PUT_BUCKET_VERSIONING] = {"PutBucketVersioning", "s3:PutBucketVersioning", false, true,
+                                  BODY_XML},
+    [OP_LIST_OBJECTS] = {"ListObjects", "s3:ListBucket", false, true, BODY_NONE},
+    [OP_LIST_OBJECTS_V2] = {"ListObjectsV2", "s3:ListBucket", false, true, BODY_NONE},
+    [OP_LIST_OBJECT_VERSIONS] = {"ListObjectVersions", "s3:ListBucketVersions", false, true,
+                                 BODY_NONE},
+    [OP_DELETE_OBJECTS] = {"DeleteObjects", NULL, false, true, BODY_XML},
+    [OP_GET_BUCKET_POLICY] = {"GetBucketPolicy", "s3:GetBucketPolicy", false, true, BODY_NONE},
+    [OP_PUT_BUCKET_POLICY] = {"PutBucketPolicy", "s3:PutBucketPolicy", false, true, BODY_XML},
+    [OP_DELETE_BUCKET_POLICY] = {"DeleteBucketPolicy", "s3:DeleteBucketPolicy", false, true,
+                                 BODY_NONE},
+    [OP_GET_BUCKET_ACL] = {"GetBucketAcl", "s3:GetBucketAcl", false, true, BODY_NONE},
+    [OP_PUT_BUCKET_ACL] = {"PutBucketAcl", "s3:PutBucketAcl", false, true, BODY_XML},
+    [OP_LIST_MULTIPART_UPLOADS] = {"ListMultipartUploads", "s3:ListBucketMultipartUploads", false,
+                                   true, BODY_NONE},
+    [OP_GET_BUCKET_OWNERSHIP] = {"GetBucketOwnershipControls", "s3:GetBucketOwnershipControls",
+                                 false, true, BODY_NONE},
+    [OP_PUT_OBJECT] = {"PutObject", "s3:PutObject", true, true, BODY_OBJECT},
+    [OP_GET_OBJECT] = {"GetObject", "s3:GetObject", true, true, BODY_NONE},
+    [OP_HEAD_OBJECT] = {"HeadObject", "s3:GetObject", true, true, BODY_NONE},
+    [OP_DELETE_OBJECT] = {"DeleteObject", "s3:DeleteObject", true, true, BODY_NONE},
+    [OP_COPY_OBJECT] = {"CopyObject", "s3:PutObject", true, true, BODY_NONE},
+    [OP_GET_OBJECT_ACL] = {"GetObjectAcl", "s3:GetObjectAcl", true, true, BODY_NONE},
+    [OP_PUT_OBJECT_ACL] = {"PutObjectAcl", "s3:PutObjectAcl", true, true, BODY_XML},
+    [OP_GET_OBJECT_TAGGING] = {"GetObjectTagging", "s3:GetObjectTagging", true, true, BODY_NONE},
+    [OP_CREATE_MULTIPART] = {"CreateMultipartUpload", "s3:PutObject", true, true, BODY_NONE},
+    [OP_UPLOAD_PART] = {"UploadPart", "s3:PutObject", true, true, BODY_OBJECT},
+    [OP_UPLOAD_PART_COPY] = {"UploadPartCopy", "s3:PutObject", true, true, BODY_NONE},
+    [OP_COMPLETE_MULTIPART] = {"CompleteMultipartUpload", "s3:PutObject", true, true, BODY_XML},
+    [OP_ABORT_MULTIPART] = {"AbortMultipartUpload", "s3:AbortMultipartUpload", true, true,
+                            BODY_NONE},
+    [OP_LIST_PARTS] = {"ListParts", "s3:ListMultipartUploadParts", true, true, BODY_NONE},
+    [OP_IAM_QUERY] = {"IamQuery", NULL, false, false, BODY_FORM},
+};
+
+const char *s3_op_name(int op)
+{
+    if (op < 0 || op >= OP__COUNT || !ops[op].name) {
+        return "Unknown";
+    }
+    return ops[op].name;
+}
+
+enum body_kind s3_body_kind(int op)
+{
+    return op > 0 && op < OP__COUNT ? ops[op].body : BODY_NONE;
+}
+
+/* Bucket sub-resources we know but do not implement: NotImplemented, clearly. */
+static const char *const unsupported_subresources[] = {
+    "accelerate", "analytics", "cors",     "encryption", "intelligent-tiering",
+    "inventory",  "lifecycle", "logging",  "metrics",    "notification",
+    "object-lock", "publicAccessBlock", "replication", "requestPayment", "restore",
+    "retention",  "legal-hold", "select",  "torrent",    "website",
+    "tagging",    "policyStatus", "attributes",
+};
+
+static bool has_unsupported(const struct store_req *r)
+{
+    size_t i;
+
+    for (i = 0; i < CV_ARRAY_LEN(unsupported_subresources); i++) {
+        if (req_has_param(r, unsupported_subresources[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int s3_route(struct store_req *r)
+{
+    struct cv_str m = r->method;
+    bool get = cv_str_eq_c(m, "GET"), put = cv_str_eq_c(m, "PUT");
+    bool head = cv_str_eq_c(m, "HEAD"), del = cv_str_eq_c(m, "DELETE");
+    bool post = cv_str_eq_c(m, "POST");
+
+    if (!r->bucket.len) {
+        if (get || head) {
+            return OP_LIST_BUCKETS;
+        }
+        if (post) {
+            return OP_IAM_QUERY;
+        }
+        return OP_UNKNOWN;
+    }
+    if (!r->has_key) {
+        if (get && req_has_param(r, "tagging")) {
+            return OP_UNKNOWN;
+        }
+        if (put) {
+            if (req_has_param(r, "policy")) {
+                return OP_PUT_BUCKET_POLICY;
+            }
+            if (req_has_param(r, "acl")) {
+                return OP_PUT_BUCKET_ACL;
+            }
+            if (req_has_param(r, "versioning")) {
+                return OP_PUT_BUCKET_VERSIONING;
+            }
+            if (has_unsupported(r) || req_has_param(r, "ownershipControls")) {
+                return OP_UNKNOWN;
+            }
+            return OP_CREATE_BUCKET;
+        }
+        if (get || head) {
+            if (head) {
+                return OP_HEAD_BUCKET;
+            }
+            if (req_has_param(r, "policy")) {
+                return OP_GET_BUCKET_POLICY;
+            }
+            if (req_has_param(r, "location")) {
+                return OP_GET_BUCKET_LOCATION;
+            }
+            if (req_has_param(r, "versioning")) {
+                return OP_GET_BUCKET_VERSIONING;
+            }
+            if (req_has_param(r, "acl")) {
+                return OP_GET_BUCKET_ACL;
+            }
+            if (req_has_param(r, "uploads")) {
+                return OP_LIST_MULTIPART_UPLOADS;
+            }
+            if (req_has_param(r, "versions")) {
+                return OP_LIST_OBJECT_VERSIONS;
+            }
+            if (req_has_param(r, "ownershipControls")) {
+                return OP_GET_BUCKET_OWNERSHIP;
+            }
+            if (has_unsupported(r)) {
+                return OP_UNKNOWN;
+            }
+            {
+                const struct query_param *lt = req_param(r, "list-type");
+                if (lt && cv_str_eq_c(lt->value, "2")) {
+                    return OP_LIST_OBJECTS_V2;
+                }
+            }
+            return OP_LIST_OBJECTS;
+        }
+        if (del) {
+            if (req_has_param(r, "policy")) {
+                return OP_DELETE_BUCKET_POLICY;
+            }
+            if (has_unsupported(r)) {
+                return OP_UNKNOWN;
+            }
+            return OP_DELETE_BUCKET;
+        }
+        if (post && req_has_param(r, "delete")) {
+            return OP_DELETE_OBJECTS;
+        }
+        return OP_UNKNOWN;
+    }
+    /* Object level. */
+    if (put) {
+        if (req_has_param(r, "uploadId") || req_has_param(r, "partNumber")) {
+            return req_has_header(r, "x-amz-copy-source") ? OP_UPLOAD_PART_COPY : OP_UPLOAD_PART;
+        }
+        if (req_has_param(r, "acl")) {
+            return OP_PUT_OBJECT_ACL;
+        }
+        if (has_unsupported(r)) {
+            return OP_UNKNOWN;
+        }
+        return req_has_header(r, "x-amz-copy-source") ? OP_COPY_OBJECT : OP_PUT_OBJECT;
+    }
+    if (get) {
+        if (req_has_param(r, "uploadId")) {
+            return OP_LIST_PARTS;
+        }
+        if (req_has_param(r, "acl")) {
+            return OP_GET_OBJECT_ACL;
+        }
+        if (req_has_param(r, "tagging")) {
+            return OP_GET_OBJECT_TAGGING;
+        }
+        if (has_unsupported(r)) {
+            return OP_UNKNOWN;
+        }
+        return OP_GET_OBJECT;
+    }
+    if (head) {
+        return OP_HEAD_OBJECT;
+    }
+    if (del) {
+        if (req_has_param(r, "uploadId")) {
+            return OP_ABORT_MULTIPART;
+        }
+        if (has_unsupported(r)) {
+            return OP_UNKNOWN;
+        }
+        return OP_DELETE_OBJECT;
+    }
+    if (post) {
+        if (req_has_param(r, "uploads")) {
+            return OP_CREATE_MULTIPART;
+        }
+        if (req_has_param(r, "uploadId")) {
+            return OP_COMPLETE_MULTIPART;
+        }
+    }
+    return OP_UNKNOWN;
+}
+
+/* ------------------------------------------------------------ buckets */
+
+bool s3_bucket_name_valid(struct cv_str n)
+{
+    size_t i;
+    unsigned dots = 0;
+    bool all_digits_dots = true;
+
+    if (n.len < 3 || n.len > 63) {
+        return false;
+    }
+    for (i = 0; i < n.len; i++) {
+        char c = n.ptr[i];
+        bool lower = c >= 'a' && c <= 'z', digit = c >= '0' && c <= '9';
+        if (!lower && !digit && c != '.' && c != '-') {
+            return false;
+        }
+        if (c == '.') {
+            dots++;
+            if (i > 0 && n.ptr[i - 1] == '.') {
+                return false;
+            }
+        }
+        if (!digit && c != '.') {
+            all_digits_dots = false;
+        }
+    }
+    if (!((n.ptr[0] >= 'a' && n.ptr[0] <= 'z') || (n.ptr[0] >= '0' && n.ptr[0] <= '9'))) {
+        return false;
+    }
+    {
+        char e = n.ptr[n.len - 1];
+        if (!((e >= 'a' && e <= 'z') || (e >= '0' && e <= '9'))) {
+            return false;
+        }
+    }
+    if (all_digits_dots && dots == 3) {
+        return false; /* looks like an IPv4 address */
+    }
+    if (cv_str_starts_with(n, "xn--") || cv_str_starts_with(n, "sthree-")) {
+        return false;
+    }
+    if ((n.len >= 8 && memcmp(n.ptr + n.len - 8, "-s3alias", 8) == 0) ||
+        (n.len >= 7 && memcmp(n.ptr + n.len - 7, "--ol-s3", 7) == 0)) {
+        return false;
+    }
+    return true;
+}
+
+cv_err s3_bucket_get(struct store_req *r, struct cv_str name, struct bucket_info *bi,
+                     struct cv_buf *policy)
+{
+    struct db_conn *c = db_reader(r->st->db);
+    sqlite3_stmt *s;
+    cv_err err = CV_S3_NO_SUCH_BUCKET;
+
+    if (!c) {
+        return CV_ENOMEM;
+    }
+    s = db_stmt(c, STMT_BUCKET_GET);
+    if (!s) {
+        err = CV_EDB;
+        goto out;
+    }
+    db_bind_str(s, 1, name);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        struct cv_str acct = db_col_str(s, 0), pol = db_col_str(s, 2);
+        struct cv_str own = db_col_str(s, 3), reg = db_col_str(s, 4);
+        memset(bi, 0, sizeof(*bi));
+        snprintf(bi->account, sizeof(bi->account), "%.*s", (int)acct.len, acct.ptr);
+        bi->created = sqlite3_column_int64(s, 1);
+        snprintf(bi->ownership, sizeof(bi->ownership), "%.*s", (int)own.len, own.ptr);
+        snprintf(bi->region, sizeof(bi->region), "%.*s", (int)reg.len, reg.ptr);
+        bi->has_policy = pol.ptr != NULL;
+        err = CV_OK;
+        if (policy && pol.ptr) {
+            err = cv_buf_add(policy, pol.ptr, pol.len);
+        }
+    }
+out:
+    db_reader_done(r->st->db, c);
+    return err;
+}
+
+/* ------------------------------------------------------------ prechecks */
+
+bool s3_canned_acl_valid(struct cv_str acl)
+{
+    static const char *const names[] = {"private",
+                                        "public-read",
+                                        "public-read-write",
+                                        "authenticated-read",
+                                        "aws-exec-read",
+                                        "bucket-owner-read",
+                                        "bucket-owner-full-control",
+                                        "log-delivery-write"};
+    size_t i;
+
+    for (i = 0; i < CV_ARRAY_LEN(names); i++) {
+        if (cv_str_eq_c(acl, names[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool has_grant_headers(const struct store_req *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->nheaders; i++) {
+        if (r->headers[i].name.len > 12 && cv_str_starts_with(r->headers[i].name, "x-amz-grant-")) {
+            return true;
+        }
+        if (r->headers[i].name.len > 12) {
+            struct cv_str n = {r->headers[i].name.ptr, 12};
+            if (cv_str_eq_ci_c(n, "x-amz-grant-")) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Object writes that carry an ACL also need s3:PutObjectAcl (IAM.md §3). */
+static bool sends_acl(const struct store_req *r)
+{
+    return req_has_header(r, "x-amz-acl") || has_grant_headers(r);
+}
+
+bool s3_precheck(struct store_req *r)
+{
+    const struct op_info *oi = &ops[r->op];
+    struct cv_str nokey = CV_STR_NULL;
+    cv_err err;
+
+    if (r->op == OP_IAM_QUERY) {
+        return true;
+    }
+    if (r->has_key && r->key.len > r->st->cfg.limits.max_key_bytes) {
+        char n[32];
+        snprintf(n, sizeof(n), "%zu", r->key.len);
+        resp_error(r, CV_S3_KEY_TOO_LONG, NULL, "Size", n, "MaxSizeAllowed", "1024", NULL);
+        return false;
+    }
+    if (r->has_key && !cv_utf8_valid(r->key.ptr, r->key.len)) {
+        resp_error(r, CV_S3_INVALID_URI, "Object keys must be valid UTF-8.", NULL);
+        return false;
+    }
+    if (oi->needs_bucket) {
+        r->bi = cv_arena_alloc(&r->arena, sizeof(*r->bi));
+        if (!r->bi) {
+            resp_error(r, CV_ENOMEM, NULL, NULL);
+            return false;
+        }
+        cv_buf_init(&r->bucket_policy, 64 * 1024);
+        err = s3_bucket_get(r, r->bucket, r->bi, &r->bucket_policy);
+        if (err) {
+            cv_buf_release(&r->bucket_policy);
+            if (err == CV_S3_NO_SUCH_BUCKET) {
+                char b[80];
+                snprintf(b, sizeof(b), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
+                resp_error(r, err, NULL, "BucketName", b, NULL);
+            } else {
+                resp_error(r, err, NULL, NULL);
+            }
+            return false;
+        }
+        r->bucket_loaded = true;
+    }
+    if (oi->action &&
+        !store_authorize(r, oi->action, r->bucket, oi->object ? r->key : nokey, r->bi)) {
+        return false;
+    }
+    /* An ACL on an object write is a second permission. */
+    if ((r->op == OP_PUT_OBJECT || r->op == OP_COPY_OBJECT || r->op == OP_CREATE_MULTIPART) &&
+        sends_acl(r) && !store_authorize(r, "s3:PutObjectAcl", r->bucket, r->key, r->bi)) {
+        return false;
+    }
+    if (r->op == OP_PUT_OBJECT && req_has_header(r, "x-amz-tagging") &&
+        !store_authorize(r, "s3:PutObjectTagging", r->bucket, r->key, r->bi)) {
+        return false;
+    }
+    if (ops[r->op].body == BODY_OBJECT || ops[r->op].body == BODY_XML ||
+        r->op == OP_COPY_OBJECT || r->op == OP_CREATE_MULTIPART) {
+        return s3_body_precheck(r);
+    }
+    return true;
+}
+
+void s3_dispatch(struct store_req *r)
+{
+    switch (r->op) {
+    case OP_LIST_BUCKETS:
+        s3_list_buckets(r);
+        break;
+    case OP_CREATE_BUCKET:
+        s3_create_bucket(r);
+        break;
+    case OP_HEAD_BUCKET:
+        s3_head_bucket(r);
+        break;
+    case OP_DELETE_BUCKET:
+        s3_delete_bucket(r);
+        break;
+    case OP_GET_BUCKET_LOCATION:
+        s3_get_bucket_location(r);
+        break;
+    case OP_GET_BUCKET_VERSIONING:
+        s3_get_bucket_versioning(r);
+        break;
+    case OP_PUT_BUCKET_VERSIONING:
+        s3_put_bucket_versioning(r);
+        break;
+    case OP_LIST_OBJECTS:
+        s3_list_objects(r, 1);
+        break;
+    case OP_LIST_OBJECTS_V2:
+        s3_list_objects(r, 2);
+        break;
+    case OP_LIST_OBJECT_VERSIONS:
+        s3_list_object_versions(r);
+        break;
+    case OP_DELETE_OBJECTS:
+        s3_delete_objects(r);
+        break;
+    case OP_GET_BUCKET_POLICY:
+        s3_get_bucket_policy(r);
+        break;
+    case OP_PUT_BUCKET_POLICY:
+        s3_put_bucket_policy(r);
+        break;
+    case OP_DELETE_BUCKET_POLICY:
+        s3_delete_bucket_policy(r);
+        break;
+    case OP_GET_BUCKET_ACL:
+        s3_get_bucket_acl(r);
+        break;
+    case OP_PUT_BUCKET_ACL:
+        s3_put_bucket_acl(r);
+        break;
+    case OP_GET_BUCKET_OWNERSHIP:
+        s3_get_bucket_ownership(r);
+        break;
+    case OP_LIST_MULTIPART_UPLOADS:
+        s3_list_multipart_uploads(r);
+        break;
+    case OP_PUT_OBJECT:
+        s3_put_object(r);
+        break;
+    case OP_GET_OBJECT:
+        s3_get_object(r, false);
+        break;
+    case OP_HEAD_OBJECT:
+        s3_get_object(r, true);
+        break;
+    case OP_DELETE_OBJECT:
+        s3_delete_object(r);
+        break;
+    case OP_COPY_OBJECT:
+        s3_copy_object(r);
+        break;
+    case OP_GET_OBJECT_ACL:
+        s3_get_object_acl(r);
+        break;
+    case OP_PUT_OBJECT_ACL:
+        s3_put_object_acl(r);
+        break;
+    case OP_GET_OBJECT_TAGGING:
+        s3_get_object_tagging(r);
+        break;
+    case OP_CREATE_MULTIPART:
+        s3_create_multipart(r);
+        break;
+    case OP_UPLOAD_PART:
+        s3_upload_part(r, false);
+        break;
+    case OP_UPLOAD_PART_COPY:
+        s3_upload_part(r, true);
+        break;
+    case OP_COMPLETE_MULTIPART:
+        s3_complete_multipart(r);
+        break;
+    case OP_ABORT_MULTIPART:
+        s3_abort_multipart(r);
+        break;
+    case OP_LIST_PARTS:
+        s3_list_parts(r);
+        break;
+    case OP_IAM_QUERY:
+        resp_error(r, CV_S3_NOT_IMPLEMENTED, "The IAM and STS APIs are not available yet.", NULL);
+        break;
+    default:
+        resp_error(r, CV_S3_NOT_IMPLEMENTED, NULL, NULL);
+        break;
+    }
+}
+
+/* ------------------------------------------------------------ metadata */
+
+static const char *const stored_headers[] = {
+    "content-type",      "content-encoding",        "content-disposition",
+    "content-language",  "cache-control",           "expires",
+    "x-amz-website-redirect-location", "x-amz-server-side-encryption", "x-amz-tagging-count",
+};
+
+cv_err meta_collect(struct store_req *r, struct cv_buf *meta, bool *too_large)
+{
+    size_t i, k, user_bytes = 0;
+    cv_err err = CV_OK;
+
+    *too_large = false;
+    for (i = 0; i < r->nheaders && !err; i++) {
+        struct cv_str n = r->headers[i].name, v = r->headers[i].value;
+        bool keep = false;
+
+        if (n.len > 11 && cv_str_eq_ci((struct cv_str){n.ptr, 11}, CV_STR("x-amz-meta-"))) {
+            keep = true;
+            user_bytes += n.len - 11 + v.len;
+        } else {
+            for (k = 0; k < CV_ARRAY_LEN(stored_headers); k++) {
+                if (cv_str_eq_ci_c(n, stored_headers[k])) {
+                    keep = true;
+                    break;
+                }
+            }
+        }
+        if (!keep) {
+            continue;
+        }
+        if (cv_str_eq_ci_c(n, "content-encoding")) {
+            /* aws-chunked is transport framing, not the object's encoding. */
+            struct cv_str enc = v, tok, rest;
+            struct cv_buf kept = CV_BUF_INIT(1024);
+            while (enc.len && !err) {
+                cv_str_split(enc, ',', &tok, &rest);
+                tok = cv_str_trim(tok);
+                enc = rest;
+                if (tok.len && !cv_str_eq_ci_c(tok, "aws-chunked")) {
+                    if (kept.len) {
+                        err = cv_buf_addc(&kept, ',');
+                    }
+                    if (!err) {
+                        err = cv_buf_add(&kept, tok.ptr, tok.len);
+                    }
+                }
+            }
+            if (!err && kept.len) {
+                err = cv_buf_addf(meta, "content-encoding:%s\n", kept.ptr);
+            }
+            cv_buf_release(&kept);
+            continue;
+        }
+        for (k = 0; k < n.len && !err; k++) {
+            char c = n.ptr[k];
+            err = cv_buf_addc(meta, (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c);
+        }
+        if (!err) {
+            err = cv_buf_addc(meta, ':');
+        }
+        for (k = 0; k < v.len && !err; k++) {
+            /* Header values cannot hold line breaks; keep the block parseable. */
+            char c = v.ptr[k] == '\n' || v.ptr[k] == '\r' ? ' ' : v.ptr[k];
+            err = cv_buf_addc(meta, c);
+        }
+        if (!err) {
+            err = cv_buf_addc(meta, '\n');
+        }
+    }
+    if (user_bytes > r->st->cfg.limits.max_meta_bytes) {
+        *too_large = true;
+    }
+    return err;
+}
+
+void s3_etag_from_md5(const uint8_t md5[CV_MD5_LEN], char out[35])
+{
+    out[0] = '"';
+    cv_hex_encode(md5, CV_MD5_LEN, out + 1);
+    out[33] = '"';
+    out[34] = '\0';
+}

@@ -1,0 +1,487 @@
+/* Bucket operations: list, create, head, delete, location, versioning, policy, ACL. */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+cv_err s3_account_info(struct store *st, const char *account, char canonical[65], char name[65])
+{
+    struct db_conn *c = db_reader(st->db);
+    sqlite3_stmt *s;
+    cv_err err = CV_ENOENT;
+
+    canonical[0] = name[0] = '\0';
+    if (!c) {
+        return CV_ENOMEM;
+    }
+    s = db_stmt(c, STMT_ACCOUNT_BY_ID);
+    if (s) {
+        sqlite3_bind_text(s, 1, account, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            snprintf(name, 65, "%s", (const char *)sqlite3_column_text(s, 1));
+            snprintf(canonical, 65, "%s", (const char *)sqlite3_column_text(s, 2));
+            err = CV_OK;
+        }
+    }
+    db_reader_done(st->db, c);
+    return err;
+}
+
+static void set_xml(struct store_req *r, int status)
+{
+    r->resp.status = status;
+    r->resp.content_type = "application/xml";
+}
+
+void s3_list_buckets(struct store_req *r)
+{
+    struct cv_buf *b = &r->resp.body;
+    struct db_conn *c;
+    sqlite3_stmt *s;
+    char canonical[65], name[65];
+    cv_err err;
+    int rc;
+
+    err = s3_account_info(r->st, r->ident.account, canonical, name);
+    if (err) {
+        resp_error(r, err == CV_ENOENT ? CV_S3_ACCESS_DENIED : err, NULL, NULL);
+        return;
+    }
+    c = db_reader(r->st->db);
+    if (!c) {
+        resp_error(r, CV_ENOMEM, NULL, NULL);
+        return;
+    }
+    s = db_stmt(c, STMT_BUCKET_LIST);
+    err = s ? CV_OK : CV_EDB;
+    if (!err) {
+        sqlite3_bind_text(s, 1, r->ident.account, -1, SQLITE_STATIC);
+        err = xml_begin(b, "ListAllMyBucketsResult");
+    }
+    if (!err) {
+        err = cv_buf_adds(b, "<Owner>");
+    }
+    if (!err) {
+        err = xml_elemc(b, "ID", canonical);
+    }
+    if (!err) {
+        err = xml_elemc(b, "DisplayName", name);
+    }
+    if (!err) {
+        err = cv_buf_adds(b, "</Owner><Buckets>");
+    }
+    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char date[25];
+        struct cv_str bn = db_col_str(s, 0);
+        cv_time_iso8601_ms(sqlite3_column_int64(s, 1), date);
+        err = cv_buf_adds(b, "<Bucket>");
+        if (!err) {
+            err = xml_elem(b, "Name", bn.ptr, bn.len);
+        }
+        if (!err) {
+            err = xml_elemc(b, "CreationDate", date);
+        }
+        if (!err) {
+            err = cv_buf_adds(b, "</Bucket>");
+        }
+    }
+    if (!err) {
+        err = cv_buf_adds(b, "</Buckets>");
+    }
+    if (!err) {
+        err = xml_end(b, "ListAllMyBucketsResult");
+    }
+    db_reader_done(r->st->db, c);
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    set_xml(r, 200);
+}
+
+/* --------------------------------------------------------- create/delete */
+
+struct create_job {
+    struct store_req *r;
+    const char *ownership;
+    const char *acl;
+    char existing_owner[13];
+};
+
+static cv_err create_bucket_tx(struct db_conn *c, void *arg)
+{
+    struct create_job *j = arg;
+    sqlite3_stmt *s = db_stmt(c, STMT_BUCKET_GET);
+
+    if (!s) {
+        return CV_EDB;
+    }
+    db_bind_str(s, 1, j->r->bucket);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        snprintf(j->existing_owner, sizeof(j->existing_owner), "%s",
+                 (const char *)sqlite3_column_text(s, 0));
+        sqlite3_reset(s);
+        return strcmp(j->existing_owner, j->r->ident.account) == 0
+                   ? CV_S3_BUCKET_ALREADY_OWNED_BY_YOU
+                   : CV_S3_BUCKET_ALREADY_EXISTS;
+    }
+    sqlite3_reset(s);
+    s = db_stmt(c, STMT_BUCKET_INSERT);
+    db_bind_str(s, 1, j->r->bucket);
+    sqlite3_bind_text(s, 2, j->r->ident.account, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, j->r->now_ms);
+    sqlite3_bind_text(s, 4, j->ownership, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, j->r->st->region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, j->acl, -1, SQLITE_STATIC);
+    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
+}
+
+void s3_create_bucket(struct store_req *r)
+{
+    struct create_job j;
+    struct cv_str own = req_header(r, "x-amz-object-ownership");
+    struct cv_str acl = req_header(r, "x-amz-acl");
+    char bname[80];
+    cv_err err;
+
+    memset(&j, 0, sizeof(j));
+    j.r = r;
+    snprintf(bname, sizeof(bname), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
+    if (!s3_bucket_name_valid(r->bucket)) {
+        resp_error(r, CV_S3_INVALID_BUCKET_NAME, NULL, "BucketName", bname, NULL);
+        return;
+    }
+    if (!store_authorize(r, "s3:CreateBucket", r->bucket, CV_STR_NULL, NULL)) {
+        return;
+    }
+    if (r->xml.len) {
+        struct xml_node *root = NULL;
+        const struct xml_node *lc;
+        err = xml_parse(&r->arena, r->xml.ptr, r->xml.len, &root);
+        if (err || strcmp(root->name, "CreateBucketConfiguration") != 0) {
+            resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
+            return;
+        }
+        lc = xml_child(root, "LocationConstraint");
+        if (lc && xml_text(lc).len && !cv_str_eq_c(xml_text(lc), r->st->region)) {
+            char loc[80];
+            snprintf(loc, sizeof(loc), "%.*s", (int)CV_MIN(xml_text(lc).len, 60),
+                     xml_text(lc).ptr);
+            resp_error(r, CV_S3_INVALID_LOCATION, NULL, "LocationConstraint", loc, NULL);
+            return;
+        }
+    }
+    j.ownership = "BucketOwnerEnforced";
+    if (own.ptr) {
+        if (cv_str_eq_c(own, "BucketOwnerEnforced") || cv_str_eq_c(own, "BucketOwnerPreferred") ||
+            cv_str_eq_c(own, "ObjectWriter")) {
+            j.ownership = cv_arena_strndup(&r->arena, own.ptr, own.len);
+        } else {
+            resp_error(r, CV_S3_INVALID_ARGUMENT, "Invalid x-amz-object-ownership header", NULL);
+            return;
+        }
+    }
+    j.acl = "private";
+    if (acl.ptr) {
+        if (!s3_canned_acl_valid(acl)) {
+            resp_error(r, CV_S3_INVALID_ARGUMENT, NULL, "ArgumentName", "x-amz-acl", NULL);
+            return;
+        }
+        if (strcmp(j.ownership, "BucketOwnerEnforced") == 0 && !cv_str_eq_c(acl, "private") &&
+            !cv_str_eq_c(acl, "bucket-owner-full-control")) {
+            r->resp.status = 400;
+            resp_error(r, CV_S3_INVALID_ARGUMENT,
+                       "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced "
+                       "setting",
+                       NULL);
+            return;
+        }
+        j.acl = cv_arena_strndup(&r->arena, acl.ptr, acl.len);
+    }
+    if (!j.ownership || !j.acl) {
+        resp_error(r, CV_ENOMEM, NULL, NULL);
+        return;
+    }
+    err = db_write(r->st->db, create_bucket_tx, &j);
+    if (err) {
+        resp_error(r, err, NULL, "BucketName", bname, NULL);
+        return;
+    }
+    (void)resp_headerf(r, "Location", "/%s", bname);
+    r->resp.status = 200;
+}
+
+void s3_head_bucket(struct store_req *r)
+{
+    (void)resp_header(r, "x-amz-bucket-region", r->bi->region);
+    (void)resp_header(r, "x-amz-access-point-alias", "false");
+    r->resp.status = 200;
+}
+
+static cv_err delete_bucket_tx(struct db_conn *c, void *arg)
+{
+    struct store_req *r = arg;
+    sqlite3_stmt *s;
+    int rc;
+
+    s = db_stmt(c, STMT_BUCKET_ANY_OBJECT);
+    db_bind_str(s, 1, r->bucket);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW) {
+        return CV_S3_BUCKET_NOT_EMPTY;
+    }
+    s = db_stmt(c, STMT_BUCKET_ANY_UPLOAD);
+    db_bind_str(s, 1, r->bucket);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW) {
+        return CV_S3_BUCKET_NOT_EMPTY;
+    }
+    s = db_stmt(c, STMT_BUCKET_DELETE);
+    db_bind_str(s, 1, r->bucket);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        return CV_EDB;
+    }
+    return sqlite3_changes(c->h) ? CV_OK : CV_S3_NO_SUCH_BUCKET;
+}
+
+void s3_delete_bucket(struct store_req *r)
+{
+    char bname[80];
+    cv_err err = db_write(r->st->db, delete_bucket_tx, r);
+
+    snprintf(bname, sizeof(bname), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
+    if (err) {
+        resp_error(r, err, NULL, "BucketName", bname, NULL);
+        return;
+    }
+    r->resp.status = 204;
+}
+
+void s3_get_bucket_location(struct store_req *r)
+{
+    struct cv_buf *b = &r->resp.body;
+    cv_err err;
+
+    /* us-east-1 is reported as an empty constraint, as AWS does. */
+    if (strcmp(r->bi->region, "us-east-1") == 0) {
+        err = cv_buf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+                             "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>");
+    } else {
+        err = xml_begin(b, "LocationConstraint");
+        if (!err) {
+            err = cv_buf_add_xml(b, r->bi->region, strlen(r->bi->region));
+        }
+        if (!err) {
+            err = xml_end(b, "LocationConstraint");
+        }
+    }
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    set_xml(r, 200);
+}
+
+void s3_get_bucket_versioning(struct store_req *r)
+{
+    if (cv_buf_adds(&r->resp.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                   "<VersioningConfiguration "
+                                   "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>")) {
+        resp_error(r, CV_ENOMEM, NULL, NULL);
+        return;
+    }
+    set_xml(r, 200);
+}
+
+void s3_put_bucket_versioning(struct store_req *r)
+{
+    struct xml_node *root = NULL;
+    const struct xml_node *st;
+
+    if (xml_parse(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &root) != CV_OK ||
+        strcmp(root->name, "VersioningConfiguration") != 0) {
+        resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
+        return;
+    }
+    st = xml_child(root, "Status");
+    if (st && cv_str_eq_c(xml_text(st), "Enabled")) {
+        resp_error(r, CV_S3_NOT_IMPLEMENTED, "This store keeps one version per key: versioning "
+                                             "cannot be enabled.",
+                   NULL);
+        return;
+    }
+    if (st && !cv_str_eq_c(xml_text(st), "Suspended")) {
+        resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
+        return;
+    }
+    r->resp.status = 200;
+}
+
+/* ------------------------------------------------------------- policy */
+
+void s3_get_bucket_policy(struct store_req *r)
+{
+    char bname[80];
+
+    snprintf(bname, sizeof(bname), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
+    if (!r->bi->has_policy) {
+        resp_error(r, CV_S3_NO_SUCH_BUCKET_POLICY, NULL, "BucketName", bname, NULL);
+        return;
+    }
+    cv_buf_release(&r->resp.body);
+    r->resp.body = r->bucket_policy;
+    cv_buf_init(&r->bucket_policy, 0);
+    r->resp.status = 200;
+    r->resp.content_type = "application/json";
+}
+
+struct policy_job {
+    struct store_req *r;
+    const char *doc; /* NULL: delete */
+    size_t len;
+};
+
+static cv_err set_policy_tx(struct db_conn *c, void *arg)
+{
+    struct policy_job *j = arg;
+    sqlite3_stmt *s = db_stmt(c, STMT_BUCKET_SET_POLICY);
+
+    db_bind_str(s, 1, j->r->bucket);
+    if (j->doc) {
+        sqlite3_bind_text(s, 2, j->doc, (int)j->len, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 2);
+    }
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        return CV_EDB;
+    }
+    return sqlite3_changes(c->h) ? CV_OK : CV_S3_NO_SUCH_BUCKET;
+}
+
+void s3_put_bucket_policy(struct store_req *r)
+{
+    struct policy_job j = {r, r->xml.ptr ? r->xml.ptr : "", r->xml.len};
+    cv_err err;
+
+    if (strcmp(r->bi->account, r->ident.account) != 0) {
+        resp_error(r, CV_S3_METHOD_NOT_ALLOWED, NULL, NULL);
+        return;
+    }
+    if (j.len > 20 * 1024) {
+        resp_error(r, CV_S3_MALFORMED_POLICY, "Policies must be at most 20 KB", NULL);
+        return;
+    }
+    if (j.len == 0 || j.doc[0] != '{') {
+        resp_error(r, CV_S3_MALFORMED_POLICY,
+                   "Policies must be valid JSON and the first byte must be '{'", NULL);
+        return;
+    }
+    err = db_write(r->st->db, set_policy_tx, &j);
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    r->resp.status = 204;
+}
+
+void s3_delete_bucket_policy(struct store_req *r)
+{
+    struct policy_job j = {r, NULL, 0};
+    cv_err err;
+
+    if (strcmp(r->bi->account, r->ident.account) != 0) {
+        resp_error(r, CV_S3_METHOD_NOT_ALLOWED, NULL, NULL);
+        return;
+    }
+    err = db_write(r->st->db, set_policy_tx, &j);
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    r->resp.status = 204;
+}
+
+/* ---------------------------------------------------------------- ACL */
+
+void s3_get_bucket_acl(struct store_req *r)
+{
+    struct db_conn *c = db_reader(r->st->db);
+    sqlite3_stmt *s;
+    char acl[64] = "private";
+    cv_err err;
+
+    if (!c) {
+        resp_error(r, CV_ENOMEM, NULL, NULL);
+        return;
+    }
+    s = db_stmt(c, STMT_BUCKET_GET_ACL);
+    db_bind_str(s, 1, r->bucket);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
+        snprintf(acl, sizeof(acl), "%s", (const char *)sqlite3_column_text(s, 0));
+    }
+    db_reader_done(r->st->db, c);
+    err = s3_acl_write(r, r->bi->account, acl, &r->resp.body);
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    set_xml(r, 200);
+}
+
+struct acl_job {
+    struct store_req *r;
+    const char *acl;
+};
+
+static cv_err set_bucket_acl_tx(struct db_conn *c, void *arg)
+{
+    struct acl_job *j = arg;
+    sqlite3_stmt *s = db_stmt(c, STMT_BUCKET_SET_ACL);
+
+    db_bind_str(s, 1, j->r->bucket);
+    sqlite3_bind_text(s, 2, j->acl, -1, SQLITE_STATIC);
+    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
+}
+
+void s3_put_bucket_acl(struct store_req *r)
+{
+    struct acl_job j = {r, NULL};
+    cv_err err;
+
+    err = s3_acl_from_request(r, r->bi, &j.acl);
+    if (err) {
+        return; /* response set */
+    }
+    err = db_write(r->st->db, set_bucket_acl_tx, &j);
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    r->resp.status = 200;
+}
+
+void s3_get_bucket_ownership(struct store_req *r)
+{
+    struct cv_buf *b = &r->resp.body;
+    cv_err err = xml_begin(b, "OwnershipControls");
+
+    if (!err) {
+        err = cv_buf_adds(b, "<Rule>");
+    }
+    if (!err) {
+        err = xml_elemc(b, "ObjectOwnership", r->bi->ownership);
+    }
+    if (!err) {
+        err = cv_buf_adds(b, "</Rule>");
+    }
+    if (!err) {
+        err = xml_end(b, "OwnershipControls");
+    }
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    set_xml(r, 200);
+}

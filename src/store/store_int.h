@@ -1,0 +1,594 @@
+/*
+ * store internals: shared by the files of the store module only.
+ */
+#ifndef CV_STORE_INT_H
+#define CV_STORE_INT_H
+
+#include "store/store.h"
+#include "sigv4/sigv4.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+
+/* ------------------------------------------------------------------ db */
+
+/*
+ * Every SQL statement of the store, prepared once per connection
+ * (X(id, sql)). Keys are TEXT compared with SQLite's BINARY collation,
+ * which is byte order: the order S3 lists keys in.
+ */
+#define STORE_STMTS(X)                                                                             \
+    X(ACCOUNT_BY_ID, "SELECT id, name, canonical_id FROM accounts WHERE id = ?1")                 \
+    X(ACCOUNT_BY_NAME, "SELECT id, name, canonical_id FROM accounts WHERE name = ?1")             \
+    X(ACCOUNT_FIRST, "SELECT id, name, canonical_id FROM accounts ORDER BY created, id LIMIT 1")  \
+    X(ACCOUNT_INSERT,                                                                              \
+      "INSERT INTO accounts(id, name, canonical_id, created) VALUES (?1, ?2, ?3, ?4)")             \
+    X(KEY_BY_ID, "SELECT k.account, k.user, k.secret, k.status, u.user_id, u.path "               \
+                 "FROM access_keys k LEFT JOIN users u ON u.account = k.account AND u.name = "    \
+                 "k.user WHERE k.akid = ?1")                                                      \
+    X(KEY_INSERT, "INSERT INTO access_keys(akid, account, user, secret, status, created) "        \
+                  "VALUES (?1, ?2, ?3, ?4, 'Active', ?5)")                                         \
+    X(KEY_ROOT_OF, "SELECT akid, secret FROM access_keys WHERE account = ?1 AND user IS NULL "   \
+                   "ORDER BY created LIMIT 1")                                                     \
+    X(BUCKET_GET, "SELECT account, created, policy, ownership, region FROM buckets WHERE name = ?1") \
+    X(BUCKET_INSERT, "INSERT INTO buckets(name, account, created, ownership, region, acl) "        \
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
+    X(BUCKET_DELETE, "DELETE FROM buckets WHERE name = ?1")                                        \
+    X(BUCKET_LIST, "SELECT name, created FROM buckets WHERE account = ?1 ORDER BY name")           \
+    X(BUCKET_ANY_OBJECT, "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")                        \
+    X(BUCKET_ANY_UPLOAD, "SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1")                        \
+    X(BUCKET_SET_POLICY, "UPDATE buckets SET policy = ?2 WHERE name = ?1")                         \
+    X(BUCKET_SET_ACL, "UPDATE buckets SET acl = ?2 WHERE name = ?1")                               \
+    X(BUCKET_GET_ACL, "SELECT acl FROM buckets WHERE name = ?1")                                   \
+    X(OBJ_GET, "SELECT id, size, etag, mtime, meta, body, file, ck_algo, ck_value, nparts, "       \
+               "storage_class, acl FROM objects WHERE bucket = ?1 AND key = ?2")                   \
+    X(OBJ_HEAD_ID, "SELECT id, file, nparts FROM objects WHERE bucket = ?1 AND key = ?2")          \
+    X(OBJ_INSERT, "INSERT INTO objects(bucket, key, size, etag, mtime, meta, body, file, "        \
+                  "ck_algo, ck_value, nparts, storage_class, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " \
+                  "?7, ?8, ?9, ?10, ?11, ?12, ?13)")                                                \
+    X(OBJ_DELETE, "DELETE FROM objects WHERE id = ?1")                                             \
+    X(OBJ_SET_ACL, "UPDATE objects SET acl = ?2 WHERE id = ?1")                                    \
+    X(OBJ_LIST, "SELECT key, size, etag, mtime, storage_class FROM objects WHERE bucket = ?1 AND " \
+                "key >= ?2 ORDER BY key LIMIT ?3")                                                  \
+    X(SEG_INSERT, "INSERT INTO segments(object, seq, size, body, file) VALUES (?1, ?2, ?3, ?4, ?5)") \
+    X(SEG_LIST, "SELECT seq, size, body, file FROM segments WHERE object = ?1 ORDER BY seq")       \
+    X(SEG_DELETE, "DELETE FROM segments WHERE object = ?1")                                        \
+    X(UPLOAD_INSERT, "INSERT INTO uploads(id, bucket, key, initiator, initiator_account, created, " \
+                     "meta, ck_algo, storage_class, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " \
+                     "?9, ?10)")                                                                     \
+    X(UPLOAD_GET, "SELECT bucket, key, initiator, initiator_account, created, meta, ck_algo, "     \
+                  "storage_class, acl FROM uploads WHERE id = ?1")                                  \
+    X(UPLOAD_DELETE, "DELETE FROM uploads WHERE id = ?1")                                          \
+    X(UPLOAD_LIST, "SELECT id, key, initiator, initiator_account, created, storage_class FROM "   \
+                   "uploads WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND id > ?3)) ORDER BY " \
+                   "key, id LIMIT ?4")                                                              \
+    X(PART_PUT, "INSERT OR REPLACE INTO parts(upload, num, size, etag, mtime, body, file, "       \
+                "ck_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                               \
+    X(PART_GET_FILE, "SELECT file FROM parts WHERE upload = ?1 AND num = ?2")                      \
+    X(PART_LIST, "SELECT num, size, etag, mtime, body, file, ck_value FROM parts WHERE upload = "  \
+                 "?1 AND num > ?2 ORDER BY num LIMIT ?3")                                           \
+    X(PART_FILES, "SELECT file FROM parts WHERE upload = ?1 AND file IS NOT NULL")                 \
+    X(PART_DELETE_ALL, "DELETE FROM parts WHERE upload = ?1")
+
+enum store_stmt {
+#define STMT_ENUM_(id, sql) STMT_##id,
+    STORE_STMTS(STMT_ENUM_)
+#undef STMT_ENUM_
+        STMT__COUNT
+};
+
+/* One SQLite connection with its prepared statements. */
+struct db_conn {
+    sqlite3 *h;
+    sqlite3_stmt *stmts[STMT__COUNT];
+    struct db_conn *next_free;
+};
+
+/* A write job run inside the writer's transaction (group commit). */
+typedef cv_err (*db_write_fn)(struct db_conn *c, void *arg);
+
+struct db;
+
+CV_WUR cv_err db_open(const char *path, struct db **out, char *errmsg, size_t errlen);
+void db_close(struct db *db);
+/** A read connection from the pool; never NULL unless out of memory. */
+struct db_conn *db_reader(struct db *db);
+void db_reader_done(struct db *db, struct db_conn *c);
+/**
+ * Runs @p fn in the writer thread inside a transaction shared with other
+ * writes (one WAL fsync for the batch), and returns when the batch is
+ * durably committed. fn's own error rolls back only its savepoint.
+ */
+CV_WUR cv_err db_write(struct db *db, db_write_fn fn, void *arg);
+/** A reset statement of @p c. */
+sqlite3_stmt *db_stmt(struct db_conn *c, enum store_stmt id);
+/** Binds a cv_str as TEXT (SQLITE_STATIC: must outlive the step). */
+int db_bind_str(sqlite3_stmt *s, int i, struct cv_str v);
+/** A column as a borrowed cv_str (valid until the next step/reset). */
+struct cv_str db_col_str(sqlite3_stmt *s, int i);
+/** Number of commits / batched writes so far (for the bench). */
+void db_stats(struct db *db, uint64_t *commits, uint64_t *writes);
+
+/* ---------------------------------------------------------------- blobs */
+
+/*
+ * Object bodies. Up to inline_max bytes stay in memory and are committed
+ * inline in SQLite; beyond that the body spills to DIR/tmp/ID, and
+ * blob_finish() fsyncs it and renames it to DIR/objects/XX/ID (with a
+ * directory fsync) so the metadata commit that follows refers to a durable
+ * file.
+ */
+struct blob_writer {
+    const char *dir; /* data dir, borrowed */
+    size_t inline_max;
+    struct cv_buf mem;
+    int fd;
+    char id[33];
+    uint64_t size;
+    uint64_t flushed; /* bytes handed to sync_file_range so far */
+    bool finished;
+};
+
+void blob_writer_init(struct blob_writer *w, const char *dir, size_t inline_max);
+CV_WUR cv_err blob_write(struct blob_writer *w, const void *p, size_t n);
+CV_WUR cv_err blob_finish(struct blob_writer *w);
+/** Is the body a file (id set) or inline (mem)? Valid after blob_finish. */
+static inline bool blob_is_file(const struct blob_writer *w)
+{
+    return w->id[0] != '\0';
+}
+/** Removes the temp or committed-but-unreferenced file; frees memory. */
+void blob_writer_abort(struct blob_writer *w);
+/** Frees memory only (the file now belongs to the metadata). */
+void blob_writer_release(struct blob_writer *w);
+/** DIR/objects/XX/ID into @p out. */
+CV_WUR cv_err blob_path(const char *dir, struct cv_str id, struct cv_buf *out);
+/** Opens a committed body file read-only; CV_ENOENT if it is gone. */
+CV_WUR cv_err blob_open(const char *dir, struct cv_str id, int *fd);
+/** Unlinks a body file (after the metadata no longer refers to it). */
+void blob_unlink(const char *dir, const char *id);
+/** Random 32-hex id. */
+CV_WUR cv_err blob_new_id(char out[33]);
+/** Start-up: empty DIR/tmp, create DIR/objects/00..ff. */
+CV_WUR cv_err blob_prepare_dirs(const char *dir);
+/** Copies [off, off+len) of file @p src_fd into the writer. */
+CV_WUR cv_err blob_copy_from_fd(struct blob_writer *w, int src_fd, uint64_t off, uint64_t len);
+
+/* ------------------------------------------------------------ identity */
+
+enum ident_kind { IDENT_ANONYMOUS = 0, IDENT_ROOT, IDENT_USER };
+
+struct identity {
+    enum ident_kind kind;
+    char account[13];
+    char user[65];     /* IAM user name (kind USER) */
+    char user_id[32];  /* AIDA... (kind USER) */
+    char arn[160];     /* arn:aws:iam::ACCOUNT:root | :user/PATHNAME */
+    char akid[24];
+};
+
+/* ------------------------------------------------------------- requests */
+
+struct query_param {
+    struct cv_str name, value; /* decoded */
+    bool has_value;
+};
+
+enum body_kind {
+    BODY_NONE = 0,
+    BODY_XML,    /* small request document, buffered (DeleteObjects, ...) */
+    BODY_OBJECT, /* streamed into a blob writer (PutObject, UploadPart) */
+    BODY_FORM,   /* IAM/STS query form, buffered; signature checked after the body */
+    BODY_DISCARD /* read and dropped (an error is already decided) */
+};
+
+struct store_segment {
+    int64_t seq;
+    uint64_t size;
+    void *mem; /* inline body (owned by the response) */
+    char file[33];
+    int fd; /* opened early so a concurrent overwrite cannot pull it away; -1 if not */
+};
+
+/* What a handler answers; http.c turns it into an MHD response. */
+struct store_resp {
+    int status;
+    struct cv_buf body;
+    const char *content_type;
+    struct {
+        const char *name;
+        const char *value;
+    } headers[40];
+    size_t nheaders;
+    /* Streaming body instead of @body: a file range or segment list. */
+    bool stream;
+    uint64_t stream_len;
+    uint64_t stream_off;          /* offset into the concatenated segments */
+    struct store_segment *segs;   /* arena */
+    size_t nsegs;
+};
+
+struct bucket_info {
+    char account[13];
+    int64_t created;
+    char ownership[32];
+    char region[32];
+    bool has_policy;
+};
+
+struct store_req {
+    struct store *st;
+    struct cv_arena arena;
+    char request_id[17];
+    char host_id[33];
+    int64_t now_ms;
+
+    /* The request as received. */
+    struct cv_str method;
+    struct cv_str raw_uri, raw_path, raw_query;
+    struct sigv4_header *headers;
+    size_t nheaders;
+    size_t head_bytes;
+    struct query_param *params;
+    size_t nparams;
+    char peer[64];
+
+    /* Routing. */
+    struct cv_str bucket;
+    struct cv_str key; /* decoded */
+    bool has_key;
+    bool virtual_host;
+    int op; /* enum s3_op */
+
+    /* The bucket the request names, loaded by s3_precheck(). */
+    bool bucket_loaded;
+    struct bucket_info *bi;
+    struct cv_buf bucket_policy; /* its policy document, if any */
+
+    /* Authentication. */
+    struct identity ident;
+    struct sigv4_parsed auth;
+    struct sigv4_signing_key skey;
+    struct cv_str content_sha256;
+    enum sigv4_stream_mode stream_mode;
+    bool payload_hex; /* content_sha256 is a hex digest to check */
+    uint8_t payload_expect[CV_SHA256_LEN];
+
+    /* Body. */
+    enum body_kind body_kind;
+    bool has_content_length;
+    uint64_t content_length;
+    uint64_t decoded_length; /* x-amz-decoded-content-length, or content length */
+    bool has_decoded_length;
+    uint64_t received;       /* wire bytes */
+    uint64_t body_size;      /* decoded bytes */
+    uint64_t body_max;
+    int64_t body_started_ms;
+    cv_err body_err;
+    char body_errmsg[256];
+    struct cv_buf xml;
+    struct blob_writer blob;
+    struct sigv4_chunked *chunked;
+    struct cv_sha256 sha;
+    struct cv_md5 md5;
+    bool want_md5_check;
+    uint8_t content_md5[CV_MD5_LEN];
+    struct sigv4_checksum ck;
+    char ck_expect[SIGV4_CK_B64_MAX]; /* from the header, if given */
+    bool started;
+    bool head_done;
+
+    /* Response. */
+    struct store_resp resp;
+    cv_err err; /* for the access log */
+};
+
+/* Request helpers (http.c). */
+struct cv_str req_header(const struct store_req *r, const char *name);
+bool req_has_header(const struct store_req *r, const char *name);
+const struct query_param *req_param(const struct store_req *r, const char *name);
+bool req_has_param(const struct store_req *r, const char *name);
+/** Adds a response header; value copied into the request arena. */
+cv_err resp_header(struct store_req *r, const char *name, const char *value);
+cv_err resp_headerf(struct store_req *r, const char *name, const char *fmt, ...)
+    CV_PRINTF(3, 4);
+/**
+ * Turns @p code into an S3 error response; @p msg overrides AWS's message
+ * (NULL keeps it). Extra XML elements may follow as name/value pairs
+ * terminated by NULL.
+ */
+void resp_error(struct store_req *r, cv_err code, const char *msg, ...);
+/** Starts an XML document body: the declaration and the root element with the S3 xmlns. */
+CV_WUR cv_err xml_begin(struct cv_buf *b, const char *root);
+CV_WUR cv_err xml_end(struct cv_buf *b, const char *root);
+CV_WUR cv_err xml_elem(struct cv_buf *b, const char *name, const char *text, size_t len);
+CV_WUR cv_err xml_elemc(struct cv_buf *b, const char *name, const char *text);
+CV_WUR cv_err xml_elemf(struct cv_buf *b, const char *name, const char *fmt, ...) CV_PRINTF(3, 4);
+CV_WUR cv_err xml_open(struct cv_buf *b, const char *name);
+CV_WUR cv_err xml_close(struct cv_buf *b, const char *name);
+
+/*
+ * A tiny DOM for the request documents S3 accepts (DeleteObjects,
+ * CompleteMultipartUpload, CreateBucketConfiguration, AccessControlPolicy,
+ * VersioningConfiguration), parsed with expat. Names without namespace.
+ */
+struct xml_node {
+    const char *name;
+    struct cv_buf text;
+    struct xml_node *child, *next, *parent;
+};
+CV_WUR cv_err xml_parse(struct cv_arena *a, const char *data, size_t len, struct xml_node **root);
+/** First child named @p name, or NULL. */
+const struct xml_node *xml_child(const struct xml_node *n, const char *name);
+struct cv_str xml_text(const struct xml_node *n);
+
+/* ------------------------------------------------------------- store */
+
+struct store {
+    struct store_config cfg;
+    char *data_dir;
+    char *region;
+    char **domains;
+    size_t ndomains;
+    struct db *db;
+    struct sigv4_key_cache *keys;
+    uint8_t master_key[CV_AES_KEY_LEN];
+    struct MHD_Daemon *mhd;
+    unsigned port;
+    char default_account[13];
+    atomic_uint_least64_t requests;
+    /* Credential cache: akid -> identity + secret, invalidated by IAM writes. */
+    pthread_mutex_t cred_lock;
+    struct cred_entry *creds;
+    size_t ncreds, credcap;
+    atomic_uint_least64_t cred_gen;
+    int lock_fd;
+};
+
+/** Looks up an access key: identity and secret (decrypted). */
+CV_WUR cv_err store_lookup_key(struct store *st, struct cv_str akid, struct identity *id,
+                               char *secret, size_t secretlen, bool *active);
+/** Drops cached credentials (after any IAM change). */
+void store_creds_invalidate(struct store *st);
+/** Encrypts/decrypts a secret with the master key (AAD = the access key id). */
+CV_WUR cv_err store_seal_secret(struct store *st, const char *akid, const char *secret,
+                                struct cv_buf *out);
+CV_WUR cv_err store_open_secret(struct store *st, const char *akid, const void *sealed, size_t len,
+                                char *secret, size_t secretlen);
+
+/* ------------------------------------------------------------ S3 layer */
+
+enum s3_op {
+    OP_UNKNOWN = 0,
+    OP_LIST_BUCKETS,
+    OP_CREATE_BUCKET,
+    OP_HEAD_BUCKET,
+    OP_DELETE_BUCKET,
+    OP_GET_BUCKET_LOCATION,
+    OP_GET_BUCKET_VERSIONING,
+    OP_PUT_BUCKET_VERSIONING,
+    OP_LIST_OBJECTS,
+    OP_LIST_OBJECTS_V2,
+    OP_LIST_OBJECT_VERSIONS,
+    OP_DELETE_OBJECTS,
+    OP_GET_BUCKET_POLICY,
+    OP_PUT_BUCKET_POLICY,
+    OP_DELETE_BUCKET_POLICY,
+    OP_GET_BUCKET_ACL,
+    OP_PUT_BUCKET_ACL,
+    OP_LIST_MULTIPART_UPLOADS,
+    OP_GET_BUCKET_OWNERSHIP,
+    OP_PUT_OBJECT,
+    OP_GET_OBJECT,
+    OP_HEAD_OBJECT,
+    OP_DELETE_OBJECT,
+    OP_COPY_OBJECT,
+    OP_GET_OBJECT_ACL,
+    OP_PUT_OBJECT_ACL,
+    OP_GET_OBJECT_TAGGING,
+    OP_CREATE_MULTIPART,
+    OP_UPLOAD_PART,
+    OP_UPLOAD_PART_COPY,
+    OP_COMPLETE_MULTIPART,
+    OP_ABORT_MULTIPART,
+    OP_LIST_PARTS,
+    OP_IAM_QUERY, /* POST / form: IAM or STS */
+    OP__COUNT
+};
+
+const char *s3_op_name(int op);
+/** Decides the operation from method, bucket/key and subresources. */
+int s3_route(struct store_req *r);
+/** What body the operation reads. */
+enum body_kind s3_body_kind(int op);
+/** Runs a body-less operation, or one whose body has been received. */
+void s3_dispatch(struct store_req *r);
+/** Validation before reading any body (limits, headers); sets resp on error. */
+bool s3_precheck(struct store_req *r);
+
+/* Shared by the operations. */
+/** Loads a bucket; CV_S3_NO_SUCH_BUCKET if absent. @p policy (may be NULL) gets its policy. */
+CV_WUR cv_err s3_bucket_get(struct store_req *r, struct cv_str name, struct bucket_info *bi,
+                            struct cv_buf *policy);
+bool s3_bucket_name_valid(struct cv_str name);
+/** Ops per file. */
+void s3_list_buckets(struct store_req *r);
+void s3_create_bucket(struct store_req *r);
+void s3_head_bucket(struct store_req *r);
+void s3_delete_bucket(struct store_req *r);
+void s3_get_bucket_location(struct store_req *r);
+void s3_get_bucket_versioning(struct store_req *r);
+void s3_put_bucket_versioning(struct store_req *r);
+void s3_get_bucket_policy(struct store_req *r);
+void s3_put_bucket_policy(struct store_req *r);
+void s3_delete_bucket_policy(struct store_req *r);
+void s3_get_bucket_acl(struct store_req *r);
+void s3_put_bucket_acl(struct store_req *r);
+void s3_get_bucket_ownership(struct store_req *r);
+void s3_list_objects(struct store_req *r, int version);
+void s3_list_object_versions(struct store_req *r);
+void s3_delete_objects(struct store_req *r);
+void s3_put_object(struct store_req *r);
+void s3_get_object(struct store_req *r, bool head);
+void s3_delete_object(struct store_req *r);
+void s3_copy_object(struct store_req *r);
+void s3_get_object_acl(struct store_req *r);
+void s3_put_object_acl(struct store_req *r);
+void s3_get_object_tagging(struct store_req *r);
+void s3_create_multipart(struct store_req *r);
+void s3_upload_part(struct store_req *r, bool copy);
+void s3_complete_multipart(struct store_req *r);
+void s3_abort_multipart(struct store_req *r);
+void s3_list_parts(struct store_req *r);
+void s3_list_multipart_uploads(struct store_req *r);
+
+/*
+ * Listing engine, independent of HTTP so it can be unit-tested: walks keys
+ * of a bucket in byte order from a start point, folding keys that contain
+ * the delimiter after the prefix into common prefixes.
+ */
+struct list_params {
+    struct cv_str prefix, delimiter, start_after; /* start_after: exclusive */
+    unsigned max_keys;
+};
+struct list_entry {
+    char *key; /* arena */
+    size_t keylen;
+    bool is_prefix;
+    uint64_t size;
+    char etag[80];
+    int64_t mtime;
+    char storage_class[24];
+};
+struct list_result {
+    struct list_entry *entries; /* arena */
+    size_t n;
+    bool truncated;
+    struct cv_str next_marker; /* last key or prefix returned */
+};
+CV_WUR cv_err store_list(struct db_conn *c, struct cv_arena *a, struct cv_str bucket,
+                         const struct list_params *p, struct list_result *out);
+
+/* The metadata header block: "name:value\n" lines (lower-case names). */
+CV_WUR cv_err meta_collect(struct store_req *r, struct cv_buf *meta, bool *too_large);
+
+/*
+ * Range header parsing (range.c): RANGE_NONE when the header is absent,
+ * syntactically invalid or multi-range (S3 then sends the whole object),
+ * RANGE_OK with [*off, *off + *len), or RANGE_UNSATISFIABLE (416).
+ */
+enum range_result { RANGE_NONE = 0, RANGE_OK, RANGE_UNSATISFIABLE };
+enum range_result s3_parse_range(struct cv_str hdr, uint64_t size, uint64_t *off, uint64_t *len);
+
+/*
+ * Authorization (authz.c): may the request's identity perform @p action on
+ * the bucket (key.ptr == NULL) or object? On denial the AccessDenied
+ * response is set and false returned. @p bi is the bucket's info (NULL for
+ * ListBuckets/CreateBucket).
+ */
+bool store_authorize(struct store_req *r, const char *action, struct cv_str bucket,
+                     struct cv_str key, const struct bucket_info *bi);
+/** The same check without setting a response (DeleteObjects per key). */
+bool store_allowed(struct store_req *r, const char *action, struct cv_str bucket,
+                   struct cv_str key, const struct bucket_info *bi);
+
+/*
+ * Committing an object version (objects.c): replaces whatever the key held,
+ * atomically, inside the group commit. Old body files are returned so the
+ * caller unlinks them after the commit.
+ */
+struct seg_src {
+    int64_t num;
+    uint64_t size;
+    const void *body; /* inline, or NULL */
+    size_t bodylen;
+    const char *file; /* or NULL */
+};
+enum put_cond { PUT_COND_NONE = 0, PUT_COND_IF_NONE_MATCH_STAR, PUT_COND_IF_MATCH };
+struct obj_commit {
+    struct cv_str bucket, key;
+    uint64_t size;
+    const char *etag;
+    int64_t mtime;
+    const char *meta;
+    size_t metalen;
+    const void *body; /* inline body (NULL: file or segments) */
+    size_t bodylen;
+    const char *file;
+    const char *ck_algo, *ck_value;
+    int64_t nparts;
+    const char *storage_class;
+    const char *acl;
+    const struct seg_src *segs;
+    size_t nsegs;
+    enum put_cond cond;
+    struct cv_str cond_etag;
+    /* Multipart completion: the upload to retire with this commit. */
+    const char *upload_id;
+    const int64_t *used_parts; /* part numbers that became segments */
+    size_t nused;
+    /* Output: files to unlink after the commit (arena). */
+    struct cv_arena *arena;
+    char **old_files;
+    size_t nold, oldcap;
+};
+CV_WUR cv_err obj_commit_tx(struct db_conn *c, void *arg);
+/** Collects a file id to unlink after commit. */
+CV_WUR cv_err obj_commit_add_old(struct obj_commit *oc, struct cv_str file);
+/** Unlinks the files an obj_commit retired. */
+void obj_commit_cleanup(struct store *st, struct obj_commit *oc);
+/** Removes a key (and its body files) in the writer; CV_OK even when absent. */
+CV_WUR cv_err obj_delete_tx(struct db_conn *c, void *arg);
+/** ETag compare for If-Match lists: "a", "b" / *; quotes optional. */
+bool s3_etag_matches(struct cv_str header, const char *etag);
+
+/* Object-write prechecks before the body is read (s3_object.c). */
+bool s3_body_precheck(struct store_req *r);
+/** Parses x-amz-copy-source into bucket and key (arena); sets the error. */
+CV_WUR cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str *key);
+/** Copies [off, off+len) of a stored body into @p w, updating @p md5. */
+CV_WUR cv_err s3_copy_data(struct store_req *r, int64_t id, bool inline_body, const void *body,
+                           const char *file, int64_t nparts, uint64_t off, uint64_t len,
+                           struct blob_writer *w, struct cv_md5 *md5);
+
+/* Account lookups: canonical user id and name (64+1 bytes each). */
+CV_WUR cv_err s3_account_info(struct store *st, const char *account, char canonical[65],
+                              char name[65]);
+
+/*
+ * ACLs (acl.c). Access is decided by IAM, never by ACLs; ACLs are stored
+ * (canned names) and reported so clients that set them keep working, and
+ * buckets with BucketOwnerEnforced ownership refuse any ACL other than
+ * private / bucket-owner-full-control as AWS does.
+ */
+CV_WUR cv_err s3_acl_write(struct store_req *r, const char *owner_account, const char *canned,
+                           struct cv_buf *out);
+/** Reads the ACL a request sets (x-amz-acl, x-amz-grant-* or an XML body); sets the error. */
+CV_WUR cv_err s3_acl_from_request(struct store_req *r, const struct bucket_info *bi,
+                                  const char **canned);
+
+/* A canned ACL name is valid? */
+bool s3_canned_acl_valid(struct cv_str acl);
+
+/* The object's ETag quoted, built from an MD5 or a multipart md5-of-md5s. */
+void s3_etag_from_md5(const uint8_t md5[CV_MD5_LEN], char out[35]);
+
+/* HTTP front (http.c). */
+CV_WUR cv_err store_http_start(struct store *st, char *errmsg, size_t errlen);
+void store_http_stop(struct store *st);
+
+/*
+ * Authentication (auth.c). store_authenticate() runs on the request head:
+ * it fills r->ident (anonymous when unsigned), verifies the signature (for
+ * S3; IAM/STS forms are verified by store_authenticate_form() once their
+ * body is in, since their payload hash covers the body), and prepares the
+ * payload checks. On failure it sets the error response and returns false.
+ */
+bool store_authenticate(struct store_req *r);
+bool store_authenticate_form(struct store_req *r);
+
+/* Access log + dispatch entry from http.c. */
+void store_access_log(struct store_req *r);
+
+#endif
