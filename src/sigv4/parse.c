@@ -84,6 +84,13 @@ static bool parse_credential(struct cv_str cred, struct sigv4_parsed *out, const
     return true;
 }
 
+/* RFC 9110 token characters. */
+static bool token_char(unsigned char c)
+{
+    return sigv4_unreserved[c] || c == '!' || c == '#' || c == '$' || c == '%' || c == '&' ||
+           c == '\'' || c == '*' || c == '+' || c == '^' || c == '`' || c == '|';
+}
+
 static bool valid_header_name(struct cv_str n)
 {
     size_t i;
@@ -92,9 +99,7 @@ static bool valid_header_name(struct cv_str n)
         return false;
     }
     for (i = 0; i < n.len; i++) {
-        unsigned char c = (unsigned char)n.ptr[i];
-        /* RFC 9110 token characters. */
-        if (!(sigv4_unreserved[c] || strchr("!#$%&'*+^`|", c)) || c == '\0') {
+        if (!token_char((unsigned char)n.ptr[i])) {
             return false;
         }
     }
@@ -446,7 +451,11 @@ cv_err sigv4_parse(const struct sigv4_request *req, struct sigv4_parsed *out, ch
         err = CV_S3_MISSING_SECURITY_HEADER;
         goto out;
     }
-    cv_time_amz(out->request_time, ymd);
+    if (have_xdate) {
+        memcpy(ymd, xdate.ptr, 8); /* validated: 16 characters */
+    } else {
+        cv_time_amz(out->request_time, ymd);
+    }
     if (memcmp(ymd, out->scope.date.ptr, 8) != 0) {
         cv_errf(errmsg, errlen, "Invalid credential date. Date is not the same as X-Amz-Date.");
         err = CV_S3_AUTH_HEADER_MALFORMED;
