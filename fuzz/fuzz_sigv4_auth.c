@@ -44,8 +44,8 @@ static void roundtrip(const struct sigv4_request *req, unsigned flags)
     size_t n = 0;
     cv_err e;
 
-    if (memmem(req->raw_query.ptr ? req->raw_query.ptr : "", req->raw_query.len,
-               "X-Amz-Algorithm", 15)) {
+    if (memmem(req->raw_query.ptr ? req->raw_query.ptr : "", req->raw_query.len, "X-Amz-Algorithm",
+               15)) {
         return;
     }
     for (size_t i = 0; i < req->nheaders; i++) {
@@ -145,7 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sigv4_derive_key(&key, CV_STR(SECRET), &p.scope);
         e = sigv4_verify(&req, &p, &key, flags, &scratch);
         if (e == CV_S3_SIGNATURE_DOES_NOT_MATCH) {
-            /* scratch: the canonical request (as canonical_request builds it), NUL, string to sign */
+            /* scratch: the canonical request (as canonical_request builds it), NUL, string to sign
+             */
             if (sigv4_canonical_request(&req, &p, flags, &creq) != CV_OK ||
                 scratch.len < creq.len + 1 + 17 || memcmp(scratch.ptr, creq.ptr, creq.len) != 0 ||
                 scratch.ptr[creq.len] != '\0' ||

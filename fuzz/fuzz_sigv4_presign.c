@@ -42,8 +42,8 @@ static void roundtrip(const struct sigv4_request *req, unsigned flags, int64_t e
     struct sigv4_signing_key key;
     cv_err e;
 
-    if (req->nheaders == 0 || memmem(req->raw_query.ptr ? req->raw_query.ptr : "",
-                                     req->raw_query.len, "X-Amz-", 6) ||
+    if (req->nheaders == 0 ||
+        memmem(req->raw_query.ptr ? req->raw_query.ptr : "", req->raw_query.len, "X-Amz-", 6) ||
         memmem(req->raw_query.ptr ? req->raw_query.ptr : "", req->raw_query.len, "AWSAccessKeyId",
                14)) {
         return;
@@ -54,8 +54,8 @@ static void roundtrip(const struct sigv4_request *req, unsigned flags, int64_t e
             return;
         }
     }
-    e = sigv4_presign_ex(req, &cred, CV_STR("eu-west-1"), CV_STR("s3"), CV_STR(AMZ), expires,
-                         flags, &q);
+    e = sigv4_presign_ex(req, &cred, CV_STR("eu-west-1"), CV_STR("s3"), CV_STR(AMZ), expires, flags,
+                         &q);
     if (expires < 1 || expires > SIGV4_MAX_EXPIRES_S) {
         if (e != CV_EINVAL) {
             abort();

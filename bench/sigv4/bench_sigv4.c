@@ -20,7 +20,10 @@ static double secs = 1.0;
 static volatile unsigned sink;
 
 /* The headers an SDK sends with a GetObject (the Authorization is added after signing). */
-#define SL(lit) {(lit), sizeof(lit) - 1}
+#define SL(lit)                                                                                    \
+    {                                                                                              \
+        (lit), sizeof(lit) - 1                                                                     \
+    }
 static struct sigv4_header hdrs[] = {
     {SL("Host"), SL("examplebucket.s3.us-east-1.amazonaws.com")},
     {SL("User-Agent"), SL("aws-sdk-java/2.25.0 Linux/6.1 OpenJDK_64-Bit_Server_VM/21")},
@@ -243,9 +246,12 @@ int main(int argc, char **argv)
     struct sctx s;
     struct cv_buf auth = CV_BUF_INIT(4096);
     struct sigv4_credentials cred = {CV_STR(AKID), CV_STR(SECRET), CV_STR_NULL};
-    struct sigv4_request signreq = {CV_STR("GET"), CV_STR("/photos/2026/summer%20trip/IMG_0042.jpg"),
-                                    CV_STR("versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"), hdrs,
-                                    CV_ARRAY_LEN(hdrs) - 1, CV_STR_NULL};
+    struct sigv4_request signreq = {CV_STR("GET"),
+                                    CV_STR("/photos/2026/summer%20trip/IMG_0042.jpg"),
+                                    CV_STR("versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"),
+                                    hdrs,
+                                    CV_ARRAY_LEN(hdrs) - 1,
+                                    CV_STR_NULL};
     struct sigv4_header signed_only[CV_ARRAY_LEN(hdrs)];
     size_t ns = 0;
 
@@ -270,7 +276,8 @@ int main(int argc, char **argv)
     v.req.headers = hdrs;
     v.req.nheaders = CV_ARRAY_LEN(hdrs);
     cv_buf_init(&v.scratch, 1 << 20);
-    if (sigv4_key_cache_new(1024, &v.cache) != CV_OK || sigv4_parse(&v.req, &v.p, NULL, 0) != CV_OK) {
+    if (sigv4_key_cache_new(1024, &v.cache) != CV_OK ||
+        sigv4_parse(&v.req, &v.p, NULL, 0) != CV_OK) {
         return 1;
     }
     sigv4_derive_key(&v.key, CV_STR(SECRET), &v.p.scope);

@@ -507,8 +507,7 @@ static struct cv_str payload_line(const struct sigv4_request *req, bool presigne
 
 /* The canonical request for an explicit SignedHeaders list. */
 static cv_err canon_build(const struct sigv4_request *req, struct cv_str signed_headers,
-                          bool presigned, unsigned flags, struct cv_str payload,
-                          struct cv_buf *b)
+                          bool presigned, unsigned flags, struct cv_str payload, struct cv_buf *b)
 {
     struct cv_str rest = signed_headers, name;
     cv_err err = addn(b, req->method.ptr, req->method.len);
@@ -799,8 +798,8 @@ cv_err sigv4_sign(const struct sigv4_request *req, const struct sigv4_credential
                           "%s Credential=%.*s/%.8s/%.*s/%.*s/aws4_request, SignedHeaders=%s, "
                           "Signature=%s",
                           SIGV4_ALGORITHM, (int)cred->access_key_id.len, cred->access_key_id.ptr,
-                          amz_date.ptr, (int)region.len, region.ptr, (int)service.len,
-                          service.ptr, sh.ptr, hx);
+                          amz_date.ptr, (int)region.len, region.ptr, (int)service.len, service.ptr,
+                          sh.ptr, hx);
     }
     cv_buf_release(&sh);
     cv_buf_release(&cr);
@@ -874,10 +873,9 @@ cv_err sigv4_presign_ex(const struct sigv4_request *req, const struct sigv4_cred
     }
     if (!err) {
         r2.raw_query = (struct cv_str){q.ptr, q.len};
-        err = canon_build(&r2, (struct cv_str){sh.ptr, sh.len}, true, flags,
-                          req->payload_hash.len ? req->payload_hash
-                                                : CV_STR(SIGV4_UNSIGNED_PAYLOAD),
-                          &cr);
+        err = canon_build(
+            &r2, (struct cv_str){sh.ptr, sh.len}, true, flags,
+            req->payload_hash.len ? req->payload_hash : CV_STR(SIGV4_UNSIGNED_PAYLOAD), &cr);
     }
     if (!err) {
         hash_hex(cr.ptr, cr.len, hx);

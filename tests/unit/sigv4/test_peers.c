@@ -43,7 +43,8 @@ static int verify_req(const char *what, struct sigv4_request *r, const char *sec
     sigv4_derive_key(&key, cv_str_c(secret), &p.scope);
     e = sigv4_verify(r, &p, &key, 0, scratch);
     if (e) {
-        print_message("%s: verify: %s\n%s\n", what, cv_err_str(e), scratch->ptr ? scratch->ptr : "");
+        print_message("%s: verify: %s\n%s\n", what, cv_err_str(e),
+                      scratch->ptr ? scratch->ptr : "");
         return 1;
     }
     return 0;
@@ -72,8 +73,7 @@ static int expect_reject(const char *what, struct sigv4_request *r, const char *
 
 static bool have_botocore(void)
 {
-    return access(PY, X_OK) == 0 &&
-           system(PY " -c 'import botocore.auth' >/dev/null 2>&1") == 0;
+    return access(PY, X_OK) == 0 && system(PY " -c 'import botocore.auth' >/dev/null 2>&1") == 0;
 }
 
 static void test_botocore_signed(void **state)
@@ -144,8 +144,8 @@ static void test_botocore_signed(void **state)
             snprintf(path, sizeof(path), "%.*s", (int)r.raw_path.len, r.raw_path.ptr);
             for (size_t t = 0, len = strlen(path); t < len; t++) {
                 size_t pos = (size_t)(x++ % len);
-                bool in_escape = (pos >= 1 && path[pos - 1] == '%') ||
-                                 (pos >= 2 && path[pos - 2] == '%');
+                bool in_escape =
+                    (pos >= 1 && path[pos - 1] == '%') || (pos >= 2 && path[pos - 2] == '%');
                 if (((path[pos] >= 'a' && path[pos] <= 'z') ||
                      (path[pos] >= 'A' && path[pos] <= 'Z')) &&
                     !in_escape) {

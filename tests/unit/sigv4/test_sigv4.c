@@ -44,32 +44,91 @@ static void test_parse_header(void **state)
         const char *name, *auth;
         cv_err want;
     } cases[] = {
-        {"standard", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host;x-amz-date, Signature=" SIG64, CV_OK},
-        {"no spaces", "AWS4-HMAC-SHA256 Credential=" CRED ",SignedHeaders=host;x-amz-date,Signature=" SIG64, CV_OK},
-        {"reordered", "AWS4-HMAC-SHA256 Signature=" SIG64 ", Credential=" CRED ", SignedHeaders=host;x-amz-date", CV_OK},
-        {"loose spacing", "  AWS4-HMAC-SHA256   Credential = " CRED " ,\tSignedHeaders= host;x-amz-date ,Signature =" SIG64 "  ", CV_OK},
-        {"trailing comma", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, Signature=" SIG64 ",", CV_OK},
-        {"upper-case hex", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, Signature=AEEED9BBCCD4D02EE5C0109B86D86835F995330DA4C265957D157751F604D404", CV_OK},
-        {"no space after algorithm", "AWS4-HMAC-SHA256Credential=" CRED ", SignedHeaders=host, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"missing signature", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host", CV_S3_AUTH_HEADER_MALFORMED},
-        {"missing credential", "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"repeated component", "AWS4-HMAC-SHA256 Credential=" CRED ", Credential=" CRED ", SignedHeaders=host, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"unknown component", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, Signature=" SIG64 ", Foo=bar", CV_S3_AUTH_HEADER_MALFORMED},
-        {"component without =", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, Signature=" SIG64 ", junk", CV_S3_AUTH_HEADER_MALFORMED},
-        {"short signature", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d40", CV_S3_AUTH_HEADER_MALFORMED},
-        {"non-hex signature", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, Signature=zeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404", CV_S3_AUTH_HEADER_MALFORMED},
-        {"credential with 4 parts", "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3, SignedHeaders=host, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"credential with 6 parts", "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/aws4_request/x, SignedHeaders=host, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"bad terminator", "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/aws4_requests, SignedHeaders=host, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"bad credential date", "AWS4-HMAC-SHA256 Credential=AKID/2013052/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"empty access key", "AWS4-HMAC-SHA256 Credential=/20130524/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"empty service", "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1//aws4_request, SignedHeaders=host, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"empty signed headers", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"empty header name", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host;;x-amz-date, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"header list ends with ;", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host;, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
-        {"space in header name", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=ho st, Signature=" SIG64, CV_S3_AUTH_HEADER_MALFORMED},
+        {"standard",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host;x-amz-date, Signature=" SIG64,
+         CV_OK},
+        {"no spaces",
+         "AWS4-HMAC-SHA256 Credential=" CRED ",SignedHeaders=host;x-amz-date,Signature=" SIG64,
+         CV_OK},
+        {"reordered",
+         "AWS4-HMAC-SHA256 Signature=" SIG64 ", Credential=" CRED ", SignedHeaders=host;x-amz-date",
+         CV_OK},
+        {"loose spacing",
+         "  AWS4-HMAC-SHA256   Credential = " CRED
+         " ,\tSignedHeaders= host;x-amz-date ,Signature =" SIG64 "  ",
+         CV_OK},
+        {"trailing comma",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, Signature=" SIG64 ",", CV_OK},
+        {"upper-case hex",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, "
+         "Signature=AEEED9BBCCD4D02EE5C0109B86D86835F995330DA4C265957D157751F604D404",
+         CV_OK},
+        {"no space after algorithm",
+         "AWS4-HMAC-SHA256Credential=" CRED ", SignedHeaders=host, Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"missing signature", "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host",
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"missing credential", "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"repeated component",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", Credential=" CRED
+         ", SignedHeaders=host, Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"unknown component",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, Signature=" SIG64 ", Foo=bar",
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"component without =",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, Signature=" SIG64 ", junk",
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"short signature",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, "
+         "Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d40",
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"non-hex signature",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host, "
+         "Signature=zeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404",
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"credential with 4 parts",
+         "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3, SignedHeaders=host, "
+         "Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"credential with 6 parts",
+         "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/aws4_request/x, "
+         "SignedHeaders=host, Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"bad terminator",
+         "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/aws4_requests, "
+         "SignedHeaders=host, Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"bad credential date",
+         "AWS4-HMAC-SHA256 Credential=AKID/2013052/us-east-1/s3/aws4_request, SignedHeaders=host, "
+         "Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"empty access key",
+         "AWS4-HMAC-SHA256 Credential=/20130524/us-east-1/s3/aws4_request, SignedHeaders=host, "
+         "Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"empty service",
+         "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1//aws4_request, SignedHeaders=host, "
+         "Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"empty signed headers",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=, Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"empty header name",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host;;x-amz-date, Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"header list ends with ;",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=host;, Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
+        {"space in header name",
+         "AWS4-HMAC-SHA256 Credential=" CRED ", SignedHeaders=ho st, Signature=" SIG64,
+         CV_S3_AUTH_HEADER_MALFORMED},
         {"sigv2", "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=", CV_EUNSUPPORTED},
-        {"sigv4a", "AWS4-ECDSA-P256-SHA256 Credential=AKID/20130524/s3/aws4_request, SignedHeaders=host, Signature=3045", CV_EUNSUPPORTED},
+        {"sigv4a",
+         "AWS4-ECDSA-P256-SHA256 Credential=AKID/20130524/s3/aws4_request, SignedHeaders=host, "
+         "Signature=3045",
+         CV_EUNSUPPORTED},
         {"empty", "", CV_S3_AUTH_HEADER_MALFORMED},
         {"algorithm only", "AWS4-HMAC-SHA256", CV_S3_AUTH_HEADER_MALFORMED},
     };
@@ -189,24 +248,59 @@ static void test_parse_presigned(void **state)
         {"valid", PQ_BASE "&X-Amz-Expires=86400&X-Amz-Signature=" SIG64, CV_OK},
         {"expires 1", PQ_BASE "&X-Amz-Expires=1&X-Amz-Signature=" SIG64, CV_OK},
         {"expires a week", PQ_BASE "&X-Amz-Expires=604800&X-Amz-Signature=" SIG64, CV_OK},
-        {"other params around", "a=1&" PQ_BASE "&X-Amz-Expires=60&b&X-Amz-Signature=" SIG64 "&c=", CV_OK},
+        {"other params around",
+         "a=1&" PQ_BASE "&X-Amz-Expires=60&b&X-Amz-Signature=" SIG64 "&c=", CV_OK},
         {"expires 0", PQ_BASE "&X-Amz-Expires=0&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
-        {"expires over a week", PQ_BASE "&X-Amz-Expires=604801&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
-        {"expires negative", PQ_BASE "&X-Amz-Expires=-5&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
-        {"expires not a number", PQ_BASE "&X-Amz-Expires=1h&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
+        {"expires over a week", PQ_BASE "&X-Amz-Expires=604801&X-Amz-Signature=" SIG64,
+         CV_S3_AUTH_QUERY_ERROR},
+        {"expires negative", PQ_BASE "&X-Amz-Expires=-5&X-Amz-Signature=" SIG64,
+         CV_S3_AUTH_QUERY_ERROR},
+        {"expires not a number", PQ_BASE "&X-Amz-Expires=1h&X-Amz-Signature=" SIG64,
+         CV_S3_AUTH_QUERY_ERROR},
         {"expires empty", PQ_BASE "&X-Amz-Expires=&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
         {"no expires", PQ_BASE "&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
         {"no signature", PQ_BASE "&X-Amz-Expires=60", CV_S3_AUTH_QUERY_ERROR},
-        {"no credential", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
-        {"no date", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" CRED "&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
-        {"no signed headers", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" CRED "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=60&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
-        {"repeated signature", PQ_BASE "&X-Amz-Expires=60&X-Amz-Signature=" SIG64 "&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
-        {"bad date", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" CRED "&X-Amz-Date=20130524&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
-        {"date not the scope's", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" CRED "&X-Amz-Date=20130525T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
-        {"short signature", PQ_BASE "&X-Amz-Expires=60&X-Amz-Signature=abc", CV_S3_AUTH_QUERY_ERROR},
-        {"encoded access key", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%41ID%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-Amz-Signature=" SIG64, CV_S3_AUTH_QUERY_ERROR},
-        {"other algorithm", "X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256&X-Amz-Credential=" CRED "&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-Amz-Signature=" SIG64, CV_EUNSUPPORTED},
-        {"lower-case %2f", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2f20130524%2fus-east-1%2fs3%2faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host%3bx-amz-meta-a&X-Amz-Expires=60&X-Amz-Signature=" SIG64, CV_OK},
+        {"no credential",
+         "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host&X-"
+         "Amz-Expires=60&X-Amz-Signature=" SIG64,
+         CV_S3_AUTH_QUERY_ERROR},
+        {"no date",
+         "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" CRED
+         "&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-Amz-Signature=" SIG64,
+         CV_S3_AUTH_QUERY_ERROR},
+        {"no signed headers",
+         "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" CRED
+         "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=60&X-Amz-Signature=" SIG64,
+         CV_S3_AUTH_QUERY_ERROR},
+        {"repeated signature",
+         PQ_BASE "&X-Amz-Expires=60&X-Amz-Signature=" SIG64 "&X-Amz-Signature=" SIG64,
+         CV_S3_AUTH_QUERY_ERROR},
+        {"bad date",
+         "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" CRED
+         "&X-Amz-Date=20130524&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-Amz-Signature=" SIG64,
+         CV_S3_AUTH_QUERY_ERROR},
+        {"date not the scope's",
+         "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" CRED
+         "&X-Amz-Date=20130525T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-Amz-"
+         "Signature=" SIG64,
+         CV_S3_AUTH_QUERY_ERROR},
+        {"short signature", PQ_BASE "&X-Amz-Expires=60&X-Amz-Signature=abc",
+         CV_S3_AUTH_QUERY_ERROR},
+        {"encoded access key",
+         "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%41ID%2F20130524%2Fus-east-1%2Fs3%"
+         "2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-"
+         "Amz-Signature=" SIG64,
+         CV_S3_AUTH_QUERY_ERROR},
+        {"other algorithm",
+         "X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256&X-Amz-Credential=" CRED
+         "&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host&X-Amz-Expires=60&X-Amz-"
+         "Signature=" SIG64,
+         CV_EUNSUPPORTED},
+        {"lower-case %2f",
+         "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2f20130524%2fus-"
+         "east-1%2fs3%2faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host%3bx-amz-"
+         "meta-a&X-Amz-Expires=60&X-Amz-Signature=" SIG64,
+         CV_OK},
     };
     CV_UNUSED(state);
     for (size_t i = 0; i < CV_ARRAY_LEN(cases); i++) {
@@ -329,7 +423,8 @@ static void test_canonical_paths_and_queries(void **state)
         /* Queries: decoded, re-encoded strictly, sorted by key then value. */
         {"/", "b=2&a=1&a=&c", 0, "/", "a=&a=1&b=2&c="},
         {"/", "a=z&a-b=y", 0, "/", "a=z&a-b=y"},
-        {"/", "k=a+b&j=%7e&i=a%20b&h=%c3%bc&g=\xc3\xbc", 0, "/", "g=%C3%BC&h=%C3%BC&i=a%20b&j=~&k=a%2Bb"},
+        {"/", "k=a+b&j=%7e&i=a%20b&h=%c3%bc&g=\xc3\xbc", 0, "/",
+         "g=%C3%BC&h=%C3%BC&i=a%20b&j=~&k=a%2Bb"},
         {"/", "&&k=v&", 0, "/", "k=v"},
         {"/", "prefix=photos/2006/&delimiter=/", 0, "/", "delimiter=%2F&prefix=photos%2F2006%2F"},
         {"/", "X-Amz-Signature=abc&a=1", 0, "/", "X-Amz-Signature=abc&a=1"},
@@ -459,8 +554,8 @@ static void test_sign_verify_roundtrip(void **state)
                 {CV_STR("x-amz-meta-Note"), CV_STR(" two  spaces ")},
                 {CV_STR("Range"), CV_STR("bytes=0-9")},
             };
-            struct sigv4_request r = {CV_STR("GET"), cv_str_c(paths[i]), cv_str_c(queries[j]),
-                                      h, CV_ARRAY_LEN(h), CV_STR_NULL};
+            struct sigv4_request r = {CV_STR("GET"),   cv_str_c(paths[i]), cv_str_c(queries[j]), h,
+                                      CV_ARRAY_LEN(h), CV_STR_NULL};
             roundtrip(&r, 0);
             roundtrip(&r, SIGV4_NORMALIZE_PATH | SIGV4_DOUBLE_ENCODE);
         }
@@ -485,9 +580,9 @@ static void test_presign_roundtrip(void **state)
     assert_int_equal(sigv4_presign(&r, &cred, CV_STR("us-east-1"), CV_STR("s3"),
                                    CV_STR("20260101T000000Z"), 604801, &q),
                      CV_EINVAL);
-    assert_int_equal(sigv4_presign(&r, &cred, CV_STR("us-east-1"), CV_STR("s3"),
-                                   CV_STR("2026-01-01"), 60, &q),
-                     CV_EINVAL);
+    assert_int_equal(
+        sigv4_presign(&r, &cred, CV_STR("us-east-1"), CV_STR("s3"), CV_STR("2026-01-01"), 60, &q),
+        CV_EINVAL);
     assert_int_equal(sigv4_presign(&r, &cred, CV_STR("us-east-1"), CV_STR("s3"),
                                    CV_STR("20260101T000000Z"), 600, &q),
                      CV_OK);
@@ -646,7 +741,10 @@ static void test_key_cache_threads(void **state)
 /* ----------------------------------------------------- allocation behaviour */
 
 /* CV_STR for static initialisers. */
-#define SL(lit) {(lit), sizeof(lit) - 1}
+#define SL(lit)                                                                                    \
+    {                                                                                              \
+        (lit), sizeof(lit) - 1                                                                     \
+    }
 static struct sigv4_header sw_h[] = {
     {SL("Host"), SL("examplebucket.s3.amazonaws.com")},
     {SL("Range"), SL("bytes=0-9")},
@@ -654,11 +752,10 @@ static struct sigv4_header sw_h[] = {
     {SL("x-amz-date"), SL("20130524T000000Z")},
     {SL("Authorization"),
      SL("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
-            "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
-            "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")},
+        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+        "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")},
 };
-static const struct sigv4_request sw_req = {SL("GET"), SL("/test.txt"), SL(""), sw_h,
-                                            5, {NULL, 0}};
+static const struct sigv4_request sw_req = {SL("GET"), SL("/test.txt"), SL(""), sw_h, 5, {NULL, 0}};
 
 static cv_err sweep_verify(void)
 {
@@ -685,8 +782,9 @@ static cv_err sweep_sign(void)
     r.nheaders = 4;
     err = sigv4_sign(&r, &cred, CV_STR("us-east-1"), CV_STR("s3"), CV_STR("20130524T000000Z"), 0,
                      &auth);
-    if (!err && strstr(auth.ptr, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41") ==
-                    NULL) {
+    if (!err &&
+        strstr(auth.ptr, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41") ==
+            NULL) {
         err = CV_EINTERNAL;
     }
     if (!err) {
