@@ -79,12 +79,22 @@ static void civil_from_unix(int64_t t, struct civil *c)
     c->wday = (unsigned)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday (4) */
 }
 
+/* Years outside 0..9999 cannot be written in these formats: clamp. */
+static unsigned year4(int64_t y)
+{
+    return y < 0 ? 0u : (y > 9999 ? 9999u : (unsigned)y);
+}
+
 void cv_time_amz(int64_t t, char out[17])
 {
     struct civil c;
+    char tmp[64];
 
     civil_from_unix(t, &c);
-    snprintf(out, 17, "%04d%02u%02uT%02u%02u%02uZ", (int)c.y, c.m, c.d, c.hh, c.mm, c.ss);
+    snprintf(tmp, sizeof(tmp), "%04u%02u%02uT%02u%02u%02uZ", year4(c.y), c.m % 100, c.d % 100,
+             c.hh % 100, c.mm % 100, c.ss % 100);
+    memcpy(out, tmp, 16);
+    out[16] = '\0';
 }
 
 void cv_time_iso8601_ms(int64_t ms, char out[25])
@@ -92,9 +102,13 @@ void cv_time_iso8601_ms(int64_t ms, char out[25])
     struct civil c;
     int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
 
+    char tmp[64];
+
     civil_from_unix(s, &c);
-    snprintf(out, 25, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", (int)c.y, c.m, c.d, c.hh, c.mm,
-             c.ss, (unsigned)(ms - s * 1000));
+    snprintf(tmp, sizeof(tmp), "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year4(c.y), c.m % 100,
+             c.d % 100, c.hh % 100, c.mm % 100, c.ss % 100, (unsigned)(ms - s * 1000) % 1000);
+    memcpy(out, tmp, 24);
+    out[24] = '\0';
 }
 
 static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -105,9 +119,13 @@ void cv_time_http(int64_t t, char out[30])
 {
     struct civil c;
 
+    char tmp[64];
+
     civil_from_unix(t, &c);
-    snprintf(out, 30, "%s, %02u %s %04d %02u:%02u:%02u GMT", wdays[c.wday], c.d, months[c.m - 1],
-             (int)c.y, c.hh, c.mm, c.ss);
+    snprintf(tmp, sizeof(tmp), "%s, %02u %s %04u %02u:%02u:%02u GMT", wdays[c.wday % 7],
+             c.d % 100, months[(c.m - 1) % 12], year4(c.y), c.hh % 100, c.mm % 100, c.ss % 100);
+    memcpy(out, tmp, 29);
+    out[29] = '\0';
 }
 
 static bool digits(const char *p, size_t n, unsigned *out)
@@ -168,7 +186,8 @@ cv_err cv_time_parse_http(struct cv_str s, int64_t *out)
 {
     char tmp[64];
     const char *p;
-    unsigned d, y, h, mi, se;
+    unsigned d, y, h, mi, se, zh, zm;
+    int64_t zone = 0;
     int mo;
 
     if (s.len >= sizeof(tmp)) {
@@ -182,8 +201,16 @@ cv_err cv_time_parse_http(struct cv_str s, int64_t *out)
         p += 2;
         if (strlen(p) < 24 || !digits(p, 2, &d) || p[2] != ' ' || (mo = month_index(p + 3)) < 0 ||
             p[6] != ' ' || !digits(p + 7, 4, &y) || p[11] != ' ' || !digits(p + 12, 2, &h) ||
-            p[14] != ':' || !digits(p + 15, 2, &mi) || p[17] != ':' || !digits(p + 18, 2, &se) ||
-            strcmp(p + 20, " GMT") != 0) {
+            p[14] != ':' || !digits(p + 15, 2, &mi) || p[17] != ':' || !digits(p + 18, 2, &se)) {
+            return CV_EPARSE;
+        }
+        /* "GMT" (RFC 1123), or an RFC 2822 zone: "UTC", "+0000", "-0000", "+HHMM". */
+        if (strcmp(p + 20, " GMT") == 0 || strcmp(p + 20, " UTC") == 0) {
+            zone = 0;
+        } else if (strlen(p + 20) == 6 && p[20] == ' ' && (p[21] == '+' || p[21] == '-') &&
+                   digits(p + 22, 2, &zh) && digits(p + 24, 2, &zm) && zh < 24 && zm < 60) {
+            zone = (p[21] == '-' ? -1 : 1) * (int64_t)(zh * 3600 + zm * 60);
+        } else {
             return CV_EPARSE;
         }
     } else if (p) {
@@ -208,7 +235,7 @@ cv_err cv_time_parse_http(struct cv_str s, int64_t *out)
     if (!valid_civil(y, (unsigned)mo, d, h, mi, se)) {
         return CV_EPARSE;
     }
-    *out = cv_days_from_civil(y, (unsigned)mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    *out = cv_days_from_civil(y, (unsigned)mo, d) * 86400 + h * 3600 + mi * 60 + se - zone;
     return CV_OK;
 }
 

@@ -133,9 +133,9 @@ static int cmd_serve(int argc, char **argv)
 
 static void print_credentials(const struct store_root_credentials *cr)
 {
-    printf("# account %s (%s), root user\n[default]\naws_access_key_id = %s\n"
-           "aws_secret_access_key = %s\n",
-           cr->account_id, cr->account_name, cr->access_key_id, cr->secret);
+    printf("# account %s (%s), root user; canonical user id %s\n[default]\n"
+           "aws_access_key_id = %s\naws_secret_access_key = %s\n",
+           cr->account_id, cr->account_name, cr->canonical_id, cr->access_key_id, cr->secret);
 }
 
 static cv_err open_quiet(const char *dir, struct store **st)

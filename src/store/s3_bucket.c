@@ -203,6 +203,9 @@ void s3_create_bucket(struct store_req *r)
         return;
     }
     err = db_write(r->st->db, create_bucket_tx, &j);
+    if (err == CV_S3_BUCKET_ALREADY_OWNED_BY_YOU && strcmp(r->st->region, "us-east-1") == 0) {
+        err = CV_OK; /* us-east-1 answers 200 to its owner, for legacy reasons (as AWS) */
+    }
     if (err) {
         resp_error(r, err, NULL, "BucketName", bname, NULL);
         return;
@@ -218,10 +221,17 @@ void s3_head_bucket(struct store_req *r)
     r->resp.status = 200;
 }
 
+struct delete_bucket_job {
+    struct store_req *r;
+    struct obj_commit oc; /* collects the part files of abandoned uploads */
+};
+
 static cv_err delete_bucket_tx(struct db_conn *c, void *arg)
 {
-    struct store_req *r = arg;
-    sqlite3_stmt *s;
+    struct delete_bucket_job *j = arg;
+    struct store_req *r = j->r;
+    sqlite3_stmt *s, *u;
+    cv_err err = CV_OK;
     int rc;
 
     s = db_stmt(c, STMT_BUCKET_ANY_OBJECT);
@@ -231,31 +241,74 @@ static cv_err delete_bucket_tx(struct db_conn *c, void *arg)
     if (rc == SQLITE_ROW) {
         return CV_S3_BUCKET_NOT_EMPTY;
     }
-    s = db_stmt(c, STMT_BUCKET_ANY_UPLOAD);
-    db_bind_str(s, 1, r->bucket);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc == SQLITE_ROW) {
-        return CV_S3_BUCKET_NOT_EMPTY;
+    /* Unfinished multipart uploads do not keep a bucket alive (as on AWS):
+     * they go with it. */
+    u = NULL;
+    if (sqlite3_prepare_v2(c->h, "SELECT id FROM uploads WHERE bucket = ?1", -1, &u, NULL) !=
+        SQLITE_OK) {
+        return CV_EDB;
+    }
+    db_bind_str(u, 1, r->bucket);
+    while (!err && sqlite3_step(u) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(u, 0);
+        s = db_stmt(c, STMT_PART_FILES);
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+        while (!err && sqlite3_step(s) == SQLITE_ROW) {
+            err = obj_commit_add_old(&j->oc, db_col_str(s, 0));
+        }
+        sqlite3_reset(s);
+        s = db_stmt(c, STMT_PART_DELETE_ALL);
+        sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+        if (!err && sqlite3_step(s) != SQLITE_DONE) {
+            err = CV_EDB;
+        }
+    }
+    sqlite3_finalize(u);
+    if (!err) {
+        sqlite3_stmt *d = NULL;
+        if (sqlite3_prepare_v2(c->h, "DELETE FROM uploads WHERE bucket = ?1", -1, &d, NULL) !=
+            SQLITE_OK) {
+            return CV_EDB;
+        }
+        db_bind_str(d, 1, r->bucket);
+        if (sqlite3_step(d) != SQLITE_DONE) {
+            err = CV_EDB;
+        }
+        sqlite3_finalize(d);
+    }
+    if (err) {
+        j->oc.nold = 0;
+        return err;
     }
     s = db_stmt(c, STMT_BUCKET_DELETE);
     db_bind_str(s, 1, r->bucket);
     if (sqlite3_step(s) != SQLITE_DONE) {
+        j->oc.nold = 0;
         return CV_EDB;
     }
-    return sqlite3_changes(c->h) ? CV_OK : CV_S3_NO_SUCH_BUCKET;
+    if (!sqlite3_changes(c->h)) {
+        j->oc.nold = 0;
+        return CV_S3_NO_SUCH_BUCKET;
+    }
+    return CV_OK;
 }
 
 void s3_delete_bucket(struct store_req *r)
 {
+    struct delete_bucket_job j;
     char bname[80];
-    cv_err err = db_write(r->st->db, delete_bucket_tx, r);
+    cv_err err;
 
+    memset(&j, 0, sizeof(j));
+    j.r = r;
+    j.oc.arena = &r->arena;
+    err = db_write(r->st->db, delete_bucket_tx, &j);
     snprintf(bname, sizeof(bname), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
     if (err) {
         resp_error(r, err, NULL, "BucketName", bname, NULL);
         return;
     }
+    obj_commit_cleanup(r->st, &j.oc);
     r->resp.status = 204;
 }
 

@@ -333,12 +333,15 @@ void s3_upload_part(struct store_req *r, bool copy)
         len = size;
         {
             struct cv_str rng = req_header(r, "x-amz-copy-source-range");
-            if (rng.ptr && s3_parse_range(rng, size, &off, &len) != RANGE_OK) {
+            cv_err rerr = rng.ptr ? s3_parse_copy_range(rng, size, &off, &len) : CV_OK;
+            if (rerr) {
                 cv_free(body);
-                resp_error(r, CV_S3_INVALID_RANGE, "The x-amz-copy-source-range value must be of "
-                                                   "the form bytes=first-last where first and "
-                                                   "last are the zero-based offsets of the first "
-                                                   "and last bytes to copy",
+                resp_error(r, rerr,
+                           rerr == CV_S3_INVALID_RANGE
+                               ? "The specified copy range is beyond the size of the source object"
+                               : "The x-amz-copy-source-range value must be of the form "
+                                 "bytes=first-last where first and last are the zero-based offsets "
+                                 "of the first and last bytes to copy",
                            NULL);
                 goto fail;
             }

@@ -415,7 +415,9 @@ static void emit_meta(struct store_req *r, const char *meta, size_t len, bool *h
                 if (strcmp(name, "content-type") == 0) {
                     *has_ctype = true;
                 }
-                (void)resp_header(r, name, value);
+                /* MHD refuses empty header values; a lone space is the same
+                 * field value to every HTTP client (OWS is not part of it). */
+                (void)resp_header(r, name, value[0] ? value : " ");
             }
         }
         p = nl + 1;

@@ -17,7 +17,7 @@
 struct cred_entry {
     char akid[24];
     struct identity ident;
-    char secret[64];
+    char secret[129];
     bool active;
 };
 
@@ -304,6 +304,7 @@ static cv_err account_insert(struct db_conn *c, void *arg)
         return err;
     }
     cv_hex_encode(cid, sizeof(cid), cidhex);
+    snprintf(j->cred->canonical_id, sizeof(j->cred->canonical_id), "%s", cidhex);
     s = db_stmt(c, STMT_ACCOUNT_INSERT);
     sqlite3_bind_text(s, 1, j->cred->account_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, j->name, -1, SQLITE_STATIC);
@@ -353,7 +354,8 @@ static bool valid_akid(const char *a)
         return false;
     }
     for (i = 0; i < len; i++) {
-        if (!((a[i] >= 'A' && a[i] <= 'Z') || (a[i] >= '0' && a[i] <= '9'))) {
+        if (!((a[i] >= 'A' && a[i] <= 'Z') || (a[i] >= 'a' && a[i] <= 'z') ||
+              (a[i] >= '0' && a[i] <= '9'))) {
             return false;
         }
     }
@@ -373,11 +375,11 @@ cv_err store_account_add(struct store *st, const char *name, const char *akid, c
     }
     if (akid && secret) {
         if (!valid_akid(akid)) {
-            cv_errf(errmsg, errlen, "an access key id is 16-20 characters of A-Z and 0-9");
+            cv_errf(errmsg, errlen, "an access key id is 16-20 characters of A-Z, a-z and 0-9");
             return CV_EINVAL;
         }
         if (strlen(secret) < 8 || strlen(secret) >= sizeof(out->secret)) {
-            cv_errf(errmsg, errlen, "a secret access key is 8-40 characters");
+            cv_errf(errmsg, errlen, "a secret access key is 8-128 characters");
             return CV_EINVAL;
         }
         snprintf(out->access_key_id, sizeof(out->access_key_id), "%s", akid);
@@ -418,6 +420,7 @@ cv_err store_default_credentials(struct store *st, struct store_root_credentials
     if (s && sqlite3_step(s) == SQLITE_ROW) {
         snprintf(out->account_id, sizeof(out->account_id), "%s", sqlite3_column_text(s, 0));
         snprintf(out->account_name, sizeof(out->account_name), "%s", sqlite3_column_text(s, 1));
+        snprintf(out->canonical_id, sizeof(out->canonical_id), "%s", sqlite3_column_text(s, 2));
         s = db_stmt(c, STMT_KEY_ROOT_OF);
         sqlite3_bind_text(s, 1, out->account_id, -1, SQLITE_STATIC);
         if (sqlite3_step(s) == SQLITE_ROW) {

@@ -69,8 +69,9 @@ void store_close(struct store *st);
 struct store_root_credentials {
     char account_id[13];
     char account_name[65];
+    char canonical_id[65]; /* the S3 canonical user id (Owner ID in listings) */
     char access_key_id[21];
-    char secret[41];
+    char secret[129];
 };
 /** The first (default) account's root credentials. */
 CV_WUR cv_err store_default_credentials(struct store *st, struct store_root_credentials *out);

@@ -277,7 +277,7 @@ struct store_req {
     struct sigv4_checksum ck;
     char ck_expect[SIGV4_CK_B64_MAX]; /* from the header, if given */
     bool started;
-    bool head_done;
+    bool deferred; /* response decided on the head, sent on the next callback */
 
     /* Response. */
     struct store_resp resp;
@@ -480,6 +480,8 @@ CV_WUR cv_err meta_collect(struct store_req *r, struct cv_buf *meta, bool *too_l
  */
 enum range_result { RANGE_NONE = 0, RANGE_OK, RANGE_UNSATISFIABLE };
 enum range_result s3_parse_range(struct cv_str hdr, uint64_t size, uint64_t *off, uint64_t *len);
+/** x-amz-copy-source-range: CV_S3_INVALID_ARGUMENT (syntax) or CV_S3_INVALID_RANGE (bounds). */
+CV_WUR cv_err s3_parse_copy_range(struct cv_str hdr, uint64_t size, uint64_t *off, uint64_t *len);
 
 /*
  * Authorization (authz.c): may the request's identity perform @p action on

@@ -1,0 +1,324 @@
+/*
+ * insights, module-private: generated tables, the text helpers and
+ * tokenizer, the vocabulary cache, the VADER scorer, the streaming readers,
+ * the theme model and the JSON writer. Exposed here for the unit tests.
+ */
+#ifndef CV_INSIGHTS_INT_H
+#define CV_INSIGHTS_INT_H
+
+#include "insights/insights.h"
+
+/* ------------------------------------------------------ generated tables */
+
+/* The VADER lexicon (single-token entries), sorted by bytes. */
+struct ins_lex_entry {
+    const char *word;
+    uint32_t len;
+    double valence;
+};
+extern const struct ins_lex_entry ins_lexicon[];
+extern const size_t ins_lexicon_len;
+
+/* Single code point emoji -> Unicode short name, sorted by code point. */
+struct ins_emoji_entry {
+    uint32_t cp;
+    const char *name;
+    uint32_t len;
+};
+extern const struct ins_emoji_entry ins_emoji[];
+extern const size_t ins_emoji_len;
+
+/** Lexicon valence of a lower-cased token, or false when absent. */
+bool ins_lexicon_find(const char *w, size_t len, double *valence);
+/** The emoji description of @p cp, or NULL. */
+const struct ins_emoji_entry *ins_emoji_find(uint32_t cp);
+
+/* ------------------------------------------------------------ text (text.c) */
+
+/**
+ * Decodes the code point at @p s (at least one byte; @p len bytes left).
+ * Invalid sequences decode as U+FFFD, one byte long. *adv gets the length.
+ */
+uint32_t ins_utf8_decode(const unsigned char *s, size_t len, size_t *adv);
+/** Appends the UTF-8 encoding of @p cp (at most 4 bytes) to @p out. */
+size_t ins_utf8_encode(uint32_t cp, char *out);
+/** Python's str.isspace() for a code point (split() separators). */
+bool ins_cp_is_space(uint32_t cp);
+/** Simple case mapping for Latin, Greek, Cyrillic; others unchanged. */
+uint32_t ins_cp_lower(uint32_t cp);
+/** 1 upper-case letter, -1 lower-case letter, 0 uncased. */
+int ins_cp_case(uint32_t cp);
+/** Python's str.isupper(): some cased character and none lower-case. */
+bool ins_is_upper(const char *s, size_t len);
+/** True when all @p len bytes are ASCII (fast path). */
+bool ins_is_ascii(const char *s, size_t len);
+
+/* ---------------------------------------------------- vocabulary (vocab.c) */
+
+/* VADER's function words, compared case-insensitively. */
+enum ins_special {
+    INS_SP_NONE = 0,
+    INS_SP_KIND,
+    INS_SP_OF,
+    INS_SP_NO,
+    INS_SP_OR,
+    INS_SP_NOR,
+    INS_SP_NEVER,
+    INS_SP_SO,
+    INS_SP_THIS,
+    INS_SP_WITHOUT,
+    INS_SP_DOUBT,
+    INS_SP_LEAST,
+    INS_SP_AT,
+    INS_SP_VERY,
+    INS_SP_BUT,
+};
+
+enum ins_word_flags {
+    INS_W_LEX = 1 << 0,   /* in the lexicon */
+    INS_W_NEG = 1 << 1,   /* VADER negated(): a negation word or contains "n't" */
+    INS_W_BOOST = 1 << 2, /* a booster or dampener */
+};
+
+/* A piece of a token for themes: a stem id, or INS_PIECE_STOP (a boundary). */
+#define INS_PIECE_STOP UINT32_MAX
+struct ins_piece {
+    uint32_t stem;
+    uint16_t off, len; /* the surface form inside the word's key */
+};
+
+/* One distinct lower-cased token. Entries never move once created. */
+struct ins_word {
+    const char *key; /* lower-cased, NUL-terminated, owned by the vocabulary */
+    uint32_t len;
+    uint32_t hash;
+    double valence; /* lexicon valence when INS_W_LEX */
+    double boost;   /* booster scalar when INS_W_BOOST */
+    uint16_t flags;
+    uint8_t special; /* enum ins_special */
+    uint8_t npieces;
+    uint32_t pieces; /* index of the first piece in the vocabulary's pool */
+    uint64_t count;  /* occurrences seen in the first pass */
+};
+
+/* Kind of a stem, for theme candidates. */
+enum ins_stem_kind {
+    INS_STEM_CONTENT = 0, /* may name a theme */
+    INS_STEM_GENERIC,     /* a feature only: generic feedback word */
+    INS_STEM_SENTIMENT,   /* a feature only: a sentiment-laden word */
+};
+
+struct ins_stem {
+    const char *key; /* owned by the vocabulary */
+    uint32_t len;
+    uint32_t hash;
+    uint32_t df;       /* records containing it (first pass) */
+    uint32_t last_rec; /* record stamp for df (1-based) */
+    uint32_t mark;     /* scratch stamp for per-record dedup */
+    uint8_t kind;      /* enum ins_stem_kind */
+    uint8_t group;     /* built-in aspect synonym group + 1, or 0 */
+    uint32_t surface_word; /* word index of the most frequent surface form */
+    uint16_t surface_off, surface_len;
+    uint64_t surface_count;
+};
+
+struct ins_arena; /* chunked bump allocator */
+
+struct ins_vocab {
+    struct ins_word **words; /* by index, in creation order */
+    uint32_t nwords, capwords;
+    uint64_t *wtab; /* open addressing: hash << 32 | (word index + 1); 0 = empty */
+    uint32_t wmask;
+    struct ins_stem *stems;
+    uint32_t nstems, capstems;
+    uint32_t *stab;
+    uint32_t smask;
+    struct ins_piece *pool;
+    uint32_t npool, cappool;
+    struct ins_arena *arena;
+    void *stemmer; /* struct sb_stemmer */
+    uint32_t max_words; /* beyond it, tokens are scored but not interned */
+    void *scratch_ring; /* entries for tokens that are not interned */
+    /* adjacent content-stem pairs (stopword-delimited bigrams): key a<<32|b */
+    uint64_t *bkeys;
+    uint32_t *bcounts;
+    uint32_t bmask, nbigrams;
+};
+
+CV_WUR cv_err ins_vocab_init(struct ins_vocab *v);
+void ins_vocab_release(struct ins_vocab *v);
+/**
+ * Returns the entry for the lower-cased token @p lower (borrowed: valid until
+ * ins_vocab_release, or until the next call for the scratch entry of a token
+ * that could not be interned), creating it on first sight. NULL on CV_ENOMEM.
+ */
+struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t len);
+/** Counts the bigram (a, b); silently stops adding new ones past a cap. */
+void ins_vocab_bigram(struct ins_vocab *v, uint32_t a, uint32_t b);
+static inline const struct ins_piece *ins_word_pieces(const struct ins_vocab *v,
+                                                     const struct ins_word *w)
+{
+    return v->pool + w->pieces;
+}
+
+/* ------------------------------------------------ word lists (words.c) */
+
+/** True for an English stopword (a phrase boundary, never a feature). */
+bool ins_is_stopword(const char *w, size_t len);
+/** True for a generic feedback word (a feature, never a theme name). */
+bool ins_is_generic(const char *w, size_t len);
+/** Built-in aspect synonym group of a word (1-based), or 0. */
+unsigned ins_synonym_group(const char *w, size_t len);
+/** VADER booster value of a lower-cased word, or false. */
+bool ins_booster_find(const char *w, size_t len, double *scalar);
+/** VADER negation word (NEGATE list). */
+bool ins_is_negate_word(const char *w, size_t len);
+
+/* -------------------------------------------------- tokenizer and VADER */
+
+struct ins_tok {
+    struct ins_word *w; /* owned by the vocabulary */
+    uint8_t upper;       /* str.isupper() of the token as written */
+    uint8_t break_after; /* punctuation ended the token: a phrase boundary */
+};
+
+/*
+ * Per-record scratch: the emoji-expanded text, the lower-cased token and the
+ * token array, reused across records.
+ */
+struct ins_tokbuf {
+    struct ins_tok *toks;
+    size_t ntoks, cap;
+    struct cv_buf text; /* emoji-expanded copy when needed */
+    unsigned excl, quest; /* '!' and '?' counts */
+};
+void ins_tokbuf_release(struct ins_tokbuf *tb);
+
+/**
+ * Tokenizes @p text the way VADER does (emoji replaced by their names,
+ * split on white space, surrounding ASCII punctuation stripped unless that
+ * leaves two characters or fewer) and looks each token up in @p v.
+ */
+CV_WUR cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text,
+                           size_t len);
+
+/** VADER's polarity_scores() over a tokenized record. */
+void ins_vader(const struct ins_tokbuf *tb, struct ins_sentiment *out);
+
+/* ------------------------------------------------------ readers (reader.c) */
+
+struct ins_record {
+    struct cv_str id;   /* borrowed until the next call; empty = none */
+    struct cv_str text; /* borrowed until the next call */
+    bool has_time;
+    int64_t time_ms;
+    uint64_t line; /* 1-based line where the record starts */
+};
+
+struct ins_reader {
+    const char *name; /* borrows: for messages */
+    int fd;
+    enum ins_format format;
+    char *buf;
+    size_t start, end, cap;
+    bool eof;
+    uint64_t line; /* line number of buf[start] */
+    size_t max_record;
+    /* CSV */
+    bool header_done;
+    int col_text, col_id, col_time;
+    unsigned ncols;
+    struct cv_str *fields;
+    unsigned fields_cap;
+    struct cv_buf unq; /* unquoted CSV fields / unescaped JSON strings */
+    const char *text_key, *id_key, *time_key;
+    bool id_required, time_required;
+    char idbuf[24];
+    /* accounting */
+    uint64_t bytes;
+    struct cv_sha256 *hash; /* when set, every byte read is hashed */
+    int spool_fd;           /* when >= 0, every byte read is copied there */
+    bool fatal; /* the error cannot be skipped (a missing column, a read error) */
+    char err[512];
+};
+
+/**
+ * Opens a reader over @p fd (borrowed, not closed). The column/key names are
+ * borrowed. Returns CV_ENOMEM only.
+ */
+CV_WUR cv_err ins_reader_init(struct ins_reader *r, const char *name, int fd,
+                              enum ins_format fmt, const struct ins_options *opt);
+void ins_reader_release(struct ins_reader *r);
+/**
+ * The next record: CV_OK, CV_ENOENT at the end, or an input error
+ * (CV_EPARSE, CV_EUTF8, CV_ETOOBIG, CV_EIO) with "NAME:LINE: what" in r->err.
+ * After an input error the reader has skipped the bad record and may be
+ * called again (for --skip-invalid), except after CV_EIO.
+ */
+CV_WUR cv_err ins_reader_next(struct ins_reader *r, struct ins_record *rec);
+/** The format implied by a file name. */
+enum ins_format ins_format_from_name(const char *path);
+
+/*
+ * A strict JSON value scanner for JSON Lines (json.c). Parses one object,
+ * extracting the string (or number, for ids and times) values of three
+ * top-level keys. Unescaped strings go into @p scratch.
+ */
+struct ins_json_field {
+    const char *key;
+    struct cv_str val;
+    bool found, is_string;
+};
+CV_WUR cv_err ins_json_object(const char *s, size_t len, struct ins_json_field *fields,
+                              size_t nfields, struct cv_buf *scratch, const char **what);
+
+/* ------------------------------------------------------- themes (themes.c) */
+
+/* Records kept for the theme model: stem ids of a deterministic sample. */
+struct ins_sample {
+    uint32_t *ids;  /* stem ids, record after record */
+    size_t nids, capids, maxids;
+    uint32_t *recs; /* start of each record in ids; nrecs+1 entries */
+    size_t nrecs, caprecs;
+    uint32_t *recno; /* the record's number in the input */
+    uint32_t stride; /* keeps records whose number % stride == 0 */
+};
+
+struct ins_theme {
+    uint32_t *members; /* stem ids */
+    size_t nmembers;
+    uint32_t head; /* stem of the label */
+    char label[96];
+    uint32_t df; /* records in the sample that mention a member */
+    float cohesion; /* mean context similarity of the members (1 for one word) */
+};
+
+struct ins_model {
+    struct ins_theme *themes;
+    size_t nthemes;
+    /* weights: stem -> (theme, weight) lists, CSR */
+    uint32_t *wstart; /* nstems + 1 */
+    uint32_t *wtheme;
+    float *wval;
+    uint32_t nstems;
+    float threshold;
+};
+
+void ins_sample_init(struct ins_sample *s, size_t maxids);
+void ins_sample_release(struct ins_sample *s);
+/** Adds a record's distinct stems; decimates when full. */
+CV_WUR cv_err ins_sample_add(struct ins_sample *s, uint32_t recno, const uint32_t *ids, size_t n);
+
+/** Builds the themes from the vocabulary statistics and the sample. */
+CV_WUR cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
+                              uint64_t nrecords, unsigned max_themes);
+void ins_model_release(struct ins_model *m);
+/**
+ * Assigns a record (its distinct stems) to themes: fills @p out (up to
+ * @p max theme indices, best first) and returns their count. *score gets the
+ * best theme's score.
+ */
+size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t n, uint32_t *out,
+                        size_t max, float *score);
+
+#endif

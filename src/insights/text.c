@@ -1,0 +1,529 @@
+/*
+ * Text helpers and the VADER tokenizer: UTF-8 decoding, Python-compatible
+ * white space and case rules (for Latin, Greek and Cyrillic letters), emoji
+ * replacement and token splitting.
+ */
+#include "insights/insights_int.h"
+
+#include <string.h>
+
+bool ins_lexicon_find(const char *w, size_t len, double *valence)
+{
+    size_t lo = 0, hi = ins_lexicon_len;
+    struct cv_str key = {w, len};
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        struct cv_str e = {ins_lexicon[mid].word, ins_lexicon[mid].len};
+        int c = cv_str_cmp(e, key);
+
+        if (c == 0) {
+            *valence = ins_lexicon[mid].valence;
+            return true;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
+}
+
+const struct ins_emoji_entry *ins_emoji_find(uint32_t cp)
+{
+    size_t lo = 0, hi = ins_emoji_len;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (ins_emoji[mid].cp == cp) {
+            return &ins_emoji[mid];
+        }
+        if (ins_emoji[mid].cp < cp) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+uint32_t ins_utf8_decode(const unsigned char *s, size_t len, size_t *adv)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+
+    if (c < 0x80) {
+        *adv = 1;
+        return c;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1;
+        cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2;
+        cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3;
+        cp = c & 0x07u;
+    } else {
+        *adv = 1;
+        return 0xFFFD;
+    }
+    if (len <= n) {
+        *adv = 1;
+        return 0xFFFD;
+    }
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[k] & 0xC0) != 0x80) {
+            *adv = 1;
+            return 0xFFFD;
+        }
+        cp = cp << 6 | (s[k] & 0x3Fu);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+        *adv = 1;
+        return 0xFFFD;
+    }
+    *adv = n + 1;
+    return cp;
+}
+
+size_t ins_utf8_encode(uint32_t cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+bool ins_cp_is_space(uint32_t cp)
+{
+    if (cp < 0x80) {
+        return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x1F);
+    }
+    return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+int ins_cp_case(uint32_t cp)
+{
+    if (cp < 0x80) {
+        if (cp >= 'A' && cp <= 'Z') {
+            return 1;
+        }
+        return (cp >= 'a' && cp <= 'z') ? -1 : 0;
+    }
+    if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) {
+        return 1;
+    }
+    if ((cp >= 0xDF && cp <= 0xFF && cp != 0xF7) || cp == 0xB5 || cp == 0xAA || cp == 0xBA) {
+        return -1;
+    }
+    if (cp >= 0x100 && cp <= 0x17F) {
+        if (cp == 0x130) {
+            return 1;
+        }
+        if (cp == 0x131 || cp == 0x138 || cp == 0x149 || cp == 0x17F) {
+            return -1;
+        }
+        if (cp == 0x178) {
+            return 1;
+        }
+        if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E)) {
+            return (cp & 1) ? 1 : -1;
+        }
+        return (cp & 1) ? -1 : 1;
+    }
+    if ((cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) || cp == 0x386 ||
+        (cp >= 0x388 && cp <= 0x38F && cp != 0x38B && cp != 0x38D)) {
+        return 1;
+    }
+    if (cp >= 0x3AC && cp <= 0x3CE) {
+        return -1;
+    }
+    if (cp >= 0x400 && cp <= 0x42F) {
+        return 1;
+    }
+    if (cp >= 0x430 && cp <= 0x45F) {
+        return -1;
+    }
+    return 0;
+}
+
+uint32_t ins_cp_lower(uint32_t cp)
+{
+    if (cp < 0x80) {
+        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+    }
+    if (ins_cp_case(cp) != 1) {
+        return cp;
+    }
+    if (cp <= 0xDE) {
+        return cp + 0x20;
+    }
+    if (cp <= 0x17F) {
+        if (cp == 0x130) {
+            return 'i';
+        }
+        if (cp == 0x178) {
+            return 0xFF;
+        }
+        return cp + 1;
+    }
+    if (cp == 0x386) {
+        return 0x3AC;
+    }
+    if (cp >= 0x388 && cp <= 0x38A) {
+        return cp + 37;
+    }
+    if (cp == 0x38C) {
+        return 0x3CC;
+    }
+    if (cp == 0x38E || cp == 0x38F) {
+        return cp + 63;
+    }
+    if (cp >= 0x391 && cp <= 0x3A9) {
+        return cp + 0x20;
+    }
+    if (cp >= 0x400 && cp <= 0x40F) {
+        return cp + 0x50;
+    }
+    return cp + 0x20; /* 0x410..0x42F */
+}
+
+bool ins_is_ascii(const char *s, size_t len)
+{
+    size_t i = 0;
+    uint64_t acc = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        acc |= x;
+    }
+    for (; i < len; i++) {
+        acc |= (unsigned char)s[i];
+    }
+    return (acc & 0x8080808080808080ull) == 0;
+}
+
+bool ins_is_upper(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    bool cased = false;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t adv;
+        uint32_t cp = ins_utf8_decode(p + i, len - i, &adv);
+        int c = ins_cp_case(cp);
+
+        if (c < 0) {
+            return false;
+        }
+        if (c > 0) {
+            cased = true;
+        }
+        i += adv;
+    }
+    return cased;
+}
+
+/* ------------------------------------------------------------- tokenizer */
+
+/* Byte classes for the ASCII fast path. */
+enum { CL_OTHER = 0, CL_SPACE = 1, CL_PUNCT = 2, CL_HIGH = 4, CL_UPPER = 8, CL_LOWER = 16 };
+
+static unsigned char byte_class[256];
+static unsigned char lower_tab[256];
+static bool tables_ready;
+
+static void init_tables(void)
+{
+    const char *punct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+    for (unsigned i = 0; i < 256; i++) {
+        unsigned char cl = CL_OTHER;
+        if (i == ' ' || (i >= 0x09 && i <= 0x0D) || (i >= 0x1C && i <= 0x1F)) {
+            cl = CL_SPACE;
+        } else if (i >= 0x80) {
+            cl = CL_HIGH;
+        } else if (i >= 'A' && i <= 'Z') {
+            cl = CL_UPPER;
+        } else if (i >= 'a' && i <= 'z') {
+            cl = CL_LOWER;
+        } else if (i != 0 && strchr(punct, (int)i)) {
+            cl = CL_PUNCT;
+        }
+        byte_class[i] = cl;
+        lower_tab[i] = (unsigned char)((i >= 'A' && i <= 'Z') ? i + 32 : i);
+    }
+    tables_ready = true;
+}
+
+void ins_tokbuf_release(struct ins_tokbuf *tb)
+{
+    if (!tb) {
+        return;
+    }
+    cv_free(tb->toks);
+    tb->toks = NULL;
+    tb->ntoks = tb->cap = 0;
+    cv_buf_release(&tb->text);
+}
+
+/*
+ * VADER (Python) replaces every emoji code point with its description,
+ * preceded by a space unless the previous character was a space, and
+ * followed by nothing: "a😀b" becomes "a grinning faceb".
+ */
+static cv_err expand_emoji(struct ins_tokbuf *tb, const char *text, size_t len, bool *expanded)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t i = 0, copied = 0;
+    bool prev_space = true, any = false;
+    cv_err err = CV_OK;
+
+    *expanded = false;
+    if (tb->text.max == 0) {
+        cv_buf_init(&tb->text, SIZE_MAX / 2);
+    }
+    cv_buf_reset(&tb->text);
+    while (i < len) {
+        size_t adv;
+        uint32_t cp;
+        const struct ins_emoji_entry *e;
+
+        if (p[i] < 0x80) {
+            prev_space = p[i] == ' ';
+            i++;
+            continue;
+        }
+        cp = ins_utf8_decode(p + i, len - i, &adv);
+        e = cp >= 0xA9 ? ins_emoji_find(cp) : NULL;
+        if (!e) {
+            prev_space = false;
+            i += adv;
+            continue;
+        }
+        any = true;
+        err = cv_buf_add(&tb->text, text + copied, i - copied);
+        if (!err && !prev_space) {
+            err = cv_buf_addc(&tb->text, ' ');
+        }
+        if (!err) {
+            err = cv_buf_add(&tb->text, e->name, e->len);
+        }
+        if (err) {
+            return err;
+        }
+        prev_space = false;
+        i += adv;
+        copied = i;
+    }
+    if (any) {
+        err = cv_buf_add(&tb->text, text + copied, len - copied);
+        *expanded = err == CV_OK;
+    }
+    return err;
+}
+
+/* Long tokens are never interned: they cannot be lexicon words. */
+static struct ins_word long_plain = {"", 0, 0, 0, 0, 0, 0, 0, 0, 0};
+static struct ins_word long_neg = {"", 0, 0, 0, 0, INS_W_NEG, 0, 0, 0, 0};
+#define TOKEN_INTERN_MAX 60
+
+cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text, size_t len)
+{
+    const unsigned char *p;
+    size_t i = 0;
+    bool expanded = false;
+    cv_err err = CV_OK;
+    char lower[TOKEN_INTERN_MAX + 8];
+
+    if (!tables_ready) {
+        init_tables();
+    }
+    tb->ntoks = 0;
+    tb->excl = tb->quest = 0;
+    if (!ins_is_ascii(text, len)) {
+        err = expand_emoji(tb, text, len, &expanded);
+        if (err) {
+            return err;
+        }
+        if (expanded) {
+            text = tb->text.ptr;
+            len = tb->text.len;
+        }
+    }
+    p = (const unsigned char *)text;
+    while (i < len) {
+        size_t a, b, c, d, k, cps, ll;
+        bool high = false, brk = false;
+        struct ins_word *w;
+        struct ins_tok *t;
+
+        /* Skip white space (ASCII and Unicode). */
+        for (;;) {
+            if (i >= len) {
+                break;
+            }
+            if (byte_class[p[i]] == CL_SPACE) {
+                i++;
+                continue;
+            }
+            if (p[i] >= 0x80) {
+                size_t adv;
+                uint32_t cp = ins_utf8_decode(p + i, len - i, &adv);
+                if (ins_cp_is_space(cp)) {
+                    i += adv;
+                    continue;
+                }
+            }
+            break;
+        }
+        if (i >= len) {
+            break;
+        }
+        a = i;
+        for (;;) {
+            if (i >= len) {
+                break;
+            }
+            unsigned char cl = byte_class[p[i]];
+            if (cl == CL_SPACE) {
+                break;
+            }
+            if (cl == CL_HIGH) {
+                size_t adv;
+                uint32_t cp = ins_utf8_decode(p + i, len - i, &adv);
+                if (ins_cp_is_space(cp)) {
+                    break;
+                }
+                high = true;
+                i += adv;
+                continue;
+            }
+            if (p[i] == '!') {
+                tb->excl++;
+            } else if (p[i] == '?') {
+                tb->quest++;
+            }
+            i++;
+        }
+        b = i;
+        /* Strip ASCII punctuation at both ends (str.strip(string.punctuation)). */
+        c = a;
+        d = b;
+        while (c < d && byte_class[p[c]] == CL_PUNCT) {
+            c++;
+        }
+        while (d > c && byte_class[p[d - 1]] == CL_PUNCT) {
+            d--;
+        }
+        if (d < b) {
+            brk = true;
+        }
+        /* Keep the original when two characters or fewer remain (emoticons). */
+        if (!high) {
+            cps = d - c;
+        } else {
+            cps = 0;
+            for (k = c; k < d && cps <= 2; k++) {
+                cps += (p[k] & 0xC0) != 0x80;
+            }
+        }
+        if (cps <= 2) {
+            c = a;
+            d = b;
+        }
+        /* Lower-case and look up. */
+        if (tb->ntoks == tb->cap) {
+            size_t ncap = tb->cap ? tb->cap * 2 : 64;
+            struct ins_tok *nt = cv_realloc(tb->toks, ncap * sizeof(*nt));
+            if (!nt) {
+                return CV_ENOMEM;
+            }
+            tb->toks = nt;
+            tb->cap = ncap;
+        }
+        t = &tb->toks[tb->ntoks];
+        ll = 0;
+        if (!high) {
+            bool up = false, lo = false;
+            if (d - c <= TOKEN_INTERN_MAX) {
+                for (k = c; k < d; k++) {
+                    unsigned char cl = byte_class[p[k]];
+                    up |= cl == CL_UPPER;
+                    lo |= cl == CL_LOWER;
+                    lower[ll++] = (char)lower_tab[p[k]];
+                }
+            } else {
+                for (k = c; k < d; k++) {
+                    unsigned char cl = byte_class[p[k]];
+                    up |= cl == CL_UPPER;
+                    lo |= cl == CL_LOWER;
+                }
+                ll = d - c;
+            }
+            t->upper = up && !lo;
+        } else {
+            t->upper = ins_is_upper(text + c, d - c);
+            k = c;
+            while (k < d && ll <= TOKEN_INTERN_MAX) {
+                size_t adv;
+                uint32_t cp = ins_utf8_decode(p + k, d - k, &adv);
+                if (cp == 0xFFFD) {
+                    lower[ll++] = (char)p[k];
+                } else {
+                    ll += ins_utf8_encode(ins_cp_lower(cp), lower + ll);
+                }
+                k += adv;
+            }
+            if (k < d) {
+                ll = TOKEN_INTERN_MAX + 1;
+            }
+        }
+        if (ll > TOKEN_INTERN_MAX) {
+            /* Too long for the lexicon; only VADER's "n't" test applies. */
+            bool neg = false;
+            for (k = c; k + 3 <= d; k++) {
+                if ((p[k] == 'n' || p[k] == 'N') && p[k + 1] == '\'' &&
+                    (p[k + 2] == 't' || p[k + 2] == 'T')) {
+                    neg = true;
+                    break;
+                }
+            }
+            w = neg ? &long_neg : &long_plain;
+        } else {
+            w = ins_vocab_word(v, lower, ll);
+            if (!w) {
+                return CV_ENOMEM;
+            }
+        }
+        t->w = w;
+        t->break_after = brk;
+        tb->ntoks++;
+    }
+    return CV_OK;
+}

@@ -1,0 +1,704 @@
+/*
+ * Themes: from the corpus statistics to a small set of themes, and the
+ * assignment of records to them.
+ *
+ * 1. Candidates: content stems (not stopwords, not generic feedback words,
+ *    not strongly sentiment-laden) frequent enough in the sample.
+ * 2. Each candidate gets a context vector: positive PMI with every feature
+ *    stem it shares a record with. Two candidates are similar when their
+ *    contexts are (cosine): "waiter" and "staff" rarely meet, but both come
+ *    with "friendly", "rude", "attentive".
+ * 3. Average-linkage agglomerative clustering merges candidates while the
+ *    similarity stays above a threshold; words of a built-in aspect synonym
+ *    group start in one cluster.
+ * 4. The clusters covering the most records become themes. A theme's
+ *    profile is the lift of every feature among the records that mention
+ *    it; a record is assigned to the themes it mentions, or else to the
+ *    theme its words point to when the evidence is strong enough.
+ *
+ * Everything is ordered by counts with ties broken by the stem's bytes, so
+ * the result does not depend on hash order.
+ */
+#include "insights/insights_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CANDIDATES 400
+#define MAX_FEATURES 3000
+#define CLUSTER_SIM 0.22f
+#define MEMBER_WEIGHT 8.0f
+#define ASSIGN_THRESHOLD 1.6f
+#define PROFILE_MIN 3
+#define COHESION_MIN 0.15
+#define PMI_SHIFT 0.405 /* log 1.5 */
+
+void ins_sample_init(struct ins_sample *s, size_t maxids)
+{
+    memset(s, 0, sizeof(*s));
+    s->maxids = maxids;
+    s->stride = 1;
+}
+
+void ins_sample_release(struct ins_sample *s)
+{
+    if (!s) {
+        return;
+    }
+    cv_free(s->ids);
+    cv_free(s->recs);
+    cv_free(s->recno);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Halves the sample: keeps the records whose number is a multiple of 2*stride. */
+static void decimate(struct ins_sample *s)
+{
+    size_t out = 0, nids = 0;
+
+    s->stride *= 2;
+    for (size_t r = 0; r < s->nrecs; r++) {
+        if (s->recno[r] % s->stride != 0) {
+            continue;
+        }
+        uint32_t b = s->recs[r], e = s->recs[r + 1];
+        memmove(s->ids + nids, s->ids + b, (e - b) * sizeof(uint32_t));
+        s->recs[out] = (uint32_t)nids;
+        s->recno[out] = s->recno[r];
+        nids += e - b;
+        out++;
+    }
+    s->nrecs = out;
+    s->nids = nids;
+    s->recs[out] = (uint32_t)nids;
+}
+
+cv_err ins_sample_add(struct ins_sample *s, uint32_t recno, const uint32_t *ids, size_t n)
+{
+    if (recno % s->stride != 0) {
+        return CV_OK;
+    }
+    while (s->nids + n > s->maxids && s->nrecs > 0) {
+        decimate(s);
+        if (recno % s->stride != 0) {
+            return CV_OK;
+        }
+    }
+    if (s->nids + n > s->capids) {
+        size_t ncap = s->capids ? s->capids * 2 : 65536;
+        while (ncap < s->nids + n) {
+            ncap *= 2;
+        }
+        uint32_t *ni = cv_realloc(s->ids, ncap * sizeof(uint32_t));
+        if (!ni) {
+            return CV_ENOMEM;
+        }
+        s->ids = ni;
+        s->capids = ncap;
+    }
+    if (s->nrecs + 2 > s->caprecs) {
+        size_t ncap = s->caprecs ? s->caprecs * 2 : 4096;
+        uint32_t *nr = cv_realloc(s->recs, ncap * sizeof(uint32_t));
+        if (!nr) {
+            return CV_ENOMEM;
+        }
+        s->recs = nr;
+        uint32_t *nn = cv_realloc(s->recno, ncap * sizeof(uint32_t));
+        if (!nn) {
+            return CV_ENOMEM;
+        }
+        s->recno = nn;
+        s->caprecs = ncap;
+    }
+    if (s->nrecs == 0) {
+        s->recs[0] = 0;
+    }
+    if (n > 0) {
+        memcpy(s->ids + s->nids, ids, n * sizeof(uint32_t));
+    }
+    s->nids += n;
+    s->recno[s->nrecs] = recno;
+    s->nrecs++;
+    s->recs[s->nrecs] = (uint32_t)s->nids;
+    return CV_OK;
+}
+
+void ins_model_release(struct ins_model *m)
+{
+    if (!m) {
+        return;
+    }
+    for (size_t t = 0; t < m->nthemes; t++) {
+        cv_free(m->themes[t].members);
+    }
+    cv_free(m->themes);
+    cv_free(m->wstart);
+    cv_free(m->wtheme);
+    cv_free(m->wval);
+    memset(m, 0, sizeof(*m));
+}
+
+/* ------------------------------------------------------------- ordering */
+
+static const struct ins_vocab *sort_vocab;
+static const uint32_t *sort_df;
+
+/* Higher document frequency first, then the stem's bytes. */
+static int cmp_by_df(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    if (sort_df[x] != sort_df[y]) {
+        return sort_df[x] > sort_df[y] ? -1 : 1;
+    }
+    return strcmp(sort_vocab->stems[x].key, sort_vocab->stems[y].key);
+}
+
+struct sparse {
+    uint32_t *idx;
+    float *val;
+    uint32_t n;
+};
+
+static float sparse_dot(const struct sparse *a, const struct sparse *b)
+{
+    uint32_t i = 0, j = 0;
+    float s = 0;
+
+    while (i < a->n && j < b->n) {
+        if (a->idx[i] == b->idx[j]) {
+            s += a->val[i++] * b->val[j++];
+        } else if (a->idx[i] < b->idx[j]) {
+            i++;
+        } else {
+            j++;
+        }
+    }
+    return s;
+}
+
+struct cluster {
+    uint32_t *m; /* candidate indices */
+    uint32_t n;
+    bool alive;
+};
+
+/*
+ * A cluster is a theme only if it hangs together: its members' contexts are
+ * alike on average (clusters of unrelated chatter words merge at the
+ * threshold but stay loose), or, for a single word, it is frequent.
+ */
+/* Does the cluster hold a built-in synonym group (two or more of its words)? */
+static bool cl_grouped(const struct ins_vocab *v, const struct cluster *c, const uint32_t *cand)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < c->n; i++) {
+        n += v->stems[cand[c->m[i]]].group != 0;
+    }
+    return n >= 2;
+}
+
+static double cohesion(const struct cluster *c, const struct sparse *vec)
+{
+    double tot = 0;
+    uint32_t np = 0;
+
+    for (uint32_t x = 0; x < c->n; x++) {
+        for (uint32_t y = x + 1; y < c->n; y++) {
+            tot += sparse_dot(&vec[c->m[x]], &vec[c->m[y]]);
+            np++;
+        }
+    }
+    return np ? tot / np : 1.0;
+}
+
+static bool coherent(const struct cluster *c, const struct sparse *vec, const uint32_t *sdf,
+                     const uint32_t *cand, uint32_t cov, uint32_t nrec, bool grouped)
+{
+    if (c->n == 1) {
+        uint32_t df = sdf[cand[c->m[0]]];
+        return df >= 0.03 * nrec && df <= 0.2 * nrec;
+    }
+    CV_UNUSED(cov);
+    return cohesion(c, vec) >= COHESION_MIN || grouped;
+}
+
+cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
+                       uint64_t nrecords, unsigned max_themes)
+{
+    uint32_t ns = v->nstems, nrec = (uint32_t)s->nrecs;
+    uint32_t *sdf = NULL, *order = NULL, *cand = NULL, *feat = NULL;
+    int32_t *cidx = NULL, *fidx = NULL;
+    uint32_t ncand = 0, nfeat = 0;
+    uint32_t *co = NULL;
+    struct sparse *vec = NULL;
+    float *sim = NULL;
+    struct cluster *cl = NULL;
+    uint32_t *cov = NULL, *stamp = NULL, *rank = NULL;
+    float *lift = NULL;
+    uint32_t *tcount = NULL;
+    cv_err err = CV_ENOMEM;
+
+    CV_UNUSED(nrecords);
+    memset(m, 0, sizeof(*m));
+    m->nstems = ns;
+    m->threshold = ASSIGN_THRESHOLD;
+    m->wstart = cv_calloc((size_t)ns + 1, sizeof(uint32_t));
+    if (!m->wstart) {
+        goto out;
+    }
+    if (nrec == 0 || ns == 0 || max_themes == 0) {
+        err = CV_OK;
+        goto out;
+    }
+
+    /* Document frequencies in the sample. */
+    sdf = cv_calloc(ns, sizeof(uint32_t));
+    order = cv_malloc((size_t)ns * sizeof(uint32_t));
+    cidx = cv_malloc((size_t)ns * sizeof(int32_t));
+    fidx = cv_malloc((size_t)ns * sizeof(int32_t));
+    if (!sdf || !order || !cidx || !fidx) {
+        goto out;
+    }
+    for (size_t i = 0; i < s->nids; i++) {
+        sdf[s->ids[i]]++;
+    }
+    for (uint32_t i = 0; i < ns; i++) {
+        order[i] = i;
+        cidx[i] = fidx[i] = -1;
+    }
+    sort_vocab = v;
+    sort_df = sdf;
+    qsort(order, ns, sizeof(uint32_t), cmp_by_df);
+
+    /* Candidates and features. */
+    uint32_t min_df = (uint32_t)CV_MAX(3.0, ceil(0.004 * nrec));
+    cand = cv_malloc(MAX_CANDIDATES * sizeof(uint32_t));
+    feat = cv_malloc(MAX_FEATURES * sizeof(uint32_t));
+    if (!cand || !feat) {
+        goto out;
+    }
+    for (uint32_t k = 0; k < ns; k++) {
+        uint32_t st = order[k];
+        if (sdf[st] < 2) {
+            break;
+        }
+        if (nfeat < MAX_FEATURES) {
+            fidx[st] = (int32_t)nfeat;
+            feat[nfeat++] = st;
+        }
+        bool grouped = v->stems[st].group != 0;
+        if (ncand < MAX_CANDIDATES && v->stems[st].kind == INS_STEM_CONTENT &&
+            (sdf[st] >= min_df || (grouped && sdf[st] >= 3))) {
+            cidx[st] = (int32_t)ncand;
+            cand[ncand++] = st;
+        }
+    }
+    if (ncand == 0) {
+        err = CV_OK;
+        goto out;
+    }
+
+    /* Co-occurrence of candidates with features, within records. */
+    co = cv_calloc((size_t)ncand * nfeat, sizeof(uint32_t));
+    if (!co) {
+        goto out;
+    }
+    for (uint32_t r = 0; r < nrec; r++) {
+        const uint32_t *ids = s->ids + s->recs[r];
+        uint32_t n = s->recs[r + 1] - s->recs[r];
+        for (uint32_t a = 0; a < n; a++) {
+            int32_t c = cidx[ids[a]];
+            if (c < 0) {
+                continue;
+            }
+            uint32_t *row = co + (size_t)c * nfeat;
+            for (uint32_t b = 0; b < n; b++) {
+                int32_t f = fidx[ids[b]];
+                if (b != a && f >= 0) {
+                    row[f]++;
+                }
+            }
+        }
+    }
+
+    /* PPMI context vectors, L2-normalised. */
+    vec = cv_calloc(ncand, sizeof(*vec));
+    if (!vec) {
+        goto out;
+    }
+    for (uint32_t c = 0; c < ncand; c++) {
+        const uint32_t *row = co + (size_t)c * nfeat;
+        uint32_t nnz = 0;
+        double norm = 0;
+        for (uint32_t f = 0; f < nfeat; f++) {
+            nnz += row[f] >= 2;
+        }
+        vec[c].idx = cv_malloc((nnz ? nnz : 1) * sizeof(uint32_t));
+        vec[c].val = cv_malloc((nnz ? nnz : 1) * sizeof(float));
+        if (!vec[c].idx || !vec[c].val) {
+            goto out;
+        }
+        for (uint32_t f = 0; f < nfeat; f++) {
+            if (row[f] < 2 || feat[f] == cand[c]) {
+                continue;
+            }
+            /* Shifted PPMI: only associations well above chance count. */
+            double pmi = log((double)row[f] * nrec / ((double)sdf[cand[c]] * sdf[feat[f]])) -
+                         PMI_SHIFT;
+            if (pmi <= 0) {
+                continue;
+            }
+            vec[c].idx[vec[c].n] = f;
+            vec[c].val[vec[c].n] = (float)pmi;
+            vec[c].n++;
+            norm += pmi * pmi;
+        }
+        norm = sqrt(norm);
+        for (uint32_t k = 0; norm > 0 && k < vec[c].n; k++) {
+            vec[c].val[k] = (float)(vec[c].val[k] / norm);
+        }
+    }
+
+    /* Pairwise similarity. */
+    sim = cv_malloc((size_t)ncand * ncand * sizeof(float));
+    cl = cv_calloc(ncand, sizeof(*cl));
+    if (!sim || !cl) {
+        goto out;
+    }
+    for (uint32_t a = 0; a < ncand; a++) {
+        sim[(size_t)a * ncand + a] = 1;
+        for (uint32_t b = a + 1; b < ncand; b++) {
+            float x = sparse_dot(&vec[a], &vec[b]);
+            uint8_t ga = v->stems[cand[a]].group, gb = v->stems[cand[b]].group;
+            if (ga && ga == gb) {
+                x = 1.0f;
+            } else if (ga && gb) {
+                x = 0.0f; /* different built-in aspects stay apart */
+            }
+            sim[(size_t)a * ncand + b] = sim[(size_t)b * ncand + a] = x;
+        }
+    }
+    for (uint32_t a = 0; a < ncand; a++) {
+        cl[a].m = cv_malloc(ncand * sizeof(uint32_t));
+        if (!cl[a].m) {
+            goto out;
+        }
+        cl[a].m[0] = a;
+        cl[a].n = 1;
+        cl[a].alive = true;
+    }
+
+    /* Average-linkage agglomeration (Lance-Williams update of sim). */
+    for (;;) {
+        float best = CLUSTER_SIM;
+        uint32_t ba = UINT32_MAX, bb = UINT32_MAX;
+        for (uint32_t a = 0; a < ncand; a++) {
+            if (!cl[a].alive) {
+                continue;
+            }
+            const float *row = sim + (size_t)a * ncand;
+            for (uint32_t b = a + 1; b < ncand; b++) {
+                if (cl[b].alive && row[b] > best) {
+                    best = row[b];
+                    ba = a;
+                    bb = b;
+                }
+            }
+        }
+        if (ba == UINT32_MAX) {
+            break;
+        }
+        float wa = (float)cl[ba].n, wb = (float)cl[bb].n;
+        for (uint32_t k = 0; k < ncand; k++) {
+            if (!cl[k].alive || k == ba || k == bb) {
+                continue;
+            }
+            float x = sim[(size_t)ba * ncand + k], y = sim[(size_t)bb * ncand + k];
+            float z = (wa * x + wb * y) / (wa + wb);
+            /* A built-in group never merges with another group. */
+            if (x == 0.0f || y == 0.0f) {
+                uint8_t g1 = 0, g2 = 0;
+                for (uint32_t i = 0; i < cl[ba].n && !g1; i++) {
+                    g1 = v->stems[cand[cl[ba].m[i]]].group;
+                }
+                for (uint32_t i = 0; i < cl[bb].n && !g1; i++) {
+                    g1 = v->stems[cand[cl[bb].m[i]]].group;
+                }
+                for (uint32_t i = 0; i < cl[k].n && !g2; i++) {
+                    g2 = v->stems[cand[cl[k].m[i]]].group;
+                }
+                if (g1 && g2 && g1 != g2) {
+                    z = 0.0f;
+                }
+            }
+            sim[(size_t)ba * ncand + k] = sim[(size_t)k * ncand + ba] = z;
+        }
+        memcpy(cl[ba].m + cl[ba].n, cl[bb].m, cl[bb].n * sizeof(uint32_t));
+        cl[ba].n += cl[bb].n;
+        cl[bb].alive = false;
+    }
+
+    /* Coverage of every cluster in the sample. */
+    cov = cv_calloc(ncand, sizeof(uint32_t));
+    stamp = cv_calloc(ncand, sizeof(uint32_t));
+    rank = cv_malloc(ncand * sizeof(uint32_t));
+    int32_t *owner = cv_malloc((size_t)ncand * sizeof(int32_t));
+    if (!cov || !stamp || !rank || !owner) {
+        cv_free(owner);
+        goto out;
+    }
+    for (uint32_t a = 0; a < ncand; a++) {
+        for (uint32_t i = 0; cl[a].alive && i < cl[a].n; i++) {
+            owner[cl[a].m[i]] = (int32_t)a;
+        }
+    }
+    for (uint32_t r = 0; r < nrec; r++) {
+        for (uint32_t k = s->recs[r]; k < s->recs[r + 1]; k++) {
+            int32_t c = cidx[s->ids[k]];
+            if (c < 0) {
+                continue;
+            }
+            uint32_t o = (uint32_t)owner[c];
+            if (stamp[o] != r + 1) {
+                stamp[o] = r + 1;
+                cov[o]++;
+            }
+        }
+    }
+    cv_free(owner);
+    uint32_t nalive = 0;
+    uint32_t min_cov = (uint32_t)CV_MAX(3.0, ceil(0.01 * nrec));
+    for (uint32_t a = 0; a < ncand; a++) {
+        if (cl[a].alive && cov[a] >= min_cov && coherent(&cl[a], vec, sdf, cand, cov[a], nrec, cl_grouped(v, &cl[a], cand))) {
+            rank[nalive++] = a;
+        }
+    }
+    /* Most records first; ties by the first member's bytes (deterministic). */
+    for (uint32_t i = 1; i < nalive; i++) {
+        for (uint32_t j = i; j > 0; j--) {
+            uint32_t x = rank[j - 1], y = rank[j];
+            bool swap = cov[y] > cov[x] ||
+                        (cov[y] == cov[x] &&
+                         strcmp(v->stems[cand[cl[y].m[0]]].key, v->stems[cand[cl[x].m[0]]].key) < 0);
+            if (!swap) {
+                break;
+            }
+            rank[j - 1] = y;
+            rank[j] = x;
+        }
+    }
+    if (nalive > max_themes) {
+        nalive = max_themes;
+    }
+
+    /* Themes: members sorted by document frequency. */
+    m->themes = cv_calloc(nalive ? nalive : 1, sizeof(*m->themes));
+    if (!m->themes) {
+        goto out;
+    }
+    for (uint32_t t = 0; t < nalive; t++) {
+        struct cluster *c = &cl[rank[t]];
+        struct ins_theme *th = &m->themes[t];
+        th->members = cv_malloc(c->n * sizeof(uint32_t));
+        if (!th->members) {
+            goto out;
+        }
+        for (uint32_t i = 0; i < c->n; i++) {
+            th->members[i] = cand[c->m[i]];
+        }
+        qsort(th->members, c->n, sizeof(uint32_t), cmp_by_df);
+        th->nmembers = c->n;
+        th->head = th->members[0];
+        /* A word of a built-in aspect group names the theme before a descriptor. */
+        for (uint32_t i = 0; i < c->n; i++) {
+            if (v->stems[th->members[i]].group) {
+                th->head = th->members[i];
+                break;
+            }
+        }
+        th->df = cov[rank[t]];
+        th->cohesion = (float)cohesion(c, vec);
+        m->nthemes++;
+    }
+
+    /* Profiles: lift of each feature among the records that mention a theme. */
+    uint32_t nt = (uint32_t)m->nthemes;
+    if (nt == 0) {
+        err = CV_OK;
+        goto out;
+    }
+    int32_t *mtheme = cv_malloc((size_t)ns * sizeof(int32_t));
+    tcount = cv_calloc((size_t)nt * nfeat, sizeof(uint32_t));
+    uint32_t *tdf = cv_calloc(nt, sizeof(uint32_t));
+    uint32_t *rt = cv_malloc(nt * sizeof(uint32_t));
+    if (!mtheme || !tcount || !tdf || !rt) {
+        cv_free(mtheme);
+        cv_free(tdf);
+        cv_free(rt);
+        goto out;
+    }
+    for (uint32_t i = 0; i < ns; i++) {
+        mtheme[i] = -1;
+    }
+    for (uint32_t t = 0; t < nt; t++) {
+        for (size_t i = 0; i < m->themes[t].nmembers; i++) {
+            mtheme[m->themes[t].members[i]] = (int32_t)t;
+        }
+    }
+    for (uint32_t r = 0; r < nrec; r++) {
+        uint32_t nrt = 0;
+        for (uint32_t k = s->recs[r]; k < s->recs[r + 1]; k++) {
+            int32_t t = mtheme[s->ids[k]];
+            bool dup = false;
+            for (uint32_t q = 0; q < nrt && t >= 0; q++) {
+                dup |= rt[q] == (uint32_t)t;
+            }
+            if (t >= 0 && !dup) {
+                rt[nrt++] = (uint32_t)t;
+            }
+        }
+        for (uint32_t q = 0; q < nrt; q++) {
+            tdf[rt[q]]++;
+            for (uint32_t k = s->recs[r]; k < s->recs[r + 1]; k++) {
+                int32_t f = fidx[s->ids[k]];
+                if (f >= 0) {
+                    tcount[(size_t)rt[q] * nfeat + (uint32_t)f]++;
+                }
+            }
+        }
+    }
+    /* CSR of weights by stem: members first, then lifted features. */
+    lift = cv_malloc((size_t)nt * nfeat * sizeof(float));
+    if (!lift) {
+        cv_free(mtheme);
+        cv_free(tdf);
+        cv_free(rt);
+        goto out;
+    }
+    size_t nw = 0;
+    for (uint32_t t = 0; t < nt; t++) {
+        for (uint32_t f = 0; f < nfeat; f++) {
+            uint32_t c = tcount[(size_t)t * nfeat + f];
+            float w = 0;
+            if (mtheme[feat[f]] < 0 && c >= PROFILE_MIN && tdf[t] > 0) {
+                double p_ft = (double)c / tdf[t];
+                double p_f = (double)sdf[feat[f]] / nrec;
+                double l = log(p_ft / p_f);
+                /* Shrink towards zero for thin evidence. */
+                l *= (double)c / (c + 5.0);
+                if (l > 0.5) {
+                    w = (float)l;
+                }
+            }
+            lift[(size_t)t * nfeat + f] = w;
+            nw += w > 0;
+        }
+    }
+    for (uint32_t i = 0; i < ns; i++) {
+        nw += mtheme[i] >= 0;
+    }
+    m->wtheme = cv_malloc((nw ? nw : 1) * sizeof(uint32_t));
+    m->wval = cv_malloc((nw ? nw : 1) * sizeof(float));
+    if (!m->wtheme || !m->wval) {
+        cv_free(mtheme);
+        cv_free(tdf);
+        cv_free(rt);
+        goto out;
+    }
+    nw = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        m->wstart[i] = (uint32_t)nw;
+        if (mtheme[i] >= 0) {
+            m->wtheme[nw] = (uint32_t)mtheme[i];
+            m->wval[nw++] = MEMBER_WEIGHT;
+            continue;
+        }
+        int32_t f = fidx[i];
+        for (uint32_t t = 0; f >= 0 && t < nt; t++) {
+            float w = lift[(size_t)t * nfeat + (uint32_t)f];
+            if (w > 0) {
+                m->wtheme[nw] = t;
+                m->wval[nw++] = w;
+            }
+        }
+    }
+    m->wstart[ns] = (uint32_t)nw;
+    cv_free(mtheme);
+    cv_free(tdf);
+    cv_free(rt);
+    err = CV_OK;
+out:
+    if (err) {
+        ins_model_release(m);
+    }
+    for (uint32_t c = 0; vec && c < ncand; c++) {
+        cv_free(vec[c].idx);
+        cv_free(vec[c].val);
+    }
+    for (uint32_t c = 0; cl && c < ncand; c++) {
+        cv_free(cl[c].m);
+    }
+    cv_free(vec);
+    cv_free(cl);
+    cv_free(sim);
+    cv_free(co);
+    cv_free(sdf);
+    cv_free(order);
+    cv_free(cidx);
+    cv_free(fidx);
+    cv_free(cand);
+    cv_free(feat);
+    cv_free(cov);
+    cv_free(stamp);
+    cv_free(rank);
+    cv_free(lift);
+    cv_free(tcount);
+    return err;
+}
+
+size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t n, uint32_t *out,
+                        size_t max, float *score)
+{
+    float acc[64];
+    uint32_t nt = (uint32_t)CV_MIN(m->nthemes, 64);
+    size_t k = 0;
+
+    *score = 0;
+    if (nt == 0 || max == 0) {
+        return 0;
+    }
+    memset(acc, 0, sizeof(acc));
+    for (size_t i = 0; i < n; i++) {
+        uint32_t st = stems[i];
+        if (st >= m->nstems) {
+            continue;
+        }
+        for (uint32_t w = m->wstart[st]; w < m->wstart[st + 1]; w++) {
+            if (m->wtheme[w] < nt) {
+                acc[m->wtheme[w]] += m->wval[w];
+            }
+        }
+    }
+    /* Best first; ties by theme order. */
+    uint32_t best = 0;
+    for (uint32_t t = 1; t < nt; t++) {
+        if (acc[t] > acc[best]) {
+            best = t;
+        }
+    }
+    if (acc[best] < m->threshold) {
+        return 0;
+    }
+    *score = acc[best];
+    out[k++] = best;
+    /* Other themes the record names explicitly. */
+    for (uint32_t t = 0; t < nt && k < max; t++) {
+        if (t != best && acc[t] >= MEMBER_WEIGHT) {
+            out[k++] = t;
+        }
+    }
+    return k;
+}

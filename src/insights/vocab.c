@@ -1,0 +1,517 @@
+/*
+ * The vocabulary cache: every distinct lower-cased token is analysed once
+ * (lexicon valence, VADER flags, its theme pieces and their Snowball stems)
+ * and found again with one hash lookup.
+ */
+#include "insights/insights_int.h"
+
+#include <libstemmer.h>
+#include <string.h>
+
+/* ----------------------------------------------------------------- arena */
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+struct ins_arena {
+    struct arena_chunk *head;
+};
+
+static void *arena_alloc(struct ins_arena *a, size_t n)
+{
+    struct arena_chunk *c = a->head;
+
+    n = (n + 7) & ~(size_t)7;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        c = cv_malloc(sizeof(*c) + cap);
+        if (!c) {
+            return NULL;
+        }
+        c->next = a->head;
+        c->used = 0;
+        c->cap = cap;
+        a->head = c;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+static void arena_free(struct ins_arena *a)
+{
+    struct arena_chunk *c = a ? a->head : NULL;
+
+    while (c) {
+        struct arena_chunk *n = c->next;
+        cv_free(c);
+        c = n;
+    }
+}
+
+/* ------------------------------------------------------------------ hash */
+
+static uint32_t hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        h = (h ^ x) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    if (i < len) {
+        uint64_t x = 0;
+        memcpy(&x, s + i, len - i);
+        h = (h ^ x) * 0xC4CEB9FE1A85EC53ull;
+    }
+    h ^= h >> 29;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+#define VOCAB_MAX_WORDS (4u << 20)
+#define OVERFLOW_RING 1024
+
+struct overflow {
+    struct ins_word ring[OVERFLOW_RING];
+    char keys[OVERFLOW_RING][64];
+    unsigned next;
+};
+
+cv_err ins_vocab_init(struct ins_vocab *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->max_words = VOCAB_MAX_WORDS;
+    v->wmask = 4095;
+    v->smask = 4095;
+    v->wtab = cv_calloc(v->wmask + 1, sizeof(uint64_t));
+    v->stab = cv_calloc(v->smask + 1, sizeof(uint32_t));
+    v->arena = cv_calloc(1, sizeof(*v->arena));
+    v->stemmer = sb_stemmer_new("english", NULL);
+    if (!v->wtab || !v->stab || !v->arena || !v->stemmer) {
+        ins_vocab_release(v);
+        return CV_ENOMEM;
+    }
+    return CV_OK;
+}
+
+void ins_vocab_release(struct ins_vocab *v)
+{
+    if (!v) {
+        return;
+    }
+    cv_free(v->words);
+    cv_free(v->wtab);
+    cv_free(v->stems);
+    cv_free(v->stab);
+    cv_free(v->pool);
+    arena_free(v->arena);
+    cv_free(v->arena);
+    cv_free(v->scratch_ring);
+    cv_free(v->bkeys);
+    cv_free(v->bcounts);
+    if (v->stemmer) {
+        sb_stemmer_delete(v->stemmer);
+    }
+    memset(v, 0, sizeof(*v));
+}
+
+static const struct {
+    const char *w;
+    enum ins_special sp;
+} specials[] = {
+    {"kind", INS_SP_KIND},     {"of", INS_SP_OF},       {"no", INS_SP_NO},
+    {"or", INS_SP_OR},         {"nor", INS_SP_NOR},     {"never", INS_SP_NEVER},
+    {"so", INS_SP_SO},         {"this", INS_SP_THIS},   {"without", INS_SP_WITHOUT},
+    {"doubt", INS_SP_DOUBT},   {"least", INS_SP_LEAST}, {"at", INS_SP_AT},
+    {"very", INS_SP_VERY},     {"but", INS_SP_BUT},
+};
+
+static uint32_t stem_intern(struct ins_vocab *v, const char *s, size_t len, cv_err *err)
+{
+    uint32_t h = hash_bytes(s, len);
+    uint32_t pos = h & v->smask;
+
+    for (;;) {
+        uint32_t e = v->stab[pos];
+        if (!e) {
+            break;
+        }
+        struct ins_stem *st = &v->stems[e - 1];
+        if (st->hash == h && st->len == len && memcmp(st->key, s, len) == 0) {
+            return e - 1;
+        }
+        pos = (pos + 1) & v->smask;
+    }
+    if (v->nstems == v->capstems) {
+        uint32_t ncap = v->capstems ? v->capstems * 2 : 1024;
+        struct ins_stem *ns = cv_realloc(v->stems, ncap * sizeof(*ns));
+        if (!ns) {
+            *err = CV_ENOMEM;
+            return INS_PIECE_STOP;
+        }
+        v->stems = ns;
+        v->capstems = ncap;
+    }
+    if ((v->nstems + 1) * 2 > v->smask) {
+        uint32_t nmask = v->smask * 2 + 1;
+        uint32_t *nt = cv_calloc((size_t)nmask + 1, sizeof(uint32_t));
+        if (!nt) {
+            *err = CV_ENOMEM;
+            return INS_PIECE_STOP;
+        }
+        for (uint32_t i = 0; i < v->nstems; i++) {
+            uint32_t p = v->stems[i].hash & nmask;
+            while (nt[p]) {
+                p = (p + 1) & nmask;
+            }
+            nt[p] = i + 1;
+        }
+        cv_free(v->stab);
+        v->stab = nt;
+        v->smask = nmask;
+        pos = h & nmask;
+        while (v->stab[pos]) {
+            pos = (pos + 1) & nmask;
+        }
+    }
+    char *key = arena_alloc(v->arena, len + 1);
+    if (!key) {
+        *err = CV_ENOMEM;
+        return INS_PIECE_STOP;
+    }
+    memcpy(key, s, len);
+    key[len] = '\0';
+    struct ins_stem *st = &v->stems[v->nstems];
+    memset(st, 0, sizeof(*st));
+    st->key = key;
+    st->len = (uint32_t)len;
+    st->hash = h;
+    st->surface_word = UINT32_MAX;
+    v->stab[pos] = v->nstems + 1;
+    return v->nstems++;
+}
+
+/* Length of a separator at p[i] (ASCII non-letter, Latin-1 or general punctuation), or 0. */
+static size_t sep_len(const unsigned char *p, size_t i, size_t n)
+{
+    unsigned char c = p[i];
+
+    if (c < 0x80) {
+        return (c >= 'a' && c <= 'z') ? 0 : 1;
+    }
+    if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0xA0 && p[i + 1] <= 0xBF) {
+        return 2;
+    }
+    if (c == 0xC3 && i + 1 < n && (p[i + 1] == 0x97 || p[i + 1] == 0xB7)) {
+        return 2; /* multiplication and division signs */
+    }
+    if (c == 0xE2 && i + 2 < n && (p[i + 1] == 0x80 || p[i + 1] == 0x81)) {
+        return 3;
+    }
+    return 0;
+}
+
+/* Breaks a lower-cased token into theme pieces. */
+static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
+{
+    const unsigned char *p = (const unsigned char *)w->key;
+    size_t i = 0, n = w->len;
+    uint32_t first = v->npool, count = 0;
+    bool last_stop = true;
+
+    while (i < n && count < 250) {
+        size_t a, sl;
+        struct ins_piece pc;
+        cv_err err = CV_OK;
+
+        sl = sep_len(p, i, n);
+        if (sl) {
+            i += sl;
+            continue;
+        }
+        a = i;
+        while (i < n && sep_len(p, i, n) == 0) {
+            i++;
+        }
+        pc.off = (uint16_t)a;
+        pc.len = (uint16_t)(i - a);
+        pc.stem = INS_PIECE_STOP;
+        if (i - a >= 2 && i - a <= 40 && !ins_is_stopword(w->key + a, i - a)) {
+            const sb_symbol *st =
+                sb_stemmer_stem(v->stemmer, (const sb_symbol *)w->key + a, (int)(i - a));
+            if (!st) {
+                return CV_ENOMEM;
+            }
+            int stl = sb_stemmer_length(v->stemmer);
+            pc.stem = stem_intern(v, (const char *)st, (size_t)stl, &err);
+            if (err) {
+                return err;
+            }
+            struct ins_stem *s = &v->stems[pc.stem];
+            double val;
+            unsigned grp = ins_synonym_group(w->key + a, i - a);
+            uint8_t kind = INS_STEM_CONTENT;
+            if (grp) {
+                s->group = (uint8_t)grp;
+            } else if (ins_lexicon_find(w->key + a, i - a, &val) && (val >= 0.5 || val <= -0.5)) {
+                kind = INS_STEM_SENTIMENT;
+            } else if (ins_is_generic(w->key + a, i - a)) {
+                kind = INS_STEM_GENERIC;
+            }
+            if (!s->group && kind > s->kind) {
+                s->kind = kind;
+            }
+            if (s->group) {
+                s->kind = INS_STEM_CONTENT;
+            }
+        }
+        if (pc.stem == INS_PIECE_STOP && last_stop) {
+            continue;
+        }
+        if (v->npool == v->cappool) {
+            uint32_t ncap = v->cappool ? v->cappool * 2 : 4096;
+            struct ins_piece *np = cv_realloc(v->pool, ncap * sizeof(*np));
+            if (!np) {
+                return CV_ENOMEM;
+            }
+            v->pool = np;
+            v->cappool = ncap;
+        }
+        v->pool[v->npool++] = pc;
+        count++;
+        last_stop = pc.stem == INS_PIECE_STOP;
+    }
+    w->pieces = first;
+    w->npieces = (uint8_t)count;
+    return CV_OK;
+}
+
+static void analyse_word(struct ins_word *w)
+{
+    double val;
+
+    if (ins_lexicon_find(w->key, w->len, &val)) {
+        w->flags |= INS_W_LEX;
+        w->valence = val;
+    }
+    if (ins_booster_find(w->key, w->len, &val)) {
+        w->flags |= INS_W_BOOST;
+        w->boost = val;
+    }
+    if (ins_is_negate_word(w->key, w->len)) {
+        w->flags |= INS_W_NEG;
+    } else {
+        for (size_t k = 0; k + 3 <= w->len; k++) {
+            if (w->key[k] == 'n' && w->key[k + 1] == '\'' && w->key[k + 2] == 't') {
+                w->flags |= INS_W_NEG;
+                break;
+            }
+        }
+    }
+    for (size_t k = 0; k < CV_ARRAY_LEN(specials); k++) {
+        if (strlen(specials[k].w) == w->len && memcmp(specials[k].w, w->key, w->len) == 0) {
+            w->special = (uint8_t)specials[k].sp;
+            break;
+        }
+    }
+}
+
+static struct ins_word *overflow_word(struct ins_vocab *v, const char *lower, size_t len)
+{
+    struct ins_word *w;
+    char *key;
+
+    if (!v->scratch_ring) {
+        v->scratch_ring = cv_calloc(1, sizeof(struct overflow));
+        if (!v->scratch_ring) {
+            return NULL;
+        }
+    }
+    struct overflow *o = v->scratch_ring;
+    unsigned slot = o->next++ % OVERFLOW_RING;
+    w = &o->ring[slot];
+    key = o->keys[slot];
+    memset(w, 0, sizeof(*w));
+    if (len > 63) {
+        len = 63;
+    }
+    memcpy(key, lower, len);
+    key[len] = '\0';
+    w->key = key;
+    w->len = (uint32_t)len;
+    analyse_word(w);
+    return w;
+}
+
+static bool key_eq(const char *a, const char *b, size_t len)
+{
+    /* Short keys (most words) compare without a call. */
+    while (len >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) {
+            return false;
+        }
+        a += 8;
+        b += 8;
+        len -= 8;
+    }
+    while (len--) {
+        if (*a++ != *b++) {
+            return false;
+        }
+    }
+    return true;
+}
+
+struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t len)
+{
+    uint32_t h = hash_bytes(lower, len);
+    uint32_t pos = h & v->wmask;
+    struct ins_word *w;
+    char *key;
+
+    for (;;) {
+        uint64_t e = v->wtab[pos];
+        if (!e) {
+            break;
+        }
+        if ((uint32_t)(e >> 32) == h) {
+            w = v->words[(uint32_t)e - 1];
+            if (w->len == len && key_eq(w->key, lower, len)) {
+                return w;
+            }
+        }
+        pos = (pos + 1) & v->wmask;
+    }
+    if (v->nwords >= v->max_words) {
+        return overflow_word(v, lower, len);
+    }
+    if (v->nwords == v->capwords) {
+        uint32_t ncap = v->capwords ? v->capwords * 2 : 1024;
+        struct ins_word **nw = cv_realloc(v->words, ncap * sizeof(*nw));
+        if (!nw) {
+            return NULL;
+        }
+        v->words = nw;
+        v->capwords = ncap;
+    }
+    if ((v->nwords + 1) * 2 > v->wmask) {
+        uint32_t nmask = v->wmask * 2 + 1;
+        uint64_t *nt = cv_calloc((size_t)nmask + 1, sizeof(uint64_t));
+        if (!nt) {
+            return NULL;
+        }
+        for (uint32_t i = 0; i < v->nwords; i++) {
+            uint32_t p = v->words[i]->hash & nmask;
+            while (nt[p]) {
+                p = (p + 1) & nmask;
+            }
+            nt[p] = (uint64_t)v->words[i]->hash << 32 | (i + 1);
+        }
+        cv_free(v->wtab);
+        v->wtab = nt;
+        v->wmask = nmask;
+        pos = h & nmask;
+        while (v->wtab[pos]) {
+            pos = (pos + 1) & nmask;
+        }
+    }
+    /* The key right after the entry: one cache line for short words. */
+    w = arena_alloc(v->arena, sizeof(*w) + len + 1);
+    if (!w) {
+        return NULL;
+    }
+    key = (char *)(w + 1);
+    memset(w, 0, sizeof(*w));
+    memcpy(key, lower, len);
+    key[len] = '\0';
+    w->key = key;
+    w->len = (uint32_t)len;
+    w->hash = h;
+    analyse_word(w);
+    if (add_pieces(v, w) != CV_OK) {
+        return NULL;
+    }
+    v->words[v->nwords] = w;
+    v->wtab[pos] = (uint64_t)h << 32 | (v->nwords + 1);
+    v->nwords++;
+    return w;
+}
+
+#define BIGRAM_MAX (1u << 20)
+
+void ins_vocab_bigram(struct ins_vocab *v, uint32_t a, uint32_t b)
+{
+    uint64_t key = (uint64_t)a << 32 | b;
+    uint32_t pos;
+
+    if (!v->bkeys) {
+        v->bmask = 65535;
+        v->bkeys = cv_calloc((size_t)v->bmask + 1, sizeof(uint64_t));
+        v->bcounts = cv_calloc((size_t)v->bmask + 1, sizeof(uint32_t));
+        if (!v->bkeys || !v->bcounts) {
+            cv_free(v->bkeys);
+            cv_free(v->bcounts);
+            v->bkeys = NULL;
+            v->bcounts = NULL;
+            v->bmask = 0;
+            return;
+        }
+    }
+    pos = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & v->bmask;
+    for (;;) {
+        if (v->bcounts[pos] == 0) {
+            break;
+        }
+        if (v->bkeys[pos] == key) {
+            v->bcounts[pos]++;
+            return;
+        }
+        pos = (pos + 1) & v->bmask;
+    }
+    if (v->nbigrams >= BIGRAM_MAX) {
+        return;
+    }
+    if ((v->nbigrams + 1) * 2 > v->bmask) {
+        uint32_t nmask = v->bmask * 2 + 1;
+        uint64_t *nk = cv_calloc((size_t)nmask + 1, sizeof(uint64_t));
+        uint32_t *nc = cv_calloc((size_t)nmask + 1, sizeof(uint32_t));
+        if (!nk || !nc) {
+            cv_free(nk);
+            cv_free(nc);
+            return;
+        }
+        for (uint32_t i = 0; i <= v->bmask; i++) {
+            if (v->bcounts[i]) {
+                uint32_t p = (uint32_t)((v->bkeys[i] * 0x9E3779B97F4A7C15ull) >> 40) & nmask;
+                while (nc[p]) {
+                    p = (p + 1) & nmask;
+                }
+                nk[p] = v->bkeys[i];
+                nc[p] = v->bcounts[i];
+            }
+        }
+        cv_free(v->bkeys);
+        cv_free(v->bcounts);
+        v->bkeys = nk;
+        v->bcounts = nc;
+        v->bmask = nmask;
+        pos = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & nmask;
+        while (v->bcounts[pos]) {
+            pos = (pos + 1) & nmask;
+        }
+    }
+    v->bkeys[pos] = key;
+    v->bcounts[pos] = 1;
+    v->nbigrams++;
+}

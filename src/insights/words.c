@@ -1,0 +1,286 @@
+/*
+ * Word lists: VADER's rule words (negations, boosters and dampeners, as the
+ * published method defines them), an English stopword list, generic
+ * feedback words and a small list of aspect synonyms for themes. The last
+ * three are our own, written for this project (docs/internals/insights.md).
+ */
+#include "insights/insights_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define B_INCR 0.293
+#define B_DECR (-0.293)
+
+/* VADER's NEGATE list. */
+static const char *const negate_words[] = {
+    "aint",    "arent",    "cannot",   "cant",     "couldnt",  "darent",  "didnt",    "doesnt",
+    "ain't",   "aren't",   "can't",    "couldn't", "daren't",  "didn't",  "doesn't",  "dont",
+    "hadnt",   "hasnt",    "havent",   "isnt",     "mightnt",  "mustnt",  "neither",  "don't",
+    "hadn't",  "hasn't",   "haven't",  "isn't",    "mightn't", "mustn't", "neednt",   "needn't",
+    "never",   "none",     "nope",     "nor",      "not",      "nothing", "nowhere",  "oughtnt",
+    "shant",   "shouldnt", "uhuh",     "wasnt",    "werent",   "oughtn't", "shan't",  "shouldn't",
+    "uh-uh",   "wasn't",   "weren't",  "without",  "wont",     "wouldnt", "won't",    "wouldn't",
+    "rarely",  "seldom",   "despite",
+};
+
+/* VADER's BOOSTER_DICT: intensifiers (+) and dampeners (-). */
+static const char *const boost_up[] = {
+    "absolutely", "amazingly",  "awfully",     "completely",   "considerable", "considerably",
+    "decidedly",  "deeply",     "effing",      "enormous",     "enormously",   "entirely",
+    "especially", "exceptional", "exceptionally", "extreme",    "extremely",    "fabulously",
+    "flipping",   "flippin",    "frackin",     "fracking",     "fricking",     "frickin",
+    "frigging",   "friggin",    "fully",       "fuckin",       "fucking",      "fuggin",
+    "fugging",    "greatly",    "hella",       "highly",       "hugely",       "incredible",
+    "incredibly", "intensely",  "major",       "majorly",      "more",         "most",
+    "particularly", "purely",   "quite",       "really",       "remarkably",   "so",
+    "substantially", "thoroughly", "total",    "totally",      "tremendous",   "tremendously",
+    "uber",       "unbelievably", "unusually", "utter",        "utterly",      "very",
+};
+static const char *const boost_down[] = {
+    "almost",  "barely",     "hardly",   "just enough", "kind of", "kinda",  "kindof",
+    "kind-of", "less",       "little",   "marginal",    "marginally", "occasional",
+    "occasionally", "partly", "scarce",  "scarcely",    "slight",  "slightly", "somewhat",
+    "sort of", "sorta",      "sortof",   "sort-of",
+};
+
+/* Function words: phrase boundaries for themes, never features. */
+static const char *const stopwords[] = {
+    "a", "about", "above", "actually", "after", "again", "against", "ago", "ain", "all",
+    "almost", "along", "already", "also", "although", "always", "am", "among", "an", "and",
+    "another", "any", "anybody", "anyone", "anything", "anyway", "anyways", "anywhere", "are",
+    "aren", "around", "as", "at", "away", "back", "basically", "be", "became", "because",
+    "become", "been", "before", "being", "below", "besides", "between", "both", "but", "by",
+    "came", "can", "cannot", "cant", "come", "comes", "coming", "could", "couldn", "couldnt",
+    "definitely", "did", "didn", "didnt", "do", "does", "doesn", "doesnt", "doing", "don",
+    "done", "dont", "down", "during", "each", "either", "else", "enough", "etc", "even",
+    "ever", "every", "everybody", "everyone", "everything", "everywhere", "far", "few",
+    "first", "for", "from", "further", "get", "gets", "getting", "give", "given", "gives",
+    "go", "goes", "going", "gone", "got", "gotten", "guess", "had", "hadn", "has", "hasn",
+    "have", "haven", "having", "he", "her", "here", "hers", "herself", "him", "himself",
+    "his", "how", "however", "i", "id", "if", "im", "in", "indeed", "instead", "into", "is",
+    "isn", "isnt", "it", "its", "itself", "ive", "just", "keep", "kept", "kind", "kinda",
+    "know", "knew", "last", "least", "less", "let", "lets", "like", "liked", "ll", "lot",
+    "lots", "made", "make", "makes", "making", "many", "may", "maybe", "me", "might", "mine",
+    "more", "most", "much", "must", "my", "myself", "near", "nearly", "need", "needed",
+    "needs", "neither", "never", "next", "no", "nobody", "none", "nor", "not", "nothing",
+    "now", "of", "off", "often", "oh", "ok", "okay", "on", "once", "one", "ones", "only",
+    "onto", "or", "other", "others", "otherwise", "ought", "our", "ours", "ourselves", "out",
+    "over", "own", "per", "perhaps", "please", "pretty", "probably", "put", "quite",
+    "rather", "re", "really", "said", "same", "saw", "say", "says", "see", "seem", "seemed",
+    "seems", "seen", "several", "shall", "she", "should", "shouldn", "since", "so", "some",
+    "somebody", "someone", "something", "sometimes", "somewhat", "soon", "sort", "still",
+    "such", "sure", "take", "taken", "takes", "tell", "than", "that", "thats", "the",
+    "their", "theirs", "them", "themselves", "then", "there", "theres", "these", "they",
+    "thing", "things", "think", "this", "those", "though", "thought", "three", "through",
+    "thus", "to", "together", "told", "too", "took", "toward", "towards", "two", "under",
+    "unless", "until", "up", "upon", "us", "use", "used", "using", "usually", "ve", "very",
+    "via", "want", "wanted", "wants", "was", "wasn", "wasnt", "way", "we", "well", "went",
+    "were", "weren", "what", "whatever", "when", "whenever", "where", "whether", "which",
+    "while", "who", "whoever", "whole", "whom", "whose", "why", "will", "with", "within",
+    "without", "won", "wont", "would", "wouldn", "yeah", "yes", "yet", "you", "youd",
+    "youll", "your", "youre", "yours", "yourself", "yourselves", "youve",
+};
+
+/* Words that carry little on their own in feedback: features, not theme names. */
+static const char *const generic_words[] = {
+    "amount", "area", "bit", "business", "buy", "bought", "call", "called", "case",
+    "company", "customer", "customers", "date", "day", "days", "deal", "end", "everything",
+    "experience", "fact", "family", "feel", "feeling", "felt", "find", "found", "friend",
+    "friends", "guy", "guys", "half", "hand", "hour", "hours", "idea", "issue", "issues",
+    "item", "items", "job", "life", "little", "look", "looked", "looking", "looks", "man",
+    "minute", "minutes", "month", "months", "morning", "night", "number", "overall",
+    "part", "people", "person", "place", "point", "problem", "problems", "product",
+    "products", "purchase", "reason", "review", "reviews", "right", "seriously",
+    "star", "stars", "start", "started", "stuff", "thank", "thanks", "time", "times",
+    "today", "tonight", "tried", "try", "trying", "visit", "week", "weeks", "woman",
+    "work", "worked", "works", "year", "years", "yesterday", "lol", "haha", "http", "https",
+    "www", "com", "rt", "amp", "quot", "gt", "lt", "film", "films", "movie", "movies",
+    "story", "stories",
+    /* common verbs of narration */
+    "add", "added", "ask", "asked", "asking", "believe", "believed", "decide", "decided",
+    "expect", "expected", "happen", "happened", "happens", "hope", "hoped", "mention",
+    "mentioned", "remember", "saying", "talk", "talked", "talking", "wish", "wonder",
+    "wondering", "second", "third", "anyone", "whatever", "maybe",
+};
+
+/*
+ * Aspect synonyms common in customer feedback: words of a group always land
+ * in one theme (staff / waiter / service; delivery / shipping / courier).
+ */
+static const char *const synonym_groups[][24] = {
+    {"service", "staff", "waiter", "waiters", "waitress", "waitresses", "server", "servers",
+     "waitstaff", "employee", "employees", "host", "hostess", "bartender", "bartenders",
+     "personnel", "attendant", "attendants", "receptionist", NULL},
+    {"delivery", "deliveries", "shipping", "shipment", "shipments", "courier", "couriers",
+     "dispatch", "parcel", "parcels", "package", "packages", "tracking", "carrier", "postage",
+     NULL},
+    {"price", "prices", "pricing", "priced", "cost", "costs", "value", "money", "expensive",
+     "cheap", "overpriced", "affordable", "pricey", "inexpensive", "bill", "fee", "fees",
+     NULL},
+    {"ambience", "ambiance", "atmosphere", "decor", "d\xc3\xa9" "cor", "music", "vibe",
+     "interior", "decoration", NULL},
+    {"food", "dish", "dishes", "meal", "meals", "cuisine", "flavor", "flavour", "flavors",
+     "flavours", "portion", "portions", NULL},
+    {"support", "helpdesk", "agent", "agents", "representative", "representatives", "rep",
+     "reps", "hotline", NULL},
+    {"app", "apps", "application", "website", "site", "interface", "ui", "crash", "crashes",
+     "crashed", "crashing", "bug", "bugs", "glitch", "glitches", "freeze", "freezes",
+     "freezing", NULL},
+    {"battery", "batteries", "charge", "charging", "charger", NULL},
+    {"refund", "refunds", "return", "returns", "exchange", "replacement", NULL},
+    {"size", "sizes", "sizing", "fit", "fits", NULL},
+    {"payment", "payments", "checkout", "billing", "invoice", "invoices", NULL},
+};
+
+struct wset {
+    const char **w;
+    size_t n;
+    unsigned *val;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static struct wset sets[5]; /* stop, generic, negate, synonyms, boosters */
+static double *boost_vals;
+static bool sets_ready;
+
+static void build(struct wset *s, const char *const *src, size_t n)
+{
+    s->w = malloc(n * sizeof(*s->w));
+    if (!s->w) {
+        s->n = 0;
+        return;
+    }
+    memcpy(s->w, src, n * sizeof(*s->w));
+    qsort(s->w, n, sizeof(*s->w), cmp_str);
+    s->n = n;
+}
+
+/*
+ * The sets are built once with libc malloc (not cv_malloc, so allocation
+ * failure sweeps do not count them) and live for the process.
+ */
+static void init_sets(void)
+{
+    static const char *syn[512];
+    static unsigned synval[512];
+    static const char *bst[128];
+    size_t ns = 0, nb = 0;
+
+    build(&sets[0], stopwords, CV_ARRAY_LEN(stopwords));
+    build(&sets[1], generic_words, CV_ARRAY_LEN(generic_words));
+    build(&sets[2], negate_words, CV_ARRAY_LEN(negate_words));
+    for (size_t g = 0; g < CV_ARRAY_LEN(synonym_groups); g++) {
+        for (size_t k = 0; synonym_groups[g][k] && ns < 512; k++) {
+            syn[ns++] = synonym_groups[g][k];
+        }
+    }
+    /* Sort the synonym words, carrying their group numbers along. */
+    for (size_t i = 1; i < ns; i++) {
+        for (size_t j = i; j > 0 && strcmp(syn[j - 1], syn[j]) > 0; j--) {
+            const char *t = syn[j];
+            syn[j] = syn[j - 1];
+            syn[j - 1] = t;
+        }
+    }
+    for (size_t i = 0; i < ns; i++) {
+        for (size_t g = 0; g < CV_ARRAY_LEN(synonym_groups); g++) {
+            for (size_t k = 0; synonym_groups[g][k]; k++) {
+                if (strcmp(synonym_groups[g][k], syn[i]) == 0) {
+                    synval[i] = (unsigned)g + 1;
+                }
+            }
+        }
+    }
+    sets[3].w = syn;
+    sets[3].n = ns;
+    sets[3].val = synval;
+    for (size_t i = 0; i < CV_ARRAY_LEN(boost_up); i++) {
+        bst[nb++] = boost_up[i];
+    }
+    for (size_t i = 0; i < CV_ARRAY_LEN(boost_down); i++) {
+        bst[nb++] = boost_down[i];
+    }
+    qsort(bst, nb, sizeof(*bst), cmp_str);
+    sets[4].w = bst;
+    sets[4].n = nb;
+    boost_vals = malloc(nb * sizeof(double));
+    for (size_t i = 0; boost_vals && i < nb; i++) {
+        boost_vals[i] = B_INCR;
+        for (size_t k = 0; k < CV_ARRAY_LEN(boost_down); k++) {
+            if (strcmp(boost_down[k], bst[i]) == 0) {
+                boost_vals[i] = B_DECR;
+            }
+        }
+    }
+    sets_ready = true;
+}
+
+/* Index of @p w in set @p s, or -1. */
+static long find(unsigned which, const char *w, size_t len)
+{
+    const struct wset *s;
+    size_t lo = 0, hi;
+
+    if (!sets_ready) {
+        init_sets();
+    }
+    if (memchr(w, '\0', len)) {
+        return -1;
+    }
+    s = &sets[which];
+    hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *e = s->w[mid];
+        int c = strncmp(e, w, len);
+        if (c == 0) {
+            c = e[len] == '\0' ? 0 : 1;
+        }
+        if (c == 0) {
+            return (long)mid;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return -1;
+}
+
+bool ins_is_stopword(const char *w, size_t len)
+{
+    return find(0, w, len) >= 0;
+}
+
+bool ins_is_generic(const char *w, size_t len)
+{
+    return find(1, w, len) >= 0;
+}
+
+bool ins_is_negate_word(const char *w, size_t len)
+{
+    return find(2, w, len) >= 0;
+}
+
+unsigned ins_synonym_group(const char *w, size_t len)
+{
+    long i = find(3, w, len);
+    return i >= 0 ? sets[3].val[i] : 0;
+}
+
+bool ins_booster_find(const char *w, size_t len, double *scalar)
+{
+    long i = find(4, w, len);
+
+    if (i < 0 || !boost_vals) {
+        return false;
+    }
+    *scalar = boost_vals[i];
+    return true;
+}

@@ -1,0 +1,159 @@
+/* The analysis end to end: documents, determinism, empty input, allocation failures. */
+#include "insights/insights_int.h"
+#include "test.h"
+
+static char path_a[64], path_empty[64];
+
+static void write_file(char *path, const char *tmpl, const char *data)
+{
+    snprintf(path, 64, "%s", tmpl);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(cv_write_all(fd, data, strlen(data)), CV_OK);
+    close(fd);
+}
+
+static int setup(void **state)
+{
+    struct cv_buf b = CV_BUF_INIT(1 << 20);
+    static const char *lines[] = {
+        "The delivery was late again, the courier lost my parcel",
+        "Shipping took two weeks, slow delivery",
+        "Fast shipping and the courier was friendly",
+        "The staff were rude and the waiter ignored us",
+        "Friendly staff, attentive waiter",
+        "Our server was great and the staff helpful",
+        "Prices are too high for what you get",
+        "Great value, the price was fair",
+        "Nothing else to say",
+    };
+    CV_UNUSED(state);
+    for (int rep = 0; rep < 4; rep++) {
+        for (size_t i = 0; i < CV_ARRAY_LEN(lines); i++) {
+            if (cv_buf_addf(&b, "{\"id\":\"r%d-%zu\",\"text\":\"%s\",\"created_at\":\"2024-03-%02dT10:00:00Z\"}\n",
+                            rep, i, lines[i], 1 + rep * 7) != CV_OK) {
+                return -1;
+            }
+        }
+    }
+    write_file(path_a, "/tmp/cv-analyze-XXXXXX", b.ptr);
+    write_file(path_empty, "/tmp/cv-empty-XXXXXX", "");
+    cv_buf_release(&b);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    CV_UNUSED(state);
+    unlink(path_a);
+    unlink(path_empty);
+    return 0;
+}
+
+struct lines {
+    struct cv_buf b;
+};
+
+static cv_err sink_write(void *ud, const char *data, size_t len)
+{
+    return cv_buf_add(&((struct lines *)ud)->b, data, len);
+}
+
+static cv_err run_once(const char *path, struct cv_buf *doc, struct cv_buf *recs)
+{
+    struct cv_clock clk;
+    struct ins_options o = {0};
+    struct lines l = {CV_BUF_INIT(1 << 20)};
+    struct ins_sink sink = {sink_write, &l};
+    const char *paths[] = {path};
+    char msg[256];
+    cv_err err;
+
+    cv_clock_fixed(&clk, 1714564800000LL);
+    o.clock = &clk;
+    o.format = INS_FMT_JSONL;
+    err = ins_analyze(&o, paths, 1, doc, &sink, msg, sizeof(msg));
+    if (recs) {
+        *recs = l.b;
+    } else {
+        cv_buf_release(&l.b);
+    }
+    return err;
+}
+
+static void test_document(void **state)
+{
+    struct cv_buf d1 = CV_BUF_INIT(1 << 22), d2 = CV_BUF_INIT(1 << 22), r1, r2;
+    CV_UNUSED(state);
+    assert_int_equal(run_once(path_a, &d1, &r1), CV_OK);
+    assert_int_equal(run_once(path_a, &d2, &r2), CV_OK);
+    /* Byte-identical output for the same input and options. */
+    assert_int_equal(d1.len, d2.len);
+    assert_memory_equal(d1.ptr, d2.ptr, d1.len);
+    assert_int_equal(r1.len, r2.len);
+    assert_memory_equal(r1.ptr, r2.ptr, r1.len);
+    assert_non_null(strstr(d1.ptr, "\"schema\": \"caravel.insights/v1\""));
+    assert_non_null(strstr(d1.ptr, "\"generated_at\": \"2024-05-01T12:00:00.000Z\""));
+    assert_non_null(strstr(d1.ptr, "\"records\": 36"));
+    assert_non_null(strstr(d1.ptr, "\"period\":\"week\"") ? strstr(d1.ptr, "\"period\":\"week\"")
+                                                           : strstr(d1.ptr, "\"period\":\"day\""));
+    /* One NDJSON line per record, in input order, with sentiment and themes. */
+    size_t nl = 0;
+    for (size_t i = 0; i < r1.len; i++) {
+        nl += r1.ptr[i] == '\n';
+    }
+    assert_int_equal(nl, 36);
+    assert_true(strncmp(r1.ptr, "{\"id\":\"r0-0\",\"sentiment\":{\"compound\":", 37) == 0);
+    cv_buf_release(&d1);
+    cv_buf_release(&d2);
+    cv_buf_release(&r1);
+    cv_buf_release(&r2);
+}
+
+static void test_empty_input(void **state)
+{
+    struct cv_buf d = CV_BUF_INIT(1 << 20);
+    CV_UNUSED(state);
+    assert_int_equal(run_once(path_empty, &d, NULL), CV_OK);
+    assert_non_null(strstr(d.ptr, "\"records\": 0"));
+    assert_non_null(strstr(d.ptr, "\"themes\": []"));
+    assert_non_null(strstr(d.ptr, "\"time_range\": null"));
+    cv_buf_release(&d);
+}
+
+static void test_missing_file(void **state)
+{
+    struct cv_buf d = CV_BUF_INIT(1 << 20);
+    const char *paths[] = {"/nonexistent/feedback.csv"};
+    char msg[256];
+    CV_UNUSED(state);
+    assert_int_equal(ins_analyze(NULL, paths, 1, &d, NULL, msg, sizeof(msg)), CV_ENOENT);
+    assert_non_null(strstr(msg, "/nonexistent/feedback.csv: cannot open"));
+    cv_buf_release(&d);
+}
+
+static cv_err sweep_once(void)
+{
+    struct cv_buf d = CV_BUF_INIT(1 << 22), r;
+    cv_err err = run_once(path_a, &d, &r);
+    cv_buf_release(&d);
+    cv_buf_release(&r);
+    return err;
+}
+
+static void test_alloc_failures(void **state)
+{
+    CV_UNUSED(state);
+    CV_ALLOC_SWEEP(sweep_once());
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_document),
+        cmocka_unit_test(test_empty_input),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_alloc_failures),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
