@@ -364,7 +364,9 @@ static void build_ctx(struct store_req *r, const struct policy_principal *pr,
         add_header_key(c, r, "s3:if-match", "if-match");
         add_header_key(c, r, "s3:if-none-match", "if-none-match");
     }
-    if (is_list_op(r->op)) {
+    if (r->authz_prefix.ptr) {
+        add_key(c, "s3:prefix", r->authz_prefix);
+    } else if (is_list_op(r->op)) {
         const struct query_param *q = req_param(r, "prefix");
         if (q) {
             add_key(c, "s3:prefix", q->value);

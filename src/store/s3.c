@@ -17,7 +17,7 @@ struct op_info {
 
 static const struct op_info ops[OP__COUNT] = {
     [OP_UNKNOWN] = {"Unknown", NULL, false, false, BODY_NONE},
-    [OP_LIST_BUCKETS] = {"ListBuckets", "s3:ListAllMyBuckets", false, false, BODY_NONE},
+    [OP_LIST_BUCKETS] = {"ListBuckets", NULL, false, false, BODY_NONE}, /* in the handler */
     [OP_CREATE_BUCKET] = {"CreateBucket", "s3:CreateBucket", false, false, BODY_XML},
     [OP_HEAD_BUCKET] = {"HeadBucket", "s3:ListBucket", false, true, BODY_NONE},
     [OP_DELETE_BUCKET] = {"DeleteBucket", "s3:DeleteBucket", false, true, BODY_NONE},
@@ -570,7 +570,7 @@ cv_err meta_collect(struct store_req *r, struct cv_buf *meta, bool *too_large)
                 enc = rest;
                 if (tok.len && !cv_str_eq_ci_c(tok, "aws-chunked")) {
                     if (kept.len) {
-                        err = cv_buf_addc(&kept, ',');
+                        err = cv_buf_adds(&kept, ", ");
                     }
                     if (!err) {
                         err = cv_buf_add(&kept, tok.ptr, tok.len);

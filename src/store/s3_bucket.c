@@ -37,19 +37,40 @@ static void set_xml(struct store_req *r, int status)
 void s3_list_buckets(struct store_req *r)
 {
     struct cv_buf *b = &r->resp.body;
+    struct cv_buf after = CV_BUF_INIT(256), last = CV_BUF_INIT(256);
+    const struct query_param *mb = req_param(r, "max-buckets");
+    const struct query_param *ct = req_param(r, "continuation-token");
+    const struct query_param *pf = req_param(r, "prefix");
     struct db_conn *c;
     sqlite3_stmt *s;
     char canonical[65], name[65];
+    uint64_t max = 10000;
+    unsigned count = 0;
+    bool truncated = false;
     cv_err err;
-    int rc;
 
+    if (!store_authorize(r, "s3:ListAllMyBuckets", CV_STR_NULL, CV_STR_NULL, NULL)) {
+        return;
+    }
+    if (mb && (cv_parse_u64(mb->value, &max) || max < 1 || max > 10000)) {
+        resp_error(r, CV_S3_INVALID_ARGUMENT, "max-buckets must be between 1 and 10000",
+                   "ArgumentName", "max-buckets", NULL);
+        return;
+    }
+    if (ct && ct->value.len && cv_base64_decode(&after, ct->value)) {
+        resp_error(r, CV_S3_INVALID_ARGUMENT, "The continuation token provided is incorrect",
+                   "ArgumentName", "continuation-token", NULL);
+        return;
+    }
     err = s3_account_info(r->st, r->ident.account, canonical, name);
     if (err) {
+        cv_buf_release(&after);
         resp_error(r, err == CV_ENOENT ? CV_S3_ACCESS_DENIED : err, NULL, NULL);
         return;
     }
     c = db_reader(r->st->db);
     if (!c) {
+        cv_buf_release(&after);
         resp_error(r, CV_ENOMEM, NULL, NULL);
         return;
     }
@@ -57,6 +78,9 @@ void s3_list_buckets(struct store_req *r)
     err = s ? CV_OK : CV_EDB;
     if (!err) {
         sqlite3_bind_text(s, 1, r->ident.account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, after.ptr ? after.ptr : "", (int)after.len, SQLITE_STATIC);
+        db_bind_str(s, 3, pf ? pf->value : CV_STR(""));
+        sqlite3_bind_int64(s, 4, (sqlite3_int64)max + 1);
         err = xml_begin(b, "ListAllMyBucketsResult");
     }
     if (!err) {
@@ -71,16 +95,28 @@ void s3_list_buckets(struct store_req *r)
     if (!err) {
         err = cv_buf_adds(b, "</Owner><Buckets>");
     }
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while (!err && sqlite3_step(s) == SQLITE_ROW) {
         char date[25];
         struct cv_str bn = db_col_str(s, 0);
+        if (count == max) {
+            truncated = true;
+            break;
+        }
+        count++;
+        cv_buf_reset(&last);
+        err = cv_buf_add(&last, bn.ptr, bn.len);
         cv_time_iso8601_ms(sqlite3_column_int64(s, 1), date);
-        err = cv_buf_adds(b, "<Bucket>");
+        if (!err) {
+            err = cv_buf_adds(b, "<Bucket>");
+        }
         if (!err) {
             err = xml_elem(b, "Name", bn.ptr, bn.len);
         }
         if (!err) {
             err = xml_elemc(b, "CreationDate", date);
+        }
+        if (!err) {
+            err = xml_elemc(b, "BucketRegion", r->st->region);
         }
         if (!err) {
             err = cv_buf_adds(b, "</Bucket>");
@@ -89,10 +125,23 @@ void s3_list_buckets(struct store_req *r)
     if (!err) {
         err = cv_buf_adds(b, "</Buckets>");
     }
+    if (!err && truncated) {
+        struct cv_buf tok = CV_BUF_INIT(512);
+        err = cv_base64_encode(&tok, (const uint8_t *)last.ptr, last.len);
+        if (!err) {
+            err = xml_elem(b, "ContinuationToken", tok.ptr, tok.len);
+        }
+        cv_buf_release(&tok);
+    }
+    if (!err && pf) {
+        err = xml_elem(b, "Prefix", pf->value.ptr, pf->value.len);
+    }
     if (!err) {
         err = xml_end(b, "ListAllMyBucketsResult");
     }
     db_reader_done(r->st->db, c);
+    cv_buf_release(&after);
+    cv_buf_release(&last);
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;

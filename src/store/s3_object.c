@@ -493,8 +493,13 @@ void s3_get_object(struct store_req *r, bool head)
     for (attempt = 0;; attempt++) {
         err = obj_load(r, r->bucket, r->key, &o, !head);
         if (err == CV_S3_NO_SUCH_KEY) {
-            /* 404 only to callers who may list the bucket; others learn nothing. */
-            if (store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi)) {
+            /* 404 only to callers who may list the bucket (with the key as
+             * the prefix); others learn nothing. */
+            bool may_list;
+            r->authz_prefix = r->key;
+            may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
+            r->authz_prefix = CV_STR_NULL;
+            if (may_list) {
                 resp_error(r, err, NULL, "Key", "", NULL);
             } else {
                 resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
@@ -568,7 +573,7 @@ void s3_get_object(struct store_req *r, bool head)
         }
         if (o.nparts == 0) {
             if (n != 1) {
-                resp_error(r, CV_S3_INVALID_RANGE, "The requested partnumber is not satisfiable",
+                resp_error(r, CV_S3_INVALID_PART, "The requested partnumber is not satisfiable",
                            NULL);
                 goto fail;
             }
@@ -588,7 +593,7 @@ void s3_get_object(struct store_req *r, bool head)
             }
             if (n > nsegs) {
                 close_segments(hsegs, hn);
-                resp_error(r, CV_S3_INVALID_RANGE, "The requested partnumber is not satisfiable",
+                resp_error(r, CV_S3_INVALID_PART, "The requested partnumber is not satisfiable",
                            NULL);
                 goto fail;
             }

@@ -35,7 +35,8 @@
     X(BUCKET_INSERT, "INSERT INTO buckets(name, account, created, ownership, region, acl) "        \
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
     X(BUCKET_DELETE, "DELETE FROM buckets WHERE name = ?1")                                        \
-    X(BUCKET_LIST, "SELECT name, created FROM buckets WHERE account = ?1 ORDER BY name")           \
+    X(BUCKET_LIST, "SELECT name, created FROM buckets WHERE account = ?1 AND name > ?2 AND "      \
+                   "substr(name, 1, length(?3)) = ?3 ORDER BY name LIMIT ?4")                     \
     X(BUCKET_ANY_OBJECT, "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")                        \
     X(BUCKET_ANY_UPLOAD, "SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1")                        \
     X(BUCKET_SET_POLICY, "UPDATE buckets SET policy = ?2 WHERE name = ?1")                         \
@@ -246,6 +247,10 @@ struct store_req {
     bool bucket_loaded;
     struct bucket_info *bi;
     struct cv_buf bucket_policy; /* its policy document, if any */
+
+    /* For the ListBucket decision that picks 404 or 403 for a missing key:
+     * the key is the s3:prefix (so prefix-scoped grants work, as on AWS). */
+    struct cv_str authz_prefix;
 
     /* Authentication. */
     struct identity ident;
