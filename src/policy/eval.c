@@ -256,7 +256,7 @@ void policy_decide(const struct policy_request *req, const struct policy *const 
 
     owner_root = p->kind == POLICY_CALLER_ROOT && cv_str_eq(p->account, req->bucket_owner);
     if (deny.total) {
-        if (owner_root &&
+        if (owner_root && !req->no_lockout_guard &&
             (e.action == special_ids[SPECIAL_GET_BP] || e.action == special_ids[SPECIAL_PUT_BP] ||
              e.action == special_ids[SPECIAL_DEL_BP])) {
             res->decision = POLICY_ALLOWED;

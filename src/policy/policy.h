@@ -172,6 +172,10 @@ struct policy_request {
     /* The caller (or its account) initiated the multipart upload named by
      * AbortMultipartUpload / ListMultipartUploadParts (IAM.md §2.2). */
     bool mpu_initiator;
+    /* The bucket policy was put with ConfirmRemoveSelfBucketAccess: its
+     * Deny statements bind the owner's root for Get/Put/DeleteBucketPolicy
+     * too (no lock-out guard). */
+    bool no_lockout_guard;
 };
 
 enum policy_decision {

@@ -249,14 +249,43 @@ static struct pset *user_policies(struct store *st, const struct identity *id)
 
 /* ------------------------------------------------------- the context */
 
-#define MAX_KEYS 48
+#define MAX_KEYS 64
 
 struct ctx {
     struct policy_ctx_key keys[MAX_KEYS];
     struct cv_str vals[MAX_KEYS];
     size_t n;
     char now_iso[25], epoch[24], sig_age[24], max_keys[8];
+    char names[2 * TAGS_MAX][160]; /* s3:RequestObjectTag/K, s3:ExistingObjectTag/K */
+    size_t nnames;
+    struct cv_str tag_keys[TAGS_MAX]; /* s3:RequestObjectTagKeys (multi-valued) */
 };
+
+static void add_tag_keys(struct ctx *c, const char *prefix, const struct tag_set *ts,
+                         bool with_keys)
+{
+    size_t i;
+
+    for (i = 0; i < ts->n && c->nnames < CV_ARRAY_LEN(c->names) && c->n < MAX_KEYS; i++) {
+        char *name = c->names[c->nnames++];
+        snprintf(name, sizeof(c->names[0]), "%s%.*s", prefix, (int)ts->key[i].len,
+                 ts->key[i].ptr);
+        c->vals[c->n] = ts->value[i];
+        c->keys[c->n].name = cv_str_c(name);
+        c->keys[c->n].values = &c->vals[c->n];
+        c->keys[c->n].nvalues = 1;
+        c->n++;
+    }
+    if (with_keys && c->n < MAX_KEYS) {
+        for (i = 0; i < ts->n; i++) {
+            c->tag_keys[i] = ts->key[i];
+        }
+        c->keys[c->n].name = CV_STR("s3:RequestObjectTagKeys");
+        c->keys[c->n].values = c->tag_keys;
+        c->keys[c->n].nvalues = ts->n;
+        c->n++;
+    }
+}
 
 static void add_key(struct ctx *c, const char *name, struct cv_str v)
 {
@@ -364,6 +393,12 @@ static void build_ctx(struct store_req *r, const struct policy_principal *pr,
         add_header_key(c, r, "s3:if-match", "if-match");
         add_header_key(c, r, "s3:if-none-match", "if-none-match");
     }
+    if (r->authz_request_tags) {
+        add_tag_keys(c, "s3:RequestObjectTag/", r->authz_request_tags, true);
+    }
+    if (r->authz_existing_tags) {
+        add_tag_keys(c, "s3:ExistingObjectTag/", r->authz_existing_tags, false);
+    }
     if (r->authz_prefix.ptr) {
         add_key(c, "s3:prefix", r->authz_prefix);
     } else if (is_list_op(r->op)) {
@@ -441,6 +476,7 @@ static bool decide(struct store_req *r, const char *action, struct cv_str bucket
     req.resource.ptr = res_arn;
     req.resource.len = (size_t)n;
     req.mpu_initiator = mpu_initiator;
+    req.no_lockout_guard = bi && bi->policy_lockout;
     build_ctx(r, &req.principal, bi, &c);
     req.keys = c.keys;
     req.nkeys = c.n;

@@ -709,6 +709,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     blob_writer_abort(&r->blob);
     cv_buf_release(&r->xml);
     cv_buf_release(&r->resp.body);
+    cv_buf_release(&r->bucket_policy);
     free_segments(r);
     cv_arena_release(&r->arena);
     cv_free(r);

@@ -457,6 +457,7 @@ struct policy_job {
     struct store_req *r;
     const char *doc; /* NULL: delete */
     size_t len;
+    bool lockout; /* x-amz-confirm-remove-self-bucket-access: true */
 };
 
 static cv_err set_policy_tx(struct db_conn *c, void *arg)
@@ -470,6 +471,7 @@ static cv_err set_policy_tx(struct db_conn *c, void *arg)
     } else {
         sqlite3_bind_null(s, 2);
     }
+    sqlite3_bind_int(s, 3, j->lockout ? 1 : 0);
     if (sqlite3_step(s) != SQLITE_DONE) {
         return CV_EDB;
     }
@@ -516,7 +518,9 @@ static bool principal_exists(void *ud, enum policy_principal_ref kind, struct cv
 
 void s3_put_bucket_policy(struct store_req *r)
 {
-    struct policy_job j = {r, r->xml.ptr ? r->xml.ptr : "", r->xml.len};
+    struct policy_job j = {r, r->xml.ptr ? r->xml.ptr : "", r->xml.len,
+                           cv_str_eq_ci_c(req_header(r, "x-amz-confirm-remove-self-bucket-access"),
+                                          "true")};
     struct policy_parse_opts o;
     struct policy *p = NULL;
     char bucket[80], msg[512] = "";
@@ -553,7 +557,7 @@ void s3_put_bucket_policy(struct store_req *r)
 
 void s3_delete_bucket_policy(struct store_req *r)
 {
-    struct policy_job j = {r, NULL, 0};
+    struct policy_job j = {r, NULL, 0, false};
     cv_err err;
 
     if (!owner_account_only(r)) {

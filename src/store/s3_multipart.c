@@ -25,6 +25,7 @@ struct upload_info {
     char ck_algo[16];
     char storage_class[24];
     char acl[32];
+    char *tags; /* stored form (arena), or NULL */
 };
 
 static cv_err upload_load(struct store_req *r, const char *id, struct upload_info *u)
@@ -42,6 +43,10 @@ static cv_err upload_load(struct store_req *r, const char *id, struct upload_inf
     if (sqlite3_step(s) == SQLITE_ROW) {
         struct cv_str b = db_col_str(s, 0), k = db_col_str(s, 1), m = db_col_str(s, 5);
         struct cv_str ca = db_col_str(s, 6), sc = db_col_str(s, 7), acl = db_col_str(s, 8);
+        struct cv_str tags = db_col_str(s, 9);
+        if (tags.ptr && tags.len) {
+            u->tags = cv_arena_strndup(&r->arena, tags.ptr, tags.len);
+        }
         snprintf(u->bucket, sizeof(u->bucket), "%.*s", (int)b.len, b.ptr);
         u->key = cv_arena_strndup(&r->arena, k.ptr, k.len);
         u->keylen = k.len;
@@ -110,7 +115,7 @@ struct create_upload_job {
     const char *id;
     const char *meta;
     size_t metalen;
-    const char *ck_algo, *storage_class, *acl;
+    const char *ck_algo, *storage_class, *acl, *tags;
 };
 
 static cv_err create_upload_tx(struct db_conn *c, void *arg)
@@ -139,6 +144,11 @@ static cv_err create_upload_tx(struct db_conn *c, void *arg)
         sqlite3_bind_text(s, 10, j->acl, -1, SQLITE_STATIC);
     } else {
         sqlite3_bind_null(s, 10);
+    }
+    if (j->tags) {
+        sqlite3_bind_text(s, 11, j->tags, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 11);
     }
     return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
 }
@@ -170,6 +180,13 @@ void s3_create_multipart(struct store_req *r)
     j.metalen = meta.len;
     j.ck_algo = r->ck.algo ? sigv4_checksum_name(r->ck.algo) : NULL;
     j.storage_class = sc.ptr ? cv_arena_strndup(&r->arena, sc.ptr, sc.len) : NULL;
+    if (r->authz_request_tags && r->authz_request_tags->n) {
+        struct cv_buf t = CV_BUF_INIT(8192);
+        if (tags_encode(r->authz_request_tags, &t) == CV_OK) {
+            j.tags = cv_arena_strndup(&r->arena, t.ptr, t.len);
+        }
+        cv_buf_release(&t);
+    }
     err = db_write(r->st->db, create_upload_tx, &j);
     if (!err) {
         err = xml_begin(b, "InitiateMultipartUploadResult");
@@ -645,6 +662,7 @@ void s3_complete_multipart(struct store_req *r)
     oc.nsegs = n;
     oc.storage_class = u.storage_class[0] ? u.storage_class : NULL;
     oc.acl = u.acl[0] ? u.acl : NULL;
+    oc.tags = u.tags;
     oc.upload_id = id;
     oc.used_parts = nums;
     oc.nused = n;

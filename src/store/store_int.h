@@ -31,7 +31,8 @@
                   "VALUES (?1, ?2, ?3, ?4, 'Active', ?5)")                                         \
     X(KEY_ROOT_OF, "SELECT akid, secret FROM access_keys WHERE account = ?1 AND user IS NULL "   \
                    "ORDER BY created LIMIT 1")                                                     \
-    X(BUCKET_GET, "SELECT account, created, policy, ownership, region FROM buckets WHERE name = ?1") \
+    X(BUCKET_GET, "SELECT account, created, policy, ownership, region, policy_lockout FROM "      \
+                  "buckets WHERE name = ?1")                                                      \
     X(BUCKET_INSERT, "INSERT INTO buckets(name, account, created, ownership, region, acl) "        \
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
     X(BUCKET_DELETE, "DELETE FROM buckets WHERE name = ?1")                                        \
@@ -39,15 +40,17 @@
                    "substr(name, 1, length(?3)) = ?3 ORDER BY name LIMIT ?4")                     \
     X(BUCKET_ANY_OBJECT, "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")                        \
     X(BUCKET_ANY_UPLOAD, "SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1")                        \
-    X(BUCKET_SET_POLICY, "UPDATE buckets SET policy = ?2 WHERE name = ?1")                         \
+    X(BUCKET_SET_POLICY, "UPDATE buckets SET policy = ?2, policy_lockout = ?3 WHERE name = ?1")    \
     X(BUCKET_SET_ACL, "UPDATE buckets SET acl = ?2 WHERE name = ?1")                               \
     X(BUCKET_GET_ACL, "SELECT acl FROM buckets WHERE name = ?1")                                   \
     X(OBJ_GET, "SELECT id, size, etag, mtime, meta, body, file, ck_algo, ck_value, nparts, "       \
-               "storage_class, acl FROM objects WHERE bucket = ?1 AND key = ?2")                   \
+               "storage_class, acl, tags FROM objects WHERE bucket = ?1 AND key = ?2")             \
+    X(OBJ_TAGS, "SELECT id, tags FROM objects WHERE bucket = ?1 AND key = ?2")                     \
+    X(OBJ_SET_TAGS, "UPDATE objects SET tags = ?2 WHERE id = ?1")                                  \
     X(OBJ_HEAD_ID, "SELECT id, file, nparts FROM objects WHERE bucket = ?1 AND key = ?2")          \
     X(OBJ_INSERT, "INSERT INTO objects(bucket, key, size, etag, mtime, meta, body, file, "        \
-                  "ck_algo, ck_value, nparts, storage_class, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " \
-                  "?7, ?8, ?9, ?10, ?11, ?12, ?13)")                                                \
+                  "ck_algo, ck_value, nparts, storage_class, acl, tags) VALUES (?1, ?2, ?3, ?4, "  \
+                  "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                   \
     X(OBJ_DELETE, "DELETE FROM objects WHERE id = ?1")                                             \
     X(OBJ_SET_ACL, "UPDATE objects SET acl = ?2 WHERE id = ?1")                                    \
     X(OBJ_LIST, "SELECT key, size, etag, mtime, storage_class FROM objects WHERE bucket = ?1 AND " \
@@ -56,10 +59,10 @@
     X(SEG_LIST, "SELECT seq, size, body, file FROM segments WHERE object = ?1 ORDER BY seq")       \
     X(SEG_DELETE, "DELETE FROM segments WHERE object = ?1")                                        \
     X(UPLOAD_INSERT, "INSERT INTO uploads(id, bucket, key, initiator, initiator_account, created, " \
-                     "meta, ck_algo, storage_class, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " \
-                     "?9, ?10)")                                                                     \
+                     "meta, ck_algo, storage_class, acl, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " \
+                     "?8, ?9, ?10, ?11)")                                                            \
     X(UPLOAD_GET, "SELECT bucket, key, initiator, initiator_account, created, meta, ck_algo, "     \
-                  "storage_class, acl FROM uploads WHERE id = ?1")                                  \
+                  "storage_class, acl, tags FROM uploads WHERE id = ?1")                            \
     X(UPLOAD_DELETE, "DELETE FROM uploads WHERE id = ?1")                                          \
     X(UPLOAD_LIST, "SELECT id, key, initiator, initiator_account, created, storage_class FROM "   \
                    "uploads WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND id > ?3)) ORDER BY " \
@@ -217,7 +220,28 @@ struct bucket_info {
     char ownership[32];
     char region[32];
     bool has_policy;
+    bool policy_lockout; /* put with ConfirmRemoveSelfBucketAccess: no root lock-out guard */
 };
+
+/*
+ * Object tags (tags.c): stored as the canonical "k=v&k2=v2" form (URL
+ * encoded, the x-amz-tagging header's format).
+ */
+#define TAGS_MAX 10
+struct tag_set {
+    struct cv_str key[TAGS_MAX], value[TAGS_MAX]; /* decoded, arena */
+    size_t n;
+};
+/** Parses the x-amz-tagging form; CV_S3_INVALID_TAG (message in @p msg) on bad input. */
+CV_WUR cv_err tags_parse_query(struct cv_arena *a, struct cv_str q, struct tag_set *ts,
+                               char *msg, size_t msglen);
+/** Parses a Tagging XML document. */
+CV_WUR cv_err tags_parse_xml(struct cv_arena *a, const char *xml, size_t len, struct tag_set *ts,
+                             char *msg, size_t msglen);
+/** The canonical stored form. */
+CV_WUR cv_err tags_encode(const struct tag_set *ts, struct cv_buf *out);
+/** <Tagging><TagSet>...</TagSet></Tagging> for GetObjectTagging. */
+CV_WUR cv_err tags_write_xml(struct cv_arena *a, struct cv_str stored, struct cv_buf *out);
 
 struct store_req {
     struct store *st;
@@ -251,6 +275,9 @@ struct store_req {
     /* For the ListBucket decision that picks 404 or 403 for a missing key:
      * the key is the s3:prefix (so prefix-scoped grants work, as on AWS). */
     struct cv_str authz_prefix;
+    /* Tags for the s3:RequestObjectTag/s3:ExistingObjectTag condition keys. */
+    const struct tag_set *authz_request_tags;
+    const struct tag_set *authz_existing_tags;
 
     /* Authentication. */
     struct identity ident;
@@ -394,6 +421,8 @@ enum s3_op {
     OP_GET_OBJECT_ACL,
     OP_PUT_OBJECT_ACL,
     OP_GET_OBJECT_TAGGING,
+    OP_PUT_OBJECT_TAGGING,
+    OP_DELETE_OBJECT_TAGGING,
     OP_CREATE_MULTIPART,
     OP_UPLOAD_PART,
     OP_UPLOAD_PART_COPY,
@@ -443,6 +472,8 @@ void s3_copy_object(struct store_req *r);
 void s3_get_object_acl(struct store_req *r);
 void s3_put_object_acl(struct store_req *r);
 void s3_get_object_tagging(struct store_req *r);
+void s3_put_object_tagging(struct store_req *r);
+void s3_delete_object_tagging(struct store_req *r);
 void s3_create_multipart(struct store_req *r);
 void s3_upload_part(struct store_req *r, bool copy);
 void s3_complete_multipart(struct store_req *r);
@@ -544,6 +575,7 @@ struct obj_commit {
     size_t nsegs;
     enum put_cond cond;
     struct cv_str cond_etag;
+    const char *tags; /* canonical stored form, or NULL */
     /* Multipart completion: the upload to retire with this commit. */
     const char *upload_id;
     const int64_t *used_parts; /* part numbers that became segments */

@@ -15,8 +15,17 @@ aws=/usr/bin/aws
 work=$(mktemp -d /tmp/cv-iam-guide.XXXXXX)
 pid=
 cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    local rc=$?
+    if [ -n "$pid" ]; then
+        kill "$pid" 2>/dev/null || true
+        if ! wait "$pid"; then
+            echo "FAIL: the store did not exit cleanly; its log:" >&2
+            cat "$work/store.log" >&2
+            rc=1
+        fi
+    fi
     rm -rf "$work"
+    exit $rc
 }
 trap cleanup EXIT
 fail() {
@@ -26,7 +35,7 @@ fail() {
     exit 1
 }
 
-"$bin" store serve --data "$work/data" --listen 127.0.0.1:0 >"$work/store.log" 2>&1 &
+"$bin" store serve --data "$work/data" --listen 127.0.0.1:0 --quiet >"$work/store.log" 2>&1 &
 pid=$!
 for _ in $(seq 200); do [ -s "$work/data/endpoint" ] && break; sleep 0.05; done
 [ -s "$work/data/endpoint" ] || fail "the store did not start"
