@@ -107,7 +107,11 @@ cv_err tags_parse_xml(struct cv_arena *a, const char *xml, size_t len, struct ta
     cv_err err;
 
     memset(ts, 0, sizeof(*ts));
-    if (xml_parse(a, xml, len, &root) != CV_OK || strcmp(root->name, "Tagging") != 0) {
+    err = xml_parse(a, xml, len, &root);
+    if (err == CV_ENOMEM) {
+        return err; /* a server fault, not a bad document */
+    }
+    if (err != CV_OK || strcmp(root->name, "Tagging") != 0) {
         return CV_S3_MALFORMED_XML;
     }
     set = xml_child(root, "TagSet");
