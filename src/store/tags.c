@@ -57,7 +57,8 @@ static cv_err add_tag(struct tag_set *ts, struct cv_str k, struct cv_str v, char
 
 static cv_err decode(struct cv_arena *a, struct cv_str in, struct cv_str *out)
 {
-    struct cv_buf b = CV_BUF_INIT(4096);
+    /* Decoding never lengthens: whatever the size, add_tag() judges it. */
+    struct cv_buf b = CV_BUF_INIT(in.len + 1);
     cv_err err = cv_uri_decode(&b, in, true);
 
     if (!err) {
