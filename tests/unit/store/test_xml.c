@@ -395,6 +395,38 @@ static void test_tags_lengths(void **state)
     }
 }
 
+/* A key or value far past the limits is an InvalidTag, not a size error. */
+static void test_tags_very_long(void **state)
+{
+    static const size_t lens[] = {4095, 4096, 4097, 10000};
+
+    (void)state;
+    for (size_t i = 0; i < CV_ARRAY_LEN(lens); i++) {
+        for (int which = 0; which < 2; which++) {
+            struct cv_buf q = CV_BUF_INIT(1 << 16);
+            struct cv_arena a = CV_ARENA_INIT(4096);
+            struct tag_set ts;
+            char msg[256] = "";
+            cv_err err;
+
+            if (which == 0) {
+                repeat(&q, "k", lens[i]);
+                assert_int_equal(cv_buf_adds(&q, "=v"), CV_OK);
+            } else {
+                assert_int_equal(cv_buf_adds(&q, "k="), CV_OK);
+                repeat(&q, "%41", lens[i]);
+            }
+            err = tags_parse_query(&a, (struct cv_str){q.ptr, q.len}, &ts, msg, sizeof(msg));
+            if (err != CV_S3_INVALID_TAG) {
+                fail_msg("%s of %zu bytes: got %s", which ? "value" : "key", lens[i],
+                         cv_err_str(err));
+            }
+            cv_buf_release(&q);
+            cv_arena_release(&a);
+        }
+    }
+}
+
 struct tagxml_case {
     const char *name;
     const char *doc;
@@ -562,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_length_bound),   cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_node_limit),     cmocka_unit_test(test_text_limit),
         cmocka_unit_test(test_tags_query),     cmocka_unit_test(test_tags_lengths),
+        cmocka_unit_test(test_tags_very_long),
         cmocka_unit_test(test_tags_xml),       cmocka_unit_test(test_tags_round_trip),
         cmocka_unit_test(test_alloc_sweep),
     };
