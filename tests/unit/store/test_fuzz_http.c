@@ -1,0 +1,19 @@
+/*
+ * Replays fuzz/fuzz_store_http.c's corpus and kept regression inputs in the
+ * normal (sanitized) test build: see fuzz_replay.h.
+ */
+#include "test.h"
+#include "../../../fuzz/fuzz_store_http.c"
+
+#define FUZZ_NAME "fuzz_store_http"
+#include "fuzz_replay.h"
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_replay)};
+    int argc = 0;
+    char **argv = NULL;
+
+    (void)LLVMFuzzerInitialize(&argc, &argv);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
