@@ -486,6 +486,21 @@ struct part_row {
     char file[33];
 };
 
+/* A part's ETag as the client lists it against the stored one: one exact
+ * value, quotes optional (not an If-Match list: no "*", no commas). */
+static bool part_etag_eq(struct cv_str given, struct cv_str stored)
+{
+    if (given.len >= 2 && given.ptr[0] == '"' && given.ptr[given.len - 1] == '"') {
+        given.ptr++;
+        given.len -= 2;
+    }
+    if (stored.len >= 2 && stored.ptr[0] == '"' && stored.ptr[stored.len - 1] == '"') {
+        stored.ptr++;
+        stored.len -= 2;
+    }
+    return given.len > 0 && cv_str_eq(given, stored);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -585,7 +600,7 @@ void s3_complete_multipart(struct store_req *r)
             }
             pr = &parts[want];
             pr->size = (uint64_t)sqlite3_column_int64(s, 1);
-            if (!s3_etag_matches(cv_str_c(pr->etag), (const char *)sqlite3_column_text(s, 2))) {
+            if (!part_etag_eq(cv_str_c(pr->etag), db_col_str(s, 2))) {
                 break;
             }
             snprintf(pr->etag, sizeof(pr->etag), "%s", (const char *)sqlite3_column_text(s, 2));
