@@ -239,7 +239,7 @@ static void add_headerc(struct hreq *q, const char *name, const char *value)
 static bool tchar(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           strchr("!#$%&'*+-.^_`|~", c) != NULL;
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* Percent-encodes what cannot stand in a request target; '%' stays as is so
