@@ -160,8 +160,16 @@ static int check_response(const struct reply *rp, bool head_request)
     if (status == 100) {
         return status; /* an interim answer; the final one may follow */
     }
-    /* Content-Length against what arrived (the server closes after it). */
-    if (!head_request && status != 204 && status != 304 && rp->eof) {
+    /*
+     * Content-Length against what arrived (the server closes after it), for
+     * the store's own responses. libmicrohttpd 0.9.75 answers some request
+     * heads it cannot parse (a Content-Length value with stray bytes) itself,
+     * and then writes its response head twice before the body: not the
+     * store's doing, and nothing it can intercept (the request never reaches
+     * it), so those (no "Server: Caravel") are only held to a status line.
+     */
+    if (!head_request && status != 204 && status != 304 && rp->eof &&
+        memmem(p, (size_t)(end - p), "\r\nServer: Caravel\r\n", 19)) {
         struct cv_str headp = {p, (size_t)(end - p)};
         const char *cl = memmem(headp.ptr, headp.len, "\r\nContent-Length: ", 18);
         if (!cl) {
@@ -610,7 +618,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     cv_log_set_level(CV_LOG_OFF);
     g_verbose = getenv("FUZZ_STORE_HTTP_VERBOSE") != NULL;
-    snprintf(g_dir, sizeof(g_dir), "/tmp/cv-fuzz-store-XXXXXX");
+    {
+        /* Under /tmp, or $TMPDIR (a tmpfs there makes the fsyncs free). */
+        const char *tmp = getenv("TMPDIR");
+        snprintf(g_dir, sizeof(g_dir), "%s/cv-fuzz-store-XXXXXX",
+                 tmp && tmp[0] && strlen(tmp) < 40 ? tmp : "/tmp");
+    }
     if (!mkdtemp(g_dir)) {
         abort();
     }
@@ -670,6 +683,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mode = (enum mode)(data[0] % M__N);
     if (mode == M_RAW) {
         roundtrip((const char *)data + 1, size - 1, true, 2000, &rp);
+        if (g_verbose) {
+            fprintf(stderr, "raw -> %.*s\n", (int)CV_MIN(rp.data.len, 4096),
+                    rp.data.ptr ? rp.data.ptr : "");
+        }
         (void)check_response(&rp, false);
         cv_buf_release(&rp.data);
         return 0;
@@ -678,12 +695,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct hreq q;
         struct cv_buf w = CV_BUF_INIT(1 << 23);
         uint8_t method = size > 1 ? data[1] : 0, flags = size > 2 ? data[2] : 0;
+        int64_t t0;
         size_t skip = CV_MIN(size, 3);
 
         hreq_init(&q);
         parse_structured(method, data + skip, size - skip, &q);
         build(mode, flags, &q, &w);
+        t0 = mono_ms();
         roundtrip(w.ptr, w.len, false, 5000, &rp);
+        t0 = mono_ms() - t0;
         status = check_response(&rp, strcmp(q.method, "HEAD") == 0);
         if (status == 0) {
             fprintf(stderr, "fuzz_store_http: no answer (%s) to:\n%.*s\n",
@@ -692,7 +712,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         if (q.clean && mode != M_ANON && mode != M_RAW &&
-            memmem(rp.data.ptr, rp.data.len, "SignatureDoesNotMatch", 21)) {
+            memmem(rp.data.ptr, rp.data.len, "<Code>SignatureDoesNotMatch</Code>", 34)) {
             fprintf(stderr, "fuzz_store_http: our signature was refused:\n%.*s\n---\n%.*s\n",
                     (int)CV_MIN(w.len, 2048), w.ptr, (int)CV_MIN(rp.data.len, 4096),
                     rp.data.ptr);
@@ -700,7 +720,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (g_verbose) {
             const char *code = memmem(rp.data.ptr, rp.data.len, "<Code>", 6);
-            fprintf(stderr, "mode %d %s %.*s?%.*s -> %d %.*s\n", (int)mode, q.method,
+            fprintf(stderr, "%lldms mode %d %s %.*s?%.*s -> %d %.*s\n", (long long)t0, (int)mode, q.method,
                     (int)q.path.len, q.path.ptr, (int)q.query.len, q.query.ptr ? q.query.ptr : "",
                     status, code ? 40 : 0, code ? code + 6 : "");
         }
