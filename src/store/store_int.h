@@ -620,6 +620,9 @@ CV_WUR cv_err s3_acl_write(struct store_req *r, const char *owner_account, const
 CV_WUR cv_err s3_acl_from_request(struct store_req *r, const struct bucket_info *bi,
                                   const char **canned);
 
+/** Does the request carry any x-amz-grant-* header? */
+bool s3_has_grant_headers(const struct store_req *r);
+
 /* A canned ACL name is valid? */
 bool s3_canned_acl_valid(struct cv_str acl);
 
