@@ -90,6 +90,19 @@ bool s3_body_precheck(struct store_req *r)
             return false;
         }
     }
+    if (ck == SIGV4_CK_NONE && r->op == OP_UPLOAD_PART) {
+        /* Parts of an upload created with a checksum algorithm carry it. */
+        const struct query_param *uid = req_param(r, "uploadId");
+        struct db_conn *c = uid ? db_reader(r->st->db) : NULL;
+        sqlite3_stmt *q = c ? db_stmt(c, STMT_UPLOAD_CK_ALGO) : NULL;
+        if (q) {
+            db_bind_str(q, 1, uid->value);
+            if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
+                ck = sigv4_checksum_from_name(db_col_str(q, 0));
+            }
+        }
+        db_reader_done(r->st->db, c);
+    }
     if (ck != SIGV4_CK_NONE) {
         sigv4_checksum_init(&r->ck, ck);
     }
@@ -671,8 +684,9 @@ void s3_get_object(struct store_req *r, bool head)
     if (o.ck_algo[0] && cv_str_eq_ci_c(req_header(r, "x-amz-checksum-mode"), "ENABLED") &&
         !ranged) {
         enum sigv4_checksum_algo a = sigv4_checksum_from_name(cv_str_c(o.ck_algo));
-        if (a != SIGV4_CK_NONE && o.nparts == 0) {
+        if (a != SIGV4_CK_NONE) {
             (void)resp_header(r, sigv4_checksum_header(a), o.ck_value);
+            (void)resp_header(r, "x-amz-checksum-type", o.nparts ? "COMPOSITE" : "FULL_OBJECT");
         }
     }
     if (ranged) {

@@ -73,7 +73,11 @@
     X(PART_LIST, "SELECT num, size, etag, mtime, body, file, ck_value FROM parts WHERE upload = "  \
                  "?1 AND num > ?2 ORDER BY num LIMIT ?3")                                           \
     X(PART_FILES, "SELECT file FROM parts WHERE upload = ?1 AND file IS NOT NULL")                 \
-    X(PART_DELETE_ALL, "DELETE FROM parts WHERE upload = ?1")
+    X(PART_DELETE_ALL, "DELETE FROM parts WHERE upload = ?1")                                      \
+    X(COMPLETED_PUT, "INSERT OR REPLACE INTO completed_uploads(id, bucket, key, etag, completed) " \
+                     "VALUES (?1, ?2, ?3, ?4, ?5)")                                                  \
+    X(COMPLETED_EXPIRE, "DELETE FROM completed_uploads WHERE completed < ?1")                      \
+    X(UPLOAD_CK_ALGO, "SELECT ck_algo FROM uploads WHERE id = ?1")
 
 enum store_stmt {
 #define STMT_ENUM_(id, sql) STMT_##id,
