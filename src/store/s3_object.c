@@ -493,7 +493,7 @@ void s3_get_object(struct store_req *r, bool head)
         if (err == CV_S3_NO_SUCH_KEY) {
             /* 404 only to callers who may list the bucket; others learn nothing. */
             if (store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi)) {
-                resp_error(r, err, NULL, "Key", "", NULL);
+                resp_error(r, err, NULL, "Key", r->key.ptr, NULL);
             } else {
                 resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
             }

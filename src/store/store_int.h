@@ -43,7 +43,7 @@
     X(BUCKET_GET_ACL, "SELECT acl FROM buckets WHERE name = ?1")                                   \
     X(OBJ_GET, "SELECT id, size, etag, mtime, meta, body, file, ck_algo, ck_value, nparts, "       \
                "storage_class, acl FROM objects WHERE bucket = ?1 AND key = ?2")                   \
-    X(OBJ_HEAD_ID, "SELECT id, file, nparts FROM objects WHERE bucket = ?1 AND key = ?2")          \
+    X(OBJ_HEAD_ID, "SELECT id, file, nparts, etag FROM objects WHERE bucket = ?1 AND key = ?2")    \
     X(OBJ_INSERT, "INSERT INTO objects(bucket, key, size, etag, mtime, meta, body, file, "        \
                   "ck_algo, ck_value, nparts, storage_class, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " \
                   "?7, ?8, ?9, ?10, ?11, ?12, ?13)")                                                \
