@@ -310,14 +310,17 @@ void s3_upload_part(struct store_req *r, bool copy)
         db_bind_str(s, 2, sk);
         err = CV_S3_NO_SUCH_KEY;
         if (sqlite3_step(s) == SQLITE_ROW) {
-            struct cv_str f = db_col_str(s, 6);
+            struct cv_str f = db_col_str(s, 6), e = db_col_str(s, 2);
             err = CV_OK;
+            if (s3_copy_cond_failed(r, e.ptr ? e.ptr : "", sqlite3_column_int64(s, 3))) {
+                err = CV_S3_PRECONDITION_FAILED;
+            }
             oid = sqlite3_column_int64(s, 0);
             size = (uint64_t)sqlite3_column_int64(s, 1);
             nparts = sqlite3_column_int64(s, 9);
             snprintf(file, sizeof(file), "%.*s", (int)CV_MIN(f.len, 32), f.ptr ? f.ptr : "");
             inl = sqlite3_column_type(s, 5) != SQLITE_NULL;
-            if (inl) {
+            if (inl && !err) {
                 body = cv_memdup(sqlite3_column_blob(s, 5) ? sqlite3_column_blob(s, 5) : "",
                                  (size_t)sqlite3_column_bytes(s, 5));
                 if (!body) {

@@ -547,6 +547,8 @@ bool s3_etag_matches(struct cv_str header, const char *etag);
 bool s3_body_precheck(struct store_req *r);
 /** Parses x-amz-copy-source into bucket and key (arena); sets the error. */
 CV_WUR cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str *key);
+/** Do the x-amz-copy-source-if-* headers refuse a source with this ETag and mtime? */
+bool s3_copy_cond_failed(struct store_req *r, const char *etag, int64_t mtime_ms);
 /** Copies [off, off+len) of a stored body into @p w, updating @p md5. */
 CV_WUR cv_err s3_copy_data(struct store_req *r, int64_t id, bool inline_body, const void *body,
                            const char *file, int64_t nparts, uint64_t off, uint64_t len,
