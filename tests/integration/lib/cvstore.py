@@ -240,20 +240,24 @@ class Store:
 
     # -- raw HTTP -----------------------------------------------------
     def sign(self, method, path, headers=None, body=b"", query="", akid=None, secret=None,
-             when=None, payload_hash=None, host=None):
-        """SigV4-signs a request with botocore's pure-Python signer; returns the headers.
+             when=None, payload_hash=None, host=None, region=REGION):
+        """SigV4-signs a request with botocore's pure-Python signer; returns the headers
+        (Host included).
 
         @when: a datetime (UTC) to sign at instead of now (clock-skew tests).
-        @payload_hash: x-amz-content-sha256 to send (default: the body's real hash).
+        @payload_hash: x-amz-content-sha256 to send (default: the body's real hash;
+        None-like "" keeps it out entirely when passed as False).
         """
         from botocore.auth import S3SigV4Auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
-        url = "http://%s%s%s" % (host or "127.0.0.1:%d" % self.port, path, "?" + query if query else "")
-        h = dict(headers or {})
-        h["x-amz-content-sha256"] = payload_hash or hashlib.sha256(body).hexdigest()
+        host = host or "127.0.0.1:%d" % self.port
+        url = "http://%s%s%s" % (host, path, "?" + query if query else "")
+        h = {k: v for k, v in (headers or {}).items() if k.lower() != "host"}
+        if payload_hash is not False:
+            h["x-amz-content-sha256"] = payload_hash or hashlib.sha256(body).hexdigest()
         req = AWSRequest(method=method, url=url, data=body, headers=h)
-        auth = S3SigV4Auth(Credentials(akid or self.akid, secret or self.secret), "s3", REGION)
+        auth = S3SigV4Auth(Credentials(akid or self.akid, secret or self.secret), "s3", region)
         if when is None:
             auth.add_auth(req)
         else:
@@ -263,7 +267,12 @@ class Store:
                 dt.timezone = datetime.timezone
                 dt.timedelta = datetime.timedelta
                 auth.add_auth(req)
-        return dict(req.headers.items())
+        out = {"Host": host}
+        out.update(req.headers.items())
+        if payload_hash is False:
+            out.pop("X-Amz-Content-SHA256", None)
+            out.pop("x-amz-content-sha256", None)
+        return out
 
     def request(self, method, path, headers=None, body=b"", query="", sign=True, **kw):
         """One HTTP request (signed by default): (status, headers dict lower-case, body)."""
