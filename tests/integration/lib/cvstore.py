@@ -245,8 +245,9 @@ class Store:
         (Host included).
 
         @when: a datetime (UTC) to sign at instead of now (clock-skew tests).
-        @payload_hash: x-amz-content-sha256 to send (default: the body's real hash;
-        None-like "" keeps it out entirely when passed as False).
+        @payload_hash: x-amz-content-sha256 to sign and send (default: the body's real
+        hash; any string is used as is, even one that does not match the body; False
+        leaves the header out).
         """
         from botocore.auth import S3SigV4Auth
         from botocore.awsrequest import AWSRequest
@@ -254,10 +255,10 @@ class Store:
         host = host or "127.0.0.1:%d" % self.port
         url = "http://%s%s%s" % (host, path, "?" + query if query else "")
         h = {k: v for k, v in (headers or {}).items() if k.lower() != "host"}
-        if payload_hash is not False:
-            h["x-amz-content-sha256"] = payload_hash or hashlib.sha256(body).hexdigest()
         req = AWSRequest(method=method, url=url, data=body, headers=h)
         auth = S3SigV4Auth(Credentials(akid or self.akid, secret or self.secret), "s3", region)
+        forced = payload_hash or hashlib.sha256(body).hexdigest()
+        auth.payload = lambda _request: forced  # botocore would recompute it
         if when is None:
             auth.add_auth(req)
         else:
