@@ -47,6 +47,13 @@ AWS = "/usr/bin/aws"
 
 _stores = []
 
+# The clients talk to this store only: no profile, CA bundle or keys from outside.
+for _k in [k for k in os.environ if k.startswith("AWS_")]:
+    del os.environ[_k]
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+os.environ["AWS_CONFIG_FILE"] = "/dev/null"
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
+
 
 def skip(msg):
     print("SKIP: " + msg)
