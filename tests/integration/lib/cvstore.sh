@@ -202,7 +202,8 @@ cv_aws() {
 }
 
 # curl --aws-sigv4 against the store: cv_curl METHOD PATH [BODYFILE|-] [curl args...]
-# (curl 7.88 signs a valueless query parameter as "name", S3 as "name=": write "?uploads=")
+# (curl 7.88 signs a valueless query parameter as "name", S3 as "name=": write "?uploads=";
+# nor does it sort the query: write the parameters in order)
 # curl 7.88 signs the payload hash but does not send x-amz-content-sha256,
 # which S3 requires: send it (the body's SHA-256, or the empty string's).
 cv_curl() {
