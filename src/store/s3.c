@@ -17,7 +17,7 @@ struct op_info {
 
 static const struct op_info ops[OP__COUNT] = {
     [OP_UNKNOWN] = {"Unknown", NULL, false, false, BODY_NONE},
-    [OP_LIST_BUCKETS] = {"ListBuckets", "s3:ListAllMyBuckets", false, false, BODY_NONE},
+    [OP_LIST_BUCKETS] = {"ListBuckets", NULL, false, false, BODY_NONE}, /* in the handler */
     [OP_CREATE_BUCKET] = {"CreateBucket", "s3:CreateBucket", false, false, BODY_XML},
     [OP_HEAD_BUCKET] = {"HeadBucket", "s3:ListBucket", false, true, BODY_NONE},
     [OP_DELETE_BUCKET] = {"DeleteBucket", "s3:DeleteBucket", false, true, BODY_NONE},
@@ -54,9 +54,9 @@ static const struct op_info ops[OP__COUNT] = {
     [OP_UPLOAD_PART] = {"UploadPart", "s3:PutObject", true, true, BODY_OBJECT},
     [OP_UPLOAD_PART_COPY] = {"UploadPartCopy", "s3:PutObject", true, true, BODY_NONE},
     [OP_COMPLETE_MULTIPART] = {"CompleteMultipartUpload", "s3:PutObject", true, true, BODY_XML},
-    [OP_ABORT_MULTIPART] = {"AbortMultipartUpload", "s3:AbortMultipartUpload", true, true,
-                            BODY_NONE},
-    [OP_LIST_PARTS] = {"ListParts", "s3:ListMultipartUploadParts", true, true, BODY_NONE},
+    /* The initiator's default permission needs the upload: decided in the handler. */
+    [OP_ABORT_MULTIPART] = {"AbortMultipartUpload", NULL, true, true, BODY_NONE},
+    [OP_LIST_PARTS] = {"ListParts", NULL, true, true, BODY_NONE},
     [OP_IAM_QUERY] = {"IamQuery", NULL, false, false, BODY_FORM},
 };
 
@@ -520,7 +520,7 @@ void s3_dispatch(struct store_req *r)
         s3_list_parts(r);
         break;
     case OP_IAM_QUERY:
-        resp_error(r, CV_S3_NOT_IMPLEMENTED, "The IAM and STS APIs are not available yet.", NULL);
+        store_iam_dispatch(r);
         break;
     default:
         resp_error(r, CV_S3_NOT_IMPLEMENTED, NULL, NULL);
@@ -570,7 +570,7 @@ cv_err meta_collect(struct store_req *r, struct cv_buf *meta, bool *too_large)
                 enc = rest;
                 if (tok.len && !cv_str_eq_ci_c(tok, "aws-chunked")) {
                     if (kept.len) {
-                        err = cv_buf_addc(&kept, ',');
+                        err = cv_buf_adds(&kept, ", ");
                     }
                     if (!err) {
                         err = cv_buf_add(&kept, tok.ptr, tok.len);

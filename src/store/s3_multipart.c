@@ -68,6 +68,26 @@ static cv_err upload_load(struct store_req *r, const char *id, struct upload_inf
     return err;
 }
 
+/*
+ * AbortMultipartUpload and ListParts: the upload's initiator (or the root of
+ * its account) is allowed by default; an explicit Deny still wins.
+ */
+static bool mpu_allowed(struct store_req *r, const char *action, const struct upload_info *u)
+{
+    bool initiator = (r->ident.arn[0] && strcmp(r->ident.arn, u->initiator) == 0) ||
+                     (r->ident.kind == IDENT_ROOT &&
+                      strcmp(r->ident.account, u->initiator_account) == 0);
+
+    if (store_allowed_ex(r, action, r->bucket, r->key, r->bi,
+                         (struct cv_str){r->bucket_policy.ptr ? r->bucket_policy.ptr : "",
+                                         r->bucket_policy.len},
+                         initiator)) {
+        return true;
+    }
+    resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+    return false;
+}
+
 static const char *upload_id_param(struct store_req *r)
 {
     const struct query_param *q = req_param(r, "uploadId");
@@ -292,12 +312,20 @@ void s3_upload_part(struct store_req *r, bool copy)
         if (s3_copy_source(r, &sb, &sk)) {
             goto fail;
         }
-        err = s3_bucket_get(r, sb, &sbi, NULL);
+        struct cv_buf spol = CV_BUF_INIT(64 * 1024);
+        bool allowed;
+
+        err = s3_bucket_get(r, sb, &sbi, &spol);
         if (err) {
+            cv_buf_release(&spol);
             resp_error(r, err, NULL, NULL);
             goto fail;
         }
-        if (!store_authorize(r, "s3:GetObject", sb, sk, &sbi)) {
+        allowed = store_allowed_ex(r, "s3:GetObject", sb, sk, &sbi,
+                                   (struct cv_str){spol.ptr ? spol.ptr : "", spol.len}, false);
+        cv_buf_release(&spol);
+        if (!allowed) {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
             goto fail;
         }
         c = db_reader(r->st->db);
@@ -336,12 +364,15 @@ void s3_upload_part(struct store_req *r, bool copy)
         len = size;
         {
             struct cv_str rng = req_header(r, "x-amz-copy-source-range");
-            if (rng.ptr && s3_parse_range(rng, size, &off, &len) != RANGE_OK) {
+            cv_err rerr = rng.ptr ? s3_parse_copy_range(rng, size, &off, &len) : CV_OK;
+            if (rerr) {
                 cv_free(body);
-                resp_error(r, CV_S3_INVALID_RANGE, "The x-amz-copy-source-range value must be of "
-                                                   "the form bytes=first-last where first and "
-                                                   "last are the zero-based offsets of the first "
-                                                   "and last bytes to copy",
+                resp_error(r, rerr,
+                           rerr == CV_S3_INVALID_RANGE
+                               ? "The specified copy range is beyond the size of the source object"
+                               : "The x-amz-copy-source-range value must be of the form "
+                                 "bytes=first-last where first and last are the zero-based offsets "
+                                 "of the first and last bytes to copy",
                            NULL);
                 goto fail;
             }
@@ -709,7 +740,14 @@ void s3_abort_multipart(struct store_req *r)
     j.id = upload_id_param(r);
     j.oc.arena = &r->arena;
     if (!j.id || upload_load(r, j.id, &u) != CV_OK) {
-        no_such_upload(r, j.id);
+        if (store_allowed(r, "s3:AbortMultipartUpload", r->bucket, r->key, r->bi)) {
+            no_such_upload(r, j.id);
+        } else {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+        }
+        return;
+    }
+    if (!mpu_allowed(r, "s3:AbortMultipartUpload", &u)) {
         return;
     }
     err = db_write(r->st->db, abort_tx, &j);
@@ -760,7 +798,14 @@ void s3_list_parts(struct store_req *r)
     cv_err err;
 
     if (!id || upload_load(r, id, &u) != CV_OK) {
-        no_such_upload(r, id);
+        if (store_allowed(r, "s3:ListMultipartUploadParts", r->bucket, r->key, r->bi)) {
+            no_such_upload(r, id);
+        } else {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+        }
+        return;
+    }
+    if (!mpu_allowed(r, "s3:ListMultipartUploadParts", &u)) {
         return;
     }
     if ((mk && cv_parse_u64(mk->value, &marker)) || (mp && cv_parse_u64(mp->value, &maxp))) {

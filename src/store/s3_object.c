@@ -415,7 +415,9 @@ static void emit_meta(struct store_req *r, const char *meta, size_t len, bool *h
                 if (strcmp(name, "content-type") == 0) {
                     *has_ctype = true;
                 }
-                (void)resp_header(r, name, value);
+                /* MHD refuses empty header values; a lone space is the same
+                 * field value to every HTTP client (OWS is not part of it). */
+                (void)resp_header(r, name, value[0] ? value : " ");
             }
         }
         p = nl + 1;
@@ -491,8 +493,13 @@ void s3_get_object(struct store_req *r, bool head)
     for (attempt = 0;; attempt++) {
         err = obj_load(r, r->bucket, r->key, &o, !head);
         if (err == CV_S3_NO_SUCH_KEY) {
-            /* 404 only to callers who may list the bucket; others learn nothing. */
-            if (store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi)) {
+            /* 404 only to callers who may list the bucket (with the key as
+             * the prefix); others learn nothing. */
+            bool may_list;
+            r->authz_prefix = r->key;
+            may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
+            r->authz_prefix = CV_STR_NULL;
+            if (may_list) {
                 resp_error(r, err, NULL, "Key", r->key.ptr, NULL);
             } else {
                 resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
@@ -566,7 +573,7 @@ void s3_get_object(struct store_req *r, bool head)
         }
         if (o.nparts == 0) {
             if (n != 1) {
-                resp_error(r, CV_S3_INVALID_RANGE, "The requested partnumber is not satisfiable",
+                resp_error(r, CV_S3_INVALID_PART, "The requested partnumber is not satisfiable",
                            NULL);
                 goto fail;
             }
@@ -586,7 +593,7 @@ void s3_get_object(struct store_req *r, bool head)
             }
             if (n > nsegs) {
                 close_segments(hsegs, hn);
-                resp_error(r, CV_S3_INVALID_RANGE, "The requested partnumber is not satisfiable",
+                resp_error(r, CV_S3_INVALID_PART, "The requested partnumber is not satisfiable",
                            NULL);
                 goto fail;
             }
@@ -835,7 +842,7 @@ void s3_copy_object(struct store_req *r)
     struct bucket_info sbi;
     struct obj_row o;
     struct obj_commit oc;
-    struct cv_buf meta = CV_BUF_INIT(64 * 1024);
+    struct cv_buf meta = CV_BUF_INIT(64 * 1024), spol = CV_BUF_INIT(64 * 1024);
     struct cv_str directive = req_header(r, "x-amz-metadata-directive");
     struct cv_str sc = req_header(r, "x-amz-storage-class");
     struct blob_writer w;
@@ -860,12 +867,14 @@ void s3_copy_object(struct store_req *r)
             goto out;
         }
     }
-    err = s3_bucket_get(r, sb, &sbi, NULL);
+    err = s3_bucket_get(r, sb, &sbi, &spol);
     if (err) {
         resp_error(r, err, NULL, NULL);
         goto out;
     }
-    if (!store_authorize(r, "s3:GetObject", sb, sk, &sbi)) {
+    if (!store_allowed_ex(r, "s3:GetObject", sb, sk, &sbi,
+                          (struct cv_str){spol.ptr ? spol.ptr : "", spol.len}, false)) {
+        resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
         goto out;
     }
     err = obj_load(r, sb, sk, &o, true);
@@ -965,6 +974,7 @@ out:
     blob_writer_abort(&w);
     obj_row_release(&o);
     cv_buf_release(&meta);
+    cv_buf_release(&spol);
 }
 
 /* ---------------------------------------------------------------- ACL */

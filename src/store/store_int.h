@@ -24,9 +24,9 @@
     X(ACCOUNT_FIRST, "SELECT id, name, canonical_id FROM accounts ORDER BY created, id LIMIT 1")  \
     X(ACCOUNT_INSERT,                                                                              \
       "INSERT INTO accounts(id, name, canonical_id, created) VALUES (?1, ?2, ?3, ?4)")             \
-    X(KEY_BY_ID, "SELECT k.account, k.user, k.secret, k.status, u.user_id, u.path "               \
-                 "FROM access_keys k LEFT JOIN users u ON u.account = k.account AND u.name = "    \
-                 "k.user WHERE k.akid = ?1")                                                      \
+    X(KEY_BY_ID, "SELECT k.account, k.user, k.secret, k.status, u.user_id, u.path, "              \
+                 "a.canonical_id FROM access_keys k JOIN accounts a ON a.id = k.account LEFT "    \
+                 "JOIN users u ON u.account = k.account AND u.name = k.user WHERE k.akid = ?1")   \
     X(KEY_INSERT, "INSERT INTO access_keys(akid, account, user, secret, status, created) "        \
                   "VALUES (?1, ?2, ?3, ?4, 'Active', ?5)")                                         \
     X(KEY_ROOT_OF, "SELECT akid, secret FROM access_keys WHERE account = ?1 AND user IS NULL "   \
@@ -35,7 +35,8 @@
     X(BUCKET_INSERT, "INSERT INTO buckets(name, account, created, ownership, region, acl) "        \
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
     X(BUCKET_DELETE, "DELETE FROM buckets WHERE name = ?1")                                        \
-    X(BUCKET_LIST, "SELECT name, created FROM buckets WHERE account = ?1 ORDER BY name")           \
+    X(BUCKET_LIST, "SELECT name, created FROM buckets WHERE account = ?1 AND name > ?2 AND "      \
+                   "substr(name, 1, length(?3)) = ?3 ORDER BY name LIMIT ?4")                     \
     X(BUCKET_ANY_OBJECT, "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")                        \
     X(BUCKET_ANY_UPLOAD, "SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1")                        \
     X(BUCKET_SET_POLICY, "UPDATE buckets SET policy = ?2 WHERE name = ?1")                         \
@@ -164,8 +165,9 @@ struct identity {
     char account[13];
     char user[65];     /* IAM user name (kind USER) */
     char user_id[32];  /* AIDA... (kind USER) */
-    char arn[160];     /* arn:aws:iam::ACCOUNT:root | :user/PATHNAME */
+    char arn[600];     /* arn:aws:iam::ACCOUNT:root | :user/PATHNAME */
     char akid[24];
+    char canonical[65]; /* the account's canonical user id */
 };
 
 /* ------------------------------------------------------------- requests */
@@ -246,6 +248,10 @@ struct store_req {
     struct bucket_info *bi;
     struct cv_buf bucket_policy; /* its policy document, if any */
 
+    /* For the ListBucket decision that picks 404 or 403 for a missing key:
+     * the key is the s3:prefix (so prefix-scoped grants work, as on AWS). */
+    struct cv_str authz_prefix;
+
     /* Authentication. */
     struct identity ident;
     struct sigv4_parsed auth;
@@ -277,7 +283,7 @@ struct store_req {
     struct sigv4_checksum ck;
     char ck_expect[SIGV4_CK_B64_MAX]; /* from the header, if given */
     bool started;
-    bool head_done;
+    bool deferred; /* response decided on the head, sent on the next callback */
 
     /* Response. */
     struct store_resp resp;
@@ -342,8 +348,9 @@ struct store {
     pthread_mutex_t cred_lock;
     struct cred_entry *creds;
     size_t ncreds, credcap;
-    atomic_uint_least64_t cred_gen;
+    atomic_uint_least64_t cred_gen; /* bumped by every IAM write */
     int lock_fd;
+    struct authz_cache *authz; /* compiled policies (authz.c) */
 };
 
 /** Looks up an access key: identity and secret (decrypted). */
@@ -480,6 +487,8 @@ CV_WUR cv_err meta_collect(struct store_req *r, struct cv_buf *meta, bool *too_l
  */
 enum range_result { RANGE_NONE = 0, RANGE_OK, RANGE_UNSATISFIABLE };
 enum range_result s3_parse_range(struct cv_str hdr, uint64_t size, uint64_t *off, uint64_t *len);
+/** x-amz-copy-source-range: CV_S3_INVALID_ARGUMENT (syntax) or CV_S3_INVALID_RANGE (bounds). */
+CV_WUR cv_err s3_parse_copy_range(struct cv_str hdr, uint64_t size, uint64_t *off, uint64_t *len);
 
 /*
  * Authorization (authz.c): may the request's identity perform @p action on
@@ -492,6 +501,17 @@ bool store_authorize(struct store_req *r, const char *action, struct cv_str buck
 /** The same check without setting a response (DeleteObjects per key). */
 bool store_allowed(struct store_req *r, const char *action, struct cv_str bucket,
                    struct cv_str key, const struct bucket_info *bi);
+/**
+ * The check for a bucket other than the request's (copy sources) with its
+ * policy text, and for multipart operations with the initiator's default.
+ */
+bool store_allowed_ex(struct store_req *r, const char *action, struct cv_str bucket,
+                      struct cv_str key, const struct bucket_info *bi, struct cv_str policy_text,
+                      bool mpu_initiator);
+/** IAM API permission (iam:CreateUser on arn:aws:iam::A:user/N): root always, users by policy. */
+bool store_authorize_iam(struct store_req *r, const char *action, const char *resource_arn);
+CV_WUR cv_err store_authz_init(struct store *st);
+void store_authz_free(struct store *st);
 
 /*
  * Committing an object version (objects.c): replaces whatever the key held,
@@ -575,6 +595,11 @@ bool s3_canned_acl_valid(struct cv_str acl);
 
 /* The object's ETag quoted, built from an MD5 or a multipart md5-of-md5s. */
 void s3_etag_from_md5(const uint8_t md5[CV_MD5_LEN], char out[35]);
+
+/* IAM and STS query APIs (iam.c). */
+void store_iam_dispatch(struct store_req *r);
+/** An IAM/STS-shaped error (<ErrorResponse>), @p msg NULL for the default text. */
+void iam_error(struct store_req *r, cv_err code, const char *msg);
 
 /* HTTP front (http.c). */
 CV_WUR cv_err store_http_start(struct store *st, char *errmsg, size_t errlen);
