@@ -227,12 +227,15 @@ class Store:
         return sess.client("s3", endpoint_url=endpoint or self.endpoint, config=Config(**kw))
 
     def add_account(self, name):
-        """`caravel store accounts add NAME` on the running store: (akid, secret)."""
+        """`caravel store accounts add NAME` on the running store: (akid, secret, account id)."""
         out = subprocess.run([BIN, "store", "accounts", "add", name, "--data", self.dir],
                              capture_output=True, timeout=60)
         if out.returncode != 0:
             raise AssertionError("accounts add failed (%d): %s" % (out.returncode, out.stderr.decode()))
-        return parse_credentials(out.stdout.decode())
+        text = out.stdout.decode()
+        m = re.search(r"^# account (\d{12}) ", text, re.M)
+        assert m, "no account id in: " + text
+        return parse_credentials(text) + (m.group(1),)
 
     def tmp_files(self):
         d = os.path.join(self.dir, "tmp")
