@@ -114,6 +114,46 @@ def test_list_parts_paging_and_replace():
     eq(s3.list_multipart_uploads(Bucket=B, Prefix="mp/list").get("Uploads", []), [], "aborted")
 
 
+def test_list_multipart_uploads():
+    b = "mp-uploads"
+    s3.create_bucket(Bucket=b)
+    made = []
+    for k in ["u/a", "u/a", "u/b", "u/c/d", "u/c/e", "u/d/f", "v"]:
+        made.append((k, s3.create_multipart_upload(Bucket=b, Key=k)["UploadId"]))
+    want = sorted(made)
+    got, km, im, pages = [], None, None, 0
+    while True:
+        kw = {"KeyMarker": km, "UploadIdMarker": im} if km else {}
+        r = s3.list_multipart_uploads(Bucket=b, MaxUploads=2, **kw)
+        pages += 1
+        got += [(u["Key"], u["UploadId"]) for u in r.get("Uploads", [])]
+        if not r["IsTruncated"]:
+            break
+        km, im = r["NextKeyMarker"], r["NextUploadIdMarker"]
+    eq(got, want, "every upload once, by key then id, over pages of 2")
+    eq(pages, 4, "pages")
+    # key-marker alone: only keys after it (not the other upload of that key).
+    r = s3.list_multipart_uploads(Bucket=b, KeyMarker="u/a")
+    eq([u["Key"] for u in r["Uploads"]], ["u/b", "u/c/d", "u/c/e", "u/d/f", "v"], "after key-marker u/a")
+    r = s3.list_multipart_uploads(Bucket=b, Prefix="u/", Delimiter="/")
+    eq([u["Key"] for u in r.get("Uploads", [])], ["u/a", "u/a", "u/b"], "uploads beside the prefixes")
+    eq([p["Prefix"] for p in r.get("CommonPrefixes", [])], ["u/c/", "u/d/"], "common prefixes")
+    eq((r.get("Prefix"), r.get("Delimiter")), ("u/", "/"), "Prefix and Delimiter echoed")
+    # A page boundary inside a common prefix does not repeat it.
+    seen, km, im = [], None, None
+    while True:
+        kw = {"KeyMarker": km, "UploadIdMarker": im} if km else {}
+        r = s3.list_multipart_uploads(Bucket=b, Prefix="u/", Delimiter="/", MaxUploads=4, **kw)
+        seen += [u["Key"] for u in r.get("Uploads", [])] + [p["Prefix"] for p in r.get("CommonPrefixes", [])]
+        if not r["IsTruncated"]:
+            break
+        km, im = r["NextKeyMarker"], r["NextUploadIdMarker"]
+    eq(sorted(seen), ["u/a", "u/a", "u/b", "u/c/", "u/d/"], "delimiter listing over pages")
+    for k, uid in made:
+        s3.abort_multipart_upload(Bucket=b, Key=k, UploadId=uid)
+    s3.delete_bucket(Bucket=b)
+
+
 def test_entity_too_small():
     parts = [os.urandom(MIB), os.urandom(MIB)]
     uid, done = upload("mp/small", parts)
