@@ -57,6 +57,25 @@ def test_bucket_errors():
     eq(s3.head_bucket(Bucket=B)["ResponseMetadata"]["HTTPStatusCode"], 200, "HeadBucket")
 
 
+def test_bucket_already_owned_outside_us_east_1():
+    """Only us-east-1 answers 200 to re-creating your own bucket; elsewhere it is a 409."""
+    eu = cvstore.Store("auth-eu", extra_args=["--quiet", "--region", "eu-west-1"])
+    try:
+        c = eu.client(region="eu-west-1")
+        c.create_bucket(Bucket="eu-bucket",
+                        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        expect_error("BucketAlreadyOwnedByYou", 409, c.create_bucket, Bucket="eu-bucket",
+                     CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        eq(c.get_bucket_location(Bucket="eu-bucket").get("LocationConstraint"), "eu-west-1",
+           "GetBucketLocation")
+        akid, secret, _ = eu.add_account("eu-other")
+        expect_error("BucketAlreadyExists", 409, eu.client(akid=akid, secret=secret, region="eu-west-1")
+                     .create_bucket, Bucket="eu-bucket",
+                     CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    finally:
+        eu.stop()
+
+
 def resolve_localhost_subdomains():
     """*.localhost -> 127.0.0.1 in this process (systemd-resolved does it; not every
     machine runs it). Only name resolution is patched: the client still sends

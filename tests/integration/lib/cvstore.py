@@ -211,7 +211,7 @@ class Store:
         return e
 
     def client(self, akid=None, secret=None, endpoint=None, addressing="path", signed=True,
-               retries=0, **cfg):
+               retries=0, region=REGION, **cfg):
         import boto3
         import botocore
         from botocore.config import Config
@@ -223,7 +223,7 @@ class Store:
             kw["signature_version"] = botocore.UNSIGNED
         sess = boto3.session.Session(aws_access_key_id=akid or self.akid,
                                      aws_secret_access_key=secret or self.secret,
-                                     region_name=REGION)
+                                     region_name=region)
         return sess.client("s3", endpoint_url=endpoint or self.endpoint, config=Config(**kw))
 
     def add_account(self, name):
