@@ -355,14 +355,17 @@ void s3_upload_part(struct store_req *r, bool copy)
         db_bind_str(s, 2, sk);
         err = CV_S3_NO_SUCH_KEY;
         if (sqlite3_step(s) == SQLITE_ROW) {
-            struct cv_str f = db_col_str(s, 6);
+            struct cv_str f = db_col_str(s, 6), e = db_col_str(s, 2);
             err = CV_OK;
+            if (s3_copy_cond_failed(r, e.ptr ? e.ptr : "", sqlite3_column_int64(s, 3))) {
+                err = CV_S3_PRECONDITION_FAILED;
+            }
             oid = sqlite3_column_int64(s, 0);
             size = (uint64_t)sqlite3_column_int64(s, 1);
             nparts = sqlite3_column_int64(s, 9);
             snprintf(file, sizeof(file), "%.*s", (int)CV_MIN(f.len, 32), f.ptr ? f.ptr : "");
             inl = sqlite3_column_type(s, 5) != SQLITE_NULL;
-            if (inl) {
+            if (inl && !err) {
                 body = cv_memdup(sqlite3_column_blob(s, 5) ? sqlite3_column_blob(s, 5) : "",
                                  (size_t)sqlite3_column_bytes(s, 5));
                 if (!body) {
@@ -1060,7 +1063,10 @@ void s3_list_multipart_uploads(struct store_req *r)
 {
     const struct query_param *km = req_param(r, "key-marker"), *um = req_param(r, "upload-id-marker");
     const struct query_param *mu = req_param(r, "max-uploads"), *pf = req_param(r, "prefix");
+    const struct query_param *dl = req_param(r, "delimiter");
     uint64_t maxu = 1000;
+    struct cv_buf prefixes = CV_BUF_INIT(16 << 20);
+    struct cv_str last_cp = CV_STR_NULL; /* the common prefix emitted last (in prefixes) */
     struct db_conn *c;
     sqlite3_stmt *s;
     struct cv_buf *b = &r->resp.body;
@@ -1085,13 +1091,31 @@ void s3_list_multipart_uploads(struct store_req *r)
     s = db_stmt(c, STMT_UPLOAD_LIST);
     db_bind_str(s, 1, r->bucket);
     db_bind_str(s, 2, km ? km->value : CV_STR(""));
-    db_bind_str(s, 3, um ? um->value : CV_STR(""));
+    /* Without upload-id-marker only keys after key-marker follow (ids are hex:
+     * "~" sorts after every one of them). */
+    db_bind_str(s, 3, um ? um->value : (km ? CV_STR("~") : CV_STR("")));
     sqlite3_bind_int64(s, 4, 100000);
     err = CV_OK;
     while (!err && sqlite3_step(s) == SQLITE_ROW) {
         struct cv_str key = db_col_str(s, 1), uid = db_col_str(s, 0);
         char lm[25];
+        size_t plen = pf ? pf->value.len : 0, cpl = 0;
         if (pf && (key.len < pf->value.len || memcmp(key.ptr, pf->value.ptr, pf->value.len) != 0)) {
+            continue;
+        }
+        /* Keys with the delimiter after the prefix fold into common prefixes. */
+        if (dl && dl->value.len) {
+            for (size_t i = plen; i + dl->value.len <= key.len; i++) {
+                if (memcmp(key.ptr + i, dl->value.ptr, dl->value.len) == 0) {
+                    cpl = i + dl->value.len;
+                    break;
+                }
+            }
+        }
+        if (cpl && last_cp.len == cpl && memcmp(last_cp.ptr, key.ptr, cpl) == 0) {
+            /* Under the prefix just reported: skipped, but a later page starts after it. */
+            snprintf(next_key, sizeof(next_key), "%.*s", (int)key.len, key.ptr);
+            snprintf(next_id, sizeof(next_id), "%.*s", (int)uid.len, uid.ptr);
             continue;
         }
         if (count == maxu) {
@@ -1101,6 +1125,21 @@ void s3_list_multipart_uploads(struct store_req *r)
         count++;
         snprintf(next_key, sizeof(next_key), "%.*s", (int)key.len, key.ptr);
         snprintf(next_id, sizeof(next_id), "%.*s", (int)uid.len, uid.ptr);
+        if (cpl) {
+            err = cv_buf_adds(&prefixes, "<CommonPrefixes>");
+            if (!err) {
+                err = xml_elem(&prefixes, "Prefix", key.ptr, cpl);
+            }
+            if (!err) {
+                err = cv_buf_adds(&prefixes, "</CommonPrefixes>");
+            }
+            last_cp.ptr = cv_arena_strndup(&r->arena, key.ptr, cpl);
+            last_cp.len = cpl;
+            if (!err && !last_cp.ptr) {
+                err = CV_ENOMEM;
+            }
+            continue;
+        }
         cv_time_iso8601_ms(sqlite3_column_int64(s, 4), lm);
         err = cv_buf_adds(&items, "<Upload>");
         if (!err) {
@@ -1149,6 +1188,9 @@ void s3_list_multipart_uploads(struct store_req *r)
     if (!err && pf) {
         err = xml_elem(b, "Prefix", pf->value.ptr, pf->value.len);
     }
+    if (!err && dl) {
+        err = xml_elem(b, "Delimiter", dl->value.ptr, dl->value.len);
+    }
     if (!err) {
         err = xml_elemf(b, "MaxUploads", "%llu", (unsigned long long)maxu);
     }
@@ -1158,10 +1200,14 @@ void s3_list_multipart_uploads(struct store_req *r)
     if (!err && items.len) {
         err = cv_buf_add(b, items.ptr, items.len);
     }
+    if (!err && prefixes.len) {
+        err = cv_buf_add(b, prefixes.ptr, prefixes.len);
+    }
     if (!err) {
         err = xml_end(b, "ListMultipartUploadsResult");
     }
     cv_buf_release(&items);
+    cv_buf_release(&prefixes);
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;

@@ -534,7 +534,7 @@ void s3_get_object(struct store_req *r, bool head)
             may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
             r->authz_prefix = CV_STR_NULL;
             if (may_list) {
-                resp_error(r, err, NULL, "Key", "", NULL);
+                resp_error(r, err, NULL, "Key", r->key.ptr, NULL);
             } else {
                 resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
             }
@@ -802,18 +802,18 @@ cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str 
     return CV_OK;
 }
 
-static bool copy_cond_failed(struct store_req *r, const struct obj_row *o)
+bool s3_copy_cond_failed(struct store_req *r, const char *etag, int64_t mtime_ms)
 {
     struct cv_str im = req_header(r, "x-amz-copy-source-if-match");
     struct cv_str inm = req_header(r, "x-amz-copy-source-if-none-match");
     struct cv_str ims = req_header(r, "x-amz-copy-source-if-modified-since");
     struct cv_str ius = req_header(r, "x-amz-copy-source-if-unmodified-since");
-    int64_t t, m = o->mtime / 1000;
+    int64_t t, m = mtime_ms / 1000;
 
-    if (im.ptr && !s3_etag_matches(im, o->etag)) {
+    if (im.ptr && !s3_etag_matches(im, etag)) {
         return true;
     }
-    if (inm.ptr && s3_etag_matches(inm, o->etag)) {
+    if (inm.ptr && s3_etag_matches(inm, etag)) {
         return true;
     }
     if (!im.ptr && ius.ptr && cv_time_parse_http(cv_str_trim(ius), &t) == CV_OK && m > t) {
@@ -924,7 +924,7 @@ void s3_copy_object(struct store_req *r)
         resp_error(r, err, NULL, NULL);
         goto out;
     }
-    if (copy_cond_failed(r, &o)) {
+    if (s3_copy_cond_failed(r, o.etag, o.mtime)) {
         resp_error(r, CV_S3_PRECONDITION_FAILED, NULL, NULL);
         goto out;
     }
