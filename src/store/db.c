@@ -57,17 +57,23 @@ static const char schema[] =
     " upload TEXT NOT NULL, num INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,"
     " mtime INTEGER NOT NULL, body BLOB, file TEXT, ck_value TEXT,"
     " PRIMARY KEY(upload, num)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS completed_uploads("
+    " id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,"
+    " completed INTEGER NOT NULL);"
     "";
 
 /* Schema versions: 1 first release; 2 adds object/upload tags and the bucket
- * policy's ConfirmRemoveSelfBucketAccess flag. */
-#define SCHEMA_VERSION 2
+ * policy's ConfirmRemoveSelfBucketAccess flag; 3 remembers completed uploads
+ * (the table is created by the schema above, IF NOT EXISTS). */
+#define SCHEMA_VERSION 3
 static const char *const migrations[] = {
     NULL,
     /* 1 -> 2 */
     "ALTER TABLE objects ADD COLUMN tags TEXT;"
     "ALTER TABLE uploads ADD COLUMN tags TEXT;"
     "ALTER TABLE buckets ADD COLUMN policy_lockout INTEGER NOT NULL DEFAULT 0;",
+    /* 2 -> 3: completed_uploads, created by the schema */
+    "SELECT 1;",
 };
 
 static cv_err migrate(struct db_conn *c, char *errmsg, size_t errlen)

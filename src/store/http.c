@@ -708,6 +708,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     /* A body that never made it into the metadata is removed. */
     blob_writer_abort(&r->blob);
     cv_buf_release(&r->xml);
+    cv_buf_release(&r->bucket_policy);
     cv_buf_release(&r->resp.body);
     cv_buf_release(&r->bucket_policy);
     free_segments(r);

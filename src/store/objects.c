@@ -141,7 +141,22 @@ static cv_err retire_upload(struct db_conn *c, struct obj_commit *oc)
     if (sqlite3_step(s) != SQLITE_DONE) {
         return CV_EDB;
     }
-    return sqlite3_changes(c->h) ? CV_OK : CV_S3_NO_SUCH_UPLOAD;
+    if (!sqlite3_changes(c->h)) {
+        return CV_S3_NO_SUCH_UPLOAD;
+    }
+    /* Remembered for a day so a repeated Complete answers like the first. */
+    s = db_stmt(c, STMT_COMPLETED_PUT);
+    sqlite3_bind_text(s, 1, oc->upload_id, -1, SQLITE_STATIC);
+    db_bind_str(s, 2, oc->bucket);
+    db_bind_str(s, 3, oc->key);
+    sqlite3_bind_text(s, 4, oc->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, oc->mtime);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        return CV_EDB;
+    }
+    s = db_stmt(c, STMT_COMPLETED_EXPIRE);
+    sqlite3_bind_int64(s, 1, oc->mtime - 86400000);
+    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
 }
 
 cv_err obj_commit_tx(struct db_conn *c, void *arg)

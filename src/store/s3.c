@@ -347,28 +347,10 @@ bool s3_canned_acl_valid(struct cv_str acl)
     return false;
 }
 
-static bool has_grant_headers(const struct store_req *r)
-{
-    size_t i;
-
-    for (i = 0; i < r->nheaders; i++) {
-        if (r->headers[i].name.len > 12 && cv_str_starts_with(r->headers[i].name, "x-amz-grant-")) {
-            return true;
-        }
-        if (r->headers[i].name.len > 12) {
-            struct cv_str n = {r->headers[i].name.ptr, 12};
-            if (cv_str_eq_ci_c(n, "x-amz-grant-")) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
 /* Object writes that carry an ACL also need s3:PutObjectAcl (IAM.md §3). */
 static bool sends_acl(const struct store_req *r)
 {
-    return req_has_header(r, "x-amz-acl") || has_grant_headers(r);
+    return req_has_header(r, "x-amz-acl") || s3_has_grant_headers(r);
 }
 
 /* Operations on an existing object whose tags are condition keys. */

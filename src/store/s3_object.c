@@ -90,6 +90,19 @@ bool s3_body_precheck(struct store_req *r)
             return false;
         }
     }
+    if (ck == SIGV4_CK_NONE && r->op == OP_UPLOAD_PART) {
+        /* Parts of an upload created with a checksum algorithm carry it. */
+        const struct query_param *uid = req_param(r, "uploadId");
+        struct db_conn *c = uid ? db_reader(r->st->db) : NULL;
+        sqlite3_stmt *q = c ? db_stmt(c, STMT_UPLOAD_CK_ALGO) : NULL;
+        if (q) {
+            db_bind_str(q, 1, uid->value);
+            if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
+                ck = sigv4_checksum_from_name(db_col_str(q, 0));
+            }
+        }
+        db_reader_done(r->st->db, c);
+    }
     if (ck != SIGV4_CK_NONE) {
         sigv4_checksum_init(&r->ck, ck);
     }
@@ -521,7 +534,7 @@ void s3_get_object(struct store_req *r, bool head)
             may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
             r->authz_prefix = CV_STR_NULL;
             if (may_list) {
-                resp_error(r, err, NULL, "Key", "", NULL);
+                resp_error(r, err, NULL, "Key", r->key.ptr, NULL);
             } else {
                 resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
             }
@@ -671,8 +684,9 @@ void s3_get_object(struct store_req *r, bool head)
     if (o.ck_algo[0] && cv_str_eq_ci_c(req_header(r, "x-amz-checksum-mode"), "ENABLED") &&
         !ranged) {
         enum sigv4_checksum_algo a = sigv4_checksum_from_name(cv_str_c(o.ck_algo));
-        if (a != SIGV4_CK_NONE && o.nparts == 0) {
+        if (a != SIGV4_CK_NONE) {
             (void)resp_header(r, sigv4_checksum_header(a), o.ck_value);
+            (void)resp_header(r, "x-amz-checksum-type", o.nparts ? "COMPOSITE" : "FULL_OBJECT");
         }
     }
     if (ranged) {
@@ -788,18 +802,18 @@ cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str 
     return CV_OK;
 }
 
-static bool copy_cond_failed(struct store_req *r, const struct obj_row *o)
+bool s3_copy_cond_failed(struct store_req *r, const char *etag, int64_t mtime_ms)
 {
     struct cv_str im = req_header(r, "x-amz-copy-source-if-match");
     struct cv_str inm = req_header(r, "x-amz-copy-source-if-none-match");
     struct cv_str ims = req_header(r, "x-amz-copy-source-if-modified-since");
     struct cv_str ius = req_header(r, "x-amz-copy-source-if-unmodified-since");
-    int64_t t, m = o->mtime / 1000;
+    int64_t t, m = mtime_ms / 1000;
 
-    if (im.ptr && !s3_etag_matches(im, o->etag)) {
+    if (im.ptr && !s3_etag_matches(im, etag)) {
         return true;
     }
-    if (inm.ptr && s3_etag_matches(inm, o->etag)) {
+    if (inm.ptr && s3_etag_matches(inm, etag)) {
         return true;
     }
     if (!im.ptr && ius.ptr && cv_time_parse_http(cv_str_trim(ius), &t) == CV_OK && m > t) {
@@ -910,7 +924,7 @@ void s3_copy_object(struct store_req *r)
         resp_error(r, err, NULL, NULL);
         goto out;
     }
-    if (copy_cond_failed(r, &o)) {
+    if (s3_copy_cond_failed(r, o.etag, o.mtime)) {
         resp_error(r, CV_S3_PRECONDITION_FAILED, NULL, NULL);
         goto out;
     }

@@ -47,7 +47,7 @@
                "storage_class, acl, tags FROM objects WHERE bucket = ?1 AND key = ?2")             \
     X(OBJ_TAGS, "SELECT id, tags FROM objects WHERE bucket = ?1 AND key = ?2")                     \
     X(OBJ_SET_TAGS, "UPDATE objects SET tags = ?2 WHERE id = ?1")                                  \
-    X(OBJ_HEAD_ID, "SELECT id, file, nparts FROM objects WHERE bucket = ?1 AND key = ?2")          \
+    X(OBJ_HEAD_ID, "SELECT id, file, nparts, etag FROM objects WHERE bucket = ?1 AND key = ?2")    \
     X(OBJ_INSERT, "INSERT INTO objects(bucket, key, size, etag, mtime, meta, body, file, "        \
                   "ck_algo, ck_value, nparts, storage_class, acl, tags) VALUES (?1, ?2, ?3, ?4, "  \
                   "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                   \
@@ -73,7 +73,11 @@
     X(PART_LIST, "SELECT num, size, etag, mtime, body, file, ck_value FROM parts WHERE upload = "  \
                  "?1 AND num > ?2 ORDER BY num LIMIT ?3")                                           \
     X(PART_FILES, "SELECT file FROM parts WHERE upload = ?1 AND file IS NOT NULL")                 \
-    X(PART_DELETE_ALL, "DELETE FROM parts WHERE upload = ?1")
+    X(PART_DELETE_ALL, "DELETE FROM parts WHERE upload = ?1")                                      \
+    X(COMPLETED_PUT, "INSERT OR REPLACE INTO completed_uploads(id, bucket, key, etag, completed) " \
+                     "VALUES (?1, ?2, ?3, ?4, ?5)")                                                  \
+    X(COMPLETED_EXPIRE, "DELETE FROM completed_uploads WHERE completed < ?1")                      \
+    X(UPLOAD_CK_ALGO, "SELECT ck_algo FROM uploads WHERE id = ?1")
 
 enum store_stmt {
 #define STMT_ENUM_(id, sql) STMT_##id,
@@ -599,6 +603,8 @@ bool s3_etag_matches(struct cv_str header, const char *etag);
 bool s3_body_precheck(struct store_req *r);
 /** Parses x-amz-copy-source into bucket and key (arena); sets the error. */
 CV_WUR cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str *key);
+/** Do the x-amz-copy-source-if-* headers refuse a source with this ETag and mtime? */
+bool s3_copy_cond_failed(struct store_req *r, const char *etag, int64_t mtime_ms);
 /** Copies [off, off+len) of a stored body into @p w, updating @p md5. */
 CV_WUR cv_err s3_copy_data(struct store_req *r, int64_t id, bool inline_body, const void *body,
                            const char *file, int64_t nparts, uint64_t off, uint64_t len,
@@ -619,6 +625,9 @@ CV_WUR cv_err s3_acl_write(struct store_req *r, const char *owner_account, const
 /** Reads the ACL a request sets (x-amz-acl, x-amz-grant-* or an XML body); sets the error. */
 CV_WUR cv_err s3_acl_from_request(struct store_req *r, const struct bucket_info *bi,
                                   const char **canned);
+
+/** Does the request carry any x-amz-grant-* header? */
+bool s3_has_grant_headers(const struct store_req *r);
 
 /* A canned ACL name is valid? */
 bool s3_canned_acl_valid(struct cv_str acl);
