@@ -130,64 +130,110 @@ static void roundtrip(const char *req, size_t len, bool half_close, int timeout_
     close(fd);
 }
 
-/* Status code of a well-formed response, aborting on a malformed one;
- * 0 when nothing came back. Checks the body against Content-Length. */
-static int check_response(const struct reply *rp, bool head_request)
+/* A status line at @p p, or -1. */
+static int status_line(const char *p, size_t n)
 {
-    const char *p = rp->data.ptr;
-    size_t n = rp->data.len;
-    int status;
-    const char *end;
-
-    if (n == 0) {
-        return 0;
-    }
     if (n < 13 || (memcmp(p, "HTTP/1.1 ", 9) != 0 && memcmp(p, "HTTP/1.0 ", 9) != 0) ||
         p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9' ||
         (p[12] != ' ' && p[12] != '\r')) {
-        fprintf(stderr, "fuzz_store_http: malformed status line: %.*s\n", (int)CV_MIN(n, 64), p);
+        return -1;
+    }
+    return (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+}
+
+/* The Content-Length value in a response head, or -1 if none. */
+static int64_t content_length(const char *head, size_t len)
+{
+    const char *cl = memmem(head, len, "\r\nContent-Length: ", 18);
+    const char *v, *e;
+    uint64_t want;
+
+    if (!cl) {
+        return -1;
+    }
+    v = cl + 18;
+    e = memchr(v, '\r', (size_t)(head + len + 2 - v));
+    if (!e || cv_parse_u64((struct cv_str){v, (size_t)(e - v)}, &want) != CV_OK ||
+        want > INT64_MAX) {
+        fprintf(stderr, "fuzz_store_http: bad Content-Length in a response\n");
         abort();
     }
-    status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-    end = memmem(p, n, "\r\n\r\n", 4);
-    if (!end) {
-        if (rp->eof) {
-            fprintf(stderr, "fuzz_store_http: response head cut short\n");
+    return (int64_t)want;
+}
+
+/*
+ * Status code of the first response, aborting on a malformed one; 0 when
+ * nothing came back. Raw inputs may pipeline several requests: every
+ * response on the connection is walked, each of the store's own bodies
+ * checked against its Content-Length. @p may_head: a HEAD request may be
+ * among them (its response announces a length it does not send).
+ *
+ * libmicrohttpd 0.9.75 answers some request heads it cannot parse (a
+ * Content-Length value with stray bytes) itself, and writes that response
+ * head twice before the body: not the store's doing, and nothing it can
+ * intercept (the request never reaches it). Such answers (no "Server:
+ * Caravel") end the walk after their status line.
+ */
+static int check_response(const struct reply *rp, bool may_head)
+{
+    const char *p = rp->data.ptr;
+    size_t n = rp->data.len, off = 0;
+    int first = 0;
+
+    while (off < n) {
+        const char *r = p + off, *end, *body;
+        size_t left = n - off;
+        int status = status_line(r, left);
+        int64_t cl;
+
+        if (status < 0) {
+            fprintf(stderr, "fuzz_store_http: malformed status line at %zu: %.*s\n", off,
+                    (int)CV_MIN(left, 64), r);
             abort();
         }
-        return status;
-    }
-    if (status == 100) {
-        return status; /* an interim answer; the final one may follow */
-    }
-    /*
-     * Content-Length against what arrived (the server closes after it), for
-     * the store's own responses. libmicrohttpd 0.9.75 answers some request
-     * heads it cannot parse (a Content-Length value with stray bytes) itself,
-     * and then writes its response head twice before the body: not the
-     * store's doing, and nothing it can intercept (the request never reaches
-     * it), so those (no "Server: Caravel") are only held to a status line.
-     */
-    if (!head_request && status != 204 && status != 304 && rp->eof &&
-        memmem(p, (size_t)(end - p), "\r\nServer: Caravel\r\n", 19)) {
-        struct cv_str headp = {p, (size_t)(end - p)};
-        const char *cl = memmem(headp.ptr, headp.len, "\r\nContent-Length: ", 18);
-        if (!cl) {
-            cl = memmem(headp.ptr, headp.len, "\r\ncontent-length: ", 18);
+        if (!first) {
+            first = status;
         }
-        if (cl) {
-            uint64_t want = 0;
-            const char *v = cl + 18, *e = memchr(v, '\r', (size_t)(p + n - v));
-            size_t got = n - (size_t)(end + 4 - p);
-            if (!e || cv_parse_u64((struct cv_str){v, (size_t)(e - v)}, &want) != CV_OK ||
-                want != got) {
-                fprintf(stderr, "fuzz_store_http: body %zu bytes, Content-Length %.*s\n", got,
-                        e ? (int)(e - v) : 0, v);
+        end = memmem(r, left, "\r\n\r\n", 4);
+        if (!end) {
+            if (rp->eof) {
+                fprintf(stderr, "fuzz_store_http: response head cut short\n");
                 abort();
             }
+            break;
         }
+        body = end + 4;
+        off = (size_t)(body - p);
+        if (status < 200) {
+            if (first == status) {
+                first = 0; /* interim: the final answer follows */
+            }
+            continue;
+        }
+        if (!memmem(r, (size_t)(end - r), "\r\nServer: Caravel\r\n", 19)) {
+            break;
+        }
+        if (status == 204 || status == 304) {
+            continue;
+        }
+        cl = content_length(r, (size_t)(end - r));
+        if (cl < 0) {
+            break;
+        }
+        if (may_head && (n - off == 0 || status_line(body, n - off) > 0)) {
+            continue; /* the answer to a HEAD */
+        }
+        if ((uint64_t)cl > n - off) {
+            if (rp->eof) {
+                fprintf(stderr, "fuzz_store_http: body %zu bytes, Content-Length %lld\n",
+                        n - off, (long long)cl);
+                abort();
+            }
+            break;
+        }
+        off += (size_t)cl;
     }
-    return status;
+    return first;
 }
 
 /* ------------------------------------------------------------- requests */
@@ -687,7 +733,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "raw -> %.*s\n", (int)CV_MIN(rp.data.len, 4096),
                     rp.data.ptr ? rp.data.ptr : "");
         }
-        (void)check_response(&rp, false);
+        (void)check_response(&rp, memmem(data, size, "HEAD", 4) != NULL);
         cv_buf_release(&rp.data);
         return 0;
     }
