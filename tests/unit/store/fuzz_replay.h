@@ -21,7 +21,7 @@ static size_t replay_dir(const char *dir)
     if (!d) {
         return 0;
     }
-    while ((e = readdir(d)) != NULL) {
+    for (e = readdir(d); e; e = readdir(d)) {
         char path[4096];
         struct cv_buf b = CV_BUF_INIT(1 << 24);
         if (e->d_name[0] == '.') {

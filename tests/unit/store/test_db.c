@@ -45,9 +45,9 @@ static int64_t count_rows(struct db *db, const char *like)
     int64_t n = -1;
 
     assert_non_null(c);
-    assert_int_equal(sqlite3_prepare_v2(c->h, "SELECT count(*) FROM objects WHERE key LIKE ?1",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(c->h, "SELECT count(*) FROM objects WHERE key LIKE ?1", -1, &s, NULL),
+        SQLITE_OK);
     sqlite3_bind_text(s, 1, like, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW) {
         n = sqlite3_column_int64(s, 0);
@@ -188,8 +188,8 @@ static void test_schema(void **state)
     struct db *db;
     struct db_conn *c;
     sqlite3_stmt *s = NULL;
-    static const char *const tables[] = {"settings", "accounts",   "users",   "access_keys",
-                                         "buckets",  "objects",    "segments", "uploads",
+    static const char *const tables[] = {"settings", "accounts",     "users",    "access_keys",
+                                         "buckets",  "objects",      "segments", "uploads",
                                          "parts",    "user_policies"};
 
     (void)state;

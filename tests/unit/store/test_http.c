@@ -102,7 +102,8 @@ static void test_complete_etag(void **state)
 
     {
         char l1[200], l2[200];
-        const char *wrong[6] = {"*", "\"*\"", "W/*", l1, l2, "\"00000000000000000000000000000000\""};
+        const char *wrong[6] = {"*", "\"*\"", "W/*",
+                                l1,  l2,      "\"00000000000000000000000000000000\""};
         snprintf(l1, sizeof(l1), "\"0000\", %s", etag);
         snprintf(l2, sizeof(l2), "%s, \"0000\"", etag);
         for (size_t i = 0; i < CV_ARRAY_LEN(wrong); i++) {
@@ -148,8 +149,9 @@ static void test_list_v2_paging(void **state)
         if (token[0]) {
             struct cv_buf enc = CV_BUF_INIT(1024);
             assert_int_equal(cv_uri_encode(&enc, cv_str_c(token), false), CV_OK);
-            snprintf(query, sizeof(query), "continuation-token=%s&delimiter=%%2F&list-type=2&"
-                                           "max-keys=3",
+            snprintf(query, sizeof(query),
+                     "continuation-token=%s&delimiter=%%2F&list-type=2&"
+                     "max-keys=3",
                      enc.ptr);
             cv_buf_release(&enc);
         } else {
@@ -157,10 +159,10 @@ static void test_list_v2_paging(void **state)
         }
         assert_int_equal(call("GET", "/pg-bkt", query, "", &b), 200);
         pages++;
-        for (s = b.ptr; (s = strstr(s, "<Key>")) != NULL; s += 5) {
+        for (s = strstr(b.ptr, "<Key>"); s; s = strstr(s + 5, "<Key>")) {
             assert_int_equal(cv_buf_addf(&seen, "%.*s ", (int)strcspn(s + 5, "<"), s + 5), CV_OK);
         }
-        for (s = b.ptr; (s = strstr(s, "<Prefix>sub/")) != NULL; s += 8) {
+        for (s = strstr(b.ptr, "<Prefix>sub/"); s; s = strstr(s + 8, "<Prefix>sub/")) {
             assert_int_equal(cv_buf_adds(&seen, "[sub/] "), CV_OK);
         }
         xml_value(&b, "IsTruncated", trunc, sizeof(trunc));

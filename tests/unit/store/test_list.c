@@ -65,8 +65,7 @@ static void render(const struct list_result *lr, struct cv_buf *out)
         if (i) {
             assert_int_equal(cv_buf_addc(out, ' '), CV_OK);
         }
-        assert_int_equal(cv_buf_addf(out, e->is_prefix ? "[%.*s]" : "%.*s", (int)e->keylen,
-                                     e->key),
+        assert_int_equal(cv_buf_addf(out, e->is_prefix ? "[%.*s]" : "%.*s", (int)e->keylen, e->key),
                          CV_OK);
     }
     if (lr->truncated) {
@@ -96,8 +95,8 @@ static const char *esc(const char *s, size_t n, char *out, size_t cap)
 /* ------------------------------------------------------------ fixed set */
 
 static const char *const fixed_keys[] = {
-    "a",     "a/",  "a/b", "a/b/c", "a/c", "a//d", "b",          "b/x",    "bar",
-    "c.txt", "d/e/f", "d/g", "z",   "\x7F", "\xC2\x80", "\xC3\xA9", "\xC3\xA9/x",
+    "a",     "a/",    "a/b", "a/b/c", "a/c",  "a//d",     "b",        "b/x",        "bar",
+    "c.txt", "d/e/f", "d/g", "z",     "\x7F", "\xC2\x80", "\xC3\xA9", "\xC3\xA9/x",
 };
 
 /* Keys of another bucket, interleaved in byte order: never listed. */
@@ -153,8 +152,8 @@ static const struct list_case list_cases[] = {
      "z \x7F \xC2\x80 \xC3\xA9 [\xC3\xA9/]", NULL},
     {"start-after inside a common prefix", NULL, "/", "a/b", 2, "b [b/] +", "b/"},
     {"start-after inside the prefix, no delimiter", "a/", NULL, "a/b", 1000, "a/b/c a/c", NULL},
-    {"start-after inside the prefix, with delimiter", "a/", "/", "a/", 1000,
-     "[a//] a/b [a/b/] a/c", NULL},
+    {"start-after inside the prefix, with delimiter", "a/", "/", "a/", 1000, "[a//] a/b [a/b/] a/c",
+     NULL},
     {"start-after inside a nested common prefix", "a/", "/", "a/b/", 1000, "a/c", NULL},
     {"start-after before the prefix", "b", NULL, "a/zzz", 1000, "b b/x bar", NULL},
     {"start-after a proper prefix of the prefix", "b/", NULL, "b", 1000, "b/x", NULL},
@@ -259,9 +258,9 @@ static void page_all(struct fixture *f, const char *bucket, struct list_params p
         assert_true(lr.n <= p.max_keys);
         for (size_t i = 0; i < lr.n; i++) {
             const struct list_entry *e = &lr.entries[i];
-            assert_int_equal(cv_buf_addf(out, e->is_prefix ? "[%.*s]\n" : "%.*s\n",
-                                         (int)e->keylen, e->key),
-                             CV_OK);
+            assert_int_equal(
+                cv_buf_addf(out, e->is_prefix ? "[%.*s]\n" : "%.*s\n", (int)e->keylen, e->key),
+                CV_OK);
         }
         if (!lr.truncated) {
             cv_arena_release(&a);
@@ -398,8 +397,20 @@ static uint64_t rng(void)
 
 /* Key pieces: ASCII, delimiters, and UTF-8 around the 0x7F/0x80 boundary. */
 static const char *const pieces[] = {
-    "a", "b", "/", "/", "-", "ab", "\x7F", "\xC2\x80", "\xC3\xA9", "\xE6\x97\xA5",
-    "\xF0\x9D\x84\x9E", "0", "~", ".",
+    "a",
+    "b",
+    "/",
+    "/",
+    "-",
+    "ab",
+    "\x7F",
+    "\xC2\x80",
+    "\xC3\xA9",
+    "\xE6\x97\xA5",
+    "\xF0\x9D\x84\x9E",
+    "0",
+    "~",
+    ".",
 };
 
 static int cmp_str(const void *x, const void *y)
@@ -464,8 +475,7 @@ static size_t ref_cp(struct cv_str k, struct cv_str prefix, struct cv_str delim)
  * prefix (once); entries at or before start-after are left out, and a
  * start-after that falls inside a common prefix leaves that prefix out.
  */
-static void reference(const struct cv_str *keys, size_t n, struct list_params p,
-                      struct cv_buf *out)
+static void reference(const struct cv_str *keys, size_t n, struct list_params p, struct cv_buf *out)
 {
     struct cv_str last_cp = CV_STR_NULL;
     size_t scp = p.start_after.len ? ref_cp(p.start_after, p.prefix, p.delimiter) : 0;
@@ -531,8 +541,8 @@ static void test_reference(void **state)
             for (size_t di = 0; di < CV_ARRAY_LEN(delims); di++) {
                 for (size_t mi = 0; mi < CV_ARRAY_LEN(maxes); mi++) {
                     for (size_t st = 0; st < ns; st++) {
-                        struct list_params p = {cv_str_c(prefixes[pi]), opt(delims[di]),
-                                                starts[st], maxes[mi]};
+                        struct list_params p = {cv_str_c(prefixes[pi]), opt(delims[di]), starts[st],
+                                                maxes[mi]};
                         struct cv_buf got = CV_BUF_INIT(1 << 20), want = CV_BUF_INIT(1 << 20);
                         size_t pages = 0;
                         char e1[256], e2[256], e3[256], e4[64], e5[256];
@@ -544,17 +554,16 @@ static void test_reference(void **state)
                             while (got.ptr[d] && got.ptr[d] == want.ptr[d]) {
                                 d++;
                             }
-                            fail_msg("seed %zu prefix '%s' delim '%s' max %u start '%s': "
-                                     "differs at byte %zu:\n got  ...%s\n want ...%s",
-                                     si, esc(prefixes[pi], strlen(prefixes[pi]), e3, 64),
-                                     delims[di] ? esc(delims[di], strlen(delims[di]), e4, 64)
-                                                : "(none)",
-                                     maxes[mi],
-                                     starts[st].ptr ? esc(starts[st].ptr, starts[st].len, e1,
-                                                          sizeof(e1))
-                                                    : "(none)",
-                                     d, esc(got.ptr + d, CV_MIN(got.len - d, 60), e2, sizeof(e2)),
-                                     esc(want.ptr + d, CV_MIN(want.len - d, 60), e5, sizeof(e5)));
+                            fail_msg(
+                                "seed %zu prefix '%s' delim '%s' max %u start '%s': "
+                                "differs at byte %zu:\n got  ...%s\n want ...%s",
+                                si, esc(prefixes[pi], strlen(prefixes[pi]), e3, 64),
+                                delims[di] ? esc(delims[di], strlen(delims[di]), e4, 64) : "(none)",
+                                maxes[mi],
+                                starts[st].ptr ? esc(starts[st].ptr, starts[st].len, e1, sizeof(e1))
+                                               : "(none)",
+                                d, esc(got.ptr + d, CV_MIN(got.len - d, 60), e2, sizeof(e2)),
+                                esc(want.ptr + d, CV_MIN(want.len - d, 60), e5, sizeof(e5)));
                         }
                         combos++;
                         total_pages += pages;

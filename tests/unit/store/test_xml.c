@@ -43,8 +43,7 @@ static const struct xml_case xml_cases[] = {
      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete xmlns=\"" S3NS "\">"
      "<Object><Key>a/b.txt</Key></Object><Object><Key>x&amp;y &lt;z&gt;</Key>"
      "<VersionId>null</VersionId></Object><Quiet>true</Quiet></Delete>",
-     CV_OK,
-     "Delete[Object[Key(a/b.txt)],Object[Key(x&y <z>),VersionId(null)],Quiet(true)]"},
+     CV_OK, "Delete[Object[Key(a/b.txt)],Object[Key(x&y <z>),VersionId(null)],Quiet(true)]"},
     {"DeleteObjects without namespace", "<Delete><Object><Key>k</Key></Object></Delete>", CV_OK,
      "Delete[Object[Key(k)]]"},
     {"prefixed namespace",
@@ -84,8 +83,8 @@ static const struct xml_case xml_cases[] = {
     {"CDATA, character references, UTF-8",
      "<a><![CDATA[<x>&amp;]]>&#x41;&#66;\xC3\xA9\xE6\x97\xA5</a>", CV_OK,
      "a(<x>&amp;AB\xC3\xA9\xE6\x97\xA5)"},
-    {"comments and processing instructions", "<!-- c --><?pi x?><a><!-- in -->t<?q?></a>",
-     CV_OK, "a(t)"},
+    {"comments and processing instructions", "<!-- c --><?pi x?><a><!-- in -->t<?q?></a>", CV_OK,
+     "a(t)"},
     {"whitespace kept in leaf text", "<a> k \n</a>", CV_OK, "a( k \n)"},
     {"encoding declaration", "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?><a/>",
      CV_OK, "a()"},
@@ -116,8 +115,8 @@ static const struct xml_case xml_cases[] = {
      "<Delete><Object><Key>&lol3;</Key></Object></Delete>",
      CV_S3_MALFORMED_XML, NULL},
     {"external entity (XXE)",
-     "<!DOCTYPE a [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><a>&xxe;</a>",
-     CV_S3_MALFORMED_XML, NULL},
+     "<!DOCTYPE a [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><a>&xxe;</a>", CV_S3_MALFORMED_XML,
+     NULL},
     {"external DTD", "<!DOCTYPE a SYSTEM \"http://127.0.0.1:1/x.dtd\"><a/>", CV_S3_MALFORMED_XML,
      NULL},
     {"parameter entity", "<!DOCTYPE a [<!ENTITY % p \"x\"> %p;]><a/>", CV_S3_MALFORMED_XML, NULL},
@@ -362,9 +361,9 @@ static void test_tags_lengths(void **state)
         {"k", 128, 256, CV_OK},
         {"k", 129, 1, CV_S3_INVALID_TAG},
         {"k", 1, 257, CV_S3_INVALID_TAG},
-        {"%C3%A9", 128, 256, CV_OK},               /* 2-byte: 256 / 512 bytes */
+        {"%C3%A9", 128, 256, CV_OK}, /* 2-byte: 256 / 512 bytes */
         {"%C3%A9", 129, 1, CV_S3_INVALID_TAG},
-        {"%F0%9D%84%9E", 128, 256, CV_OK},         /* 4-byte: 512 / 1024 bytes */
+        {"%F0%9D%84%9E", 128, 256, CV_OK}, /* 4-byte: 512 / 1024 bytes */
         {"%F0%9D%84%9E", 1, 257, CV_S3_INVALID_TAG},
     };
 
@@ -503,8 +502,8 @@ static void test_tags_round_trip(void **state)
     assert_int_equal(t1.n, 3);
     assert_true(cv_str_eq_c(t1.key[1], "a&b=c d+e%f"));
     assert_int_equal(tags_encode(&t1, &enc), CV_OK);
-    assert_int_equal(
-        tags_parse_query(&a, (struct cv_str){enc.ptr, enc.len}, &t2, msg, sizeof(msg)), CV_OK);
+    assert_int_equal(tags_parse_query(&a, (struct cv_str){enc.ptr, enc.len}, &t2, msg, sizeof(msg)),
+                     CV_OK);
     assert_int_equal(tags_write_xml(&a, (struct cv_str){enc.ptr, enc.len}, &x), CV_OK);
     assert_non_null(strstr(x.ptr, "<Key>a&amp;b=c d+e%f</Key>"));
     assert_int_equal(tags_parse_xml(&a, x.ptr, x.len, &t3, msg, sizeof(msg)), CV_OK);
@@ -590,13 +589,12 @@ static void test_alloc_sweep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_documents),      cmocka_unit_test(test_navigation),
-        cmocka_unit_test(test_length_bound),   cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_node_limit),     cmocka_unit_test(test_text_limit),
-        cmocka_unit_test(test_tags_query),     cmocka_unit_test(test_tags_lengths),
-        cmocka_unit_test(test_tags_very_long),
-        cmocka_unit_test(test_tags_xml),       cmocka_unit_test(test_tags_round_trip),
-        cmocka_unit_test(test_alloc_sweep),
+        cmocka_unit_test(test_documents),       cmocka_unit_test(test_navigation),
+        cmocka_unit_test(test_length_bound),    cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_node_limit),      cmocka_unit_test(test_text_limit),
+        cmocka_unit_test(test_tags_query),      cmocka_unit_test(test_tags_lengths),
+        cmocka_unit_test(test_tags_very_long),  cmocka_unit_test(test_tags_xml),
+        cmocka_unit_test(test_tags_round_trip), cmocka_unit_test(test_alloc_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
