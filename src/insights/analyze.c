@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #define SAMPLE_MAX_IDS (1u << 20) /* 4 MiB of stem ids */
+#define SPILL_MEM (1u << 20)      /* per-record spill kept in memory before a temp file */
+#define SPILL_REC_MAX (5 * 4 + 5 + 5 * 64) /* varints: 4 scores, count, 64 stems */
 #define RECORD_MAX_STEMS 64
 #define QUOTES 3
 #define QUOTE_MAX_BYTES 280
@@ -60,6 +62,7 @@ struct run {
     struct ins_vocab v;
     struct ins_tokbuf tb;
     struct ins_sample sample;
+    struct ins_spill spill;
     struct ins_model model;
     struct input *in;
     size_t nin;
@@ -120,6 +123,11 @@ static cv_err spool_stdin(struct run *run, struct input *in)
     }
     in->fd = fd;
     in->owned = true;
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        cv_errf(run->errmsg, run->errlen, "-: cannot rewind the spooled input: %s",
+                strerror(errno));
+        return CV_EIO;
+    }
     if (in->fmt == INS_FMT_AUTO) {
         /* Sniff: an object on the first non-blank line means JSON Lines. */
         char head[256];
@@ -203,7 +211,7 @@ static void collect_stems(struct run *run, bool pass1)
         const struct ins_word *w = tb->toks[i].w;
         const struct ins_piece *p = ins_word_pieces(&run->v, w);
         for (unsigned k = 0; k < w->npieces; k++) {
-            uint32_t st = p[k].stem;
+            uint32_t st = w->npieces == 1 ? w->stem1 : p[k].stem;
             if (st == INS_PIECE_STOP) {
                 prev = INS_PIECE_STOP;
                 continue;
@@ -256,6 +264,92 @@ static void skip_report(struct run *run, const char *msg)
     }
 }
 
+/* ---------------------------------------------------------------- spill */
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+static bool get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    uint64_t x = 0;
+    unsigned shift = 0;
+
+    while (*p < end && shift < 64) {
+        unsigned char b = *(*p)++;
+        x |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return true;
+        }
+        shift += 7;
+    }
+    return false;
+}
+
+/*
+ * A record for pass 2: its rounded scores as integers (compound x 1e4,
+ * proportions x 1e3: dividing again gives the very same doubles) and its
+ * distinct stems in order of appearance.
+ */
+static cv_err spill_record(struct run *run, const struct ins_sentiment *s)
+{
+    unsigned char tmp[SPILL_REC_MAX];
+    size_t n = 0;
+    long ck = lround(s->compound * 1e4);
+
+    n += put_varint(tmp + n, ck < 0 ? ((uint64_t)(-ck) << 1) - 1 : (uint64_t)ck << 1);
+    n += put_varint(tmp + n, (uint64_t)lround(s->pos * 1e3));
+    n += put_varint(tmp + n, (uint64_t)lround(s->neu * 1e3));
+    n += put_varint(tmp + n, (uint64_t)lround(s->neg * 1e3));
+    n += put_varint(tmp + n, run->nst);
+    for (size_t k = 0; k < run->nst; k++) {
+        n += put_varint(tmp + n, run->stems[k]);
+    }
+    return ins_spill_put(&run->spill, tmp, n);
+}
+
+static cv_err unspill_record(struct run *run, struct ins_sentiment *s)
+{
+    struct ins_spill *sp = &run->spill;
+    uint64_t v[5];
+
+    if (ins_spill_need(sp, SPILL_REC_MAX) != CV_OK) {
+        return CV_EIO;
+    }
+    const unsigned char *p = sp->buf + sp->pos, *end = sp->buf + sp->len;
+    for (int k = 0; k < 5; k++) {
+        if (!get_varint(&p, end, &v[k])) {
+            return CV_EPARSE;
+        }
+    }
+    if (v[4] > RECORD_MAX_STEMS) {
+        return CV_EPARSE;
+    }
+    s->compound = (v[0] & 1 ? -(double)((v[0] + 1) >> 1) : (double)(v[0] >> 1)) / 1e4;
+    s->pos = (double)v[1] / 1e3;
+    s->neu = (double)v[2] / 1e3;
+    s->neg = (double)v[3] / 1e3;
+    run->nst = (size_t)v[4];
+    for (size_t k = 0; k < run->nst; k++) {
+        uint64_t st;
+        if (!get_varint(&p, end, &st) || st >= run->v.nstems) {
+            return CV_EPARSE;
+        }
+        run->stems[k] = (uint32_t)st;
+    }
+    sp->pos = (size_t)(p - sp->buf);
+    return CV_OK;
+}
+
 static cv_err pass1(struct run *run)
 {
     struct cv_sha256 sha;
@@ -300,11 +394,17 @@ static cv_err pass1(struct run *run)
             if (err) {
                 break;
             }
-            for (size_t k = 0; k < run->tb.ntoks; k++) {
-                run->tb.toks[k].w->count++;
-            }
+            struct ins_sentiment s;
+            ins_vader(&run->tb, &s);
             collect_stems(run, true);
             err = ins_sample_add(&run->sample, (uint32_t)run->nrec, run->stems, run->nst);
+            if (!err) {
+                err = spill_record(run, &s);
+                if (err == CV_EIO) {
+                    cv_errf(run->errmsg, run->errlen, "cannot write a temporary file: %s",
+                            strerror(errno));
+                }
+            }
             if (err) {
                 break;
             }
@@ -468,12 +568,14 @@ static cv_err pass2(struct run *run, const struct ins_sink *sink)
             if (e) {
                 continue; /* reported in pass 1 */
             }
-            err = ins_tokenize(&run->v, &run->tb, rec.text.ptr, rec.text.len);
+            err = unspill_record(run, &s);
             if (err) {
+                cv_errf(run->errmsg, run->errlen, "%s: %s", in->name,
+                        err == CV_EIO ? "cannot read a temporary file"
+                                      : "the input changed while it was being read");
+                err = CV_EIO;
                 break;
             }
-            ins_vader(&run->tb, &s);
-            collect_stems(run, false);
             nth = ins_model_assign(&run->model, run->stems, run->nst, th, CV_ARRAY_LEN(th),
                                    &score);
             lab = ins_label_of(s.compound);
@@ -530,6 +632,10 @@ static cv_err pass2(struct run *run, const struct ins_sink *sink)
         }
         ins_reader_release(&r);
     }
+    if (!err && (ins_spill_need(&run->spill, 1) != CV_OK || run->spill.pos < run->spill.len)) {
+        cv_errf(run->errmsg, run->errlen, "the input changed while it was being read");
+        err = CV_EIO;
+    }
     return err;
 }
 
@@ -540,7 +646,7 @@ static void surface(const struct run *run, uint32_t st, struct cv_str *out)
     const struct ins_stem *s = &run->v.stems[st];
 
     if (s->surface_word != UINT32_MAX) {
-        const struct ins_word *w = run->v.words[s->surface_word];
+        const struct ins_word *w = ins_vocab_at(&run->v, s->surface_word);
         out->ptr = w->key + s->surface_off;
         out->len = s->surface_len;
     } else {
@@ -553,7 +659,7 @@ static void surface(const struct run *run, uint32_t st, struct cv_str *out)
 static void compute_surfaces(struct run *run)
 {
     for (uint32_t i = 0; i < run->v.nwords; i++) {
-        const struct ins_word *w = run->v.words[i];
+        const struct ins_word *w = ins_vocab_at(&run->v, i);
         const struct ins_piece *p = ins_word_pieces(&run->v, w);
         for (unsigned k = 0; k < w->npieces; k++) {
             if (p[k].stem == INS_PIECE_STOP) {
@@ -562,7 +668,7 @@ static void compute_surfaces(struct run *run)
             struct ins_stem *s = &run->v.stems[p[k].stem];
             if (w->count > s->surface_count ||
                 (w->count == s->surface_count && s->surface_word != UINT32_MAX &&
-                 w->count > 0 && strcmp(w->key, run->v.words[s->surface_word]->key) < 0)) {
+                 w->count > 0 && strcmp(w->key, ins_vocab_at(&run->v, s->surface_word)->key) < 0)) {
                 s->surface_count = w->count;
                 s->surface_word = i;
                 s->surface_off = p[k].off;
@@ -966,7 +1072,10 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
     }
     cv_buf_init(&run.line, 64u << 20);
     ins_sample_init(&run.sample, SAMPLE_MAX_IDS);
-    err = ins_vocab_init(&run.v);
+    err = ins_spill_init(&run.spill, SPILL_MEM);
+    if (!err) {
+        err = ins_vocab_init(&run.v);
+    }
     if (!err) {
         err = open_inputs(&run, paths, npaths);
     }
@@ -980,6 +1089,12 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
     if (!err) {
         run.ts = cv_calloc(run.model.nthemes ? run.model.nthemes : 1, sizeof(*run.ts));
         err = run.ts ? setup_trend(&run) : CV_ENOMEM;
+    }
+    if (!err) {
+        err = ins_spill_rewind(&run.spill);
+        if (err) {
+            cv_errf(errmsg, errlen, "cannot write a temporary file: %s", strerror(errno));
+        }
     }
     if (!err) {
         err = pass2(&run, records);
@@ -1027,6 +1142,7 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
     cv_free(run.bigrams);
     ins_model_release(&run.model);
     ins_sample_release(&run.sample);
+    ins_spill_release(&run.spill);
     ins_tokbuf_release(&run.tb);
     ins_vocab_release(&run.v);
     cv_buf_release(&run.line);

@@ -8,6 +8,8 @@
 
 #include "insights/insights.h"
 
+#include <string.h>
+
 /* ------------------------------------------------------ generated tables */
 
 /* The VADER lexicon (single-token entries), sorted by bytes. */
@@ -78,6 +80,8 @@ enum ins_word_flags {
     INS_W_LEX = 1 << 0,   /* in the lexicon */
     INS_W_NEG = 1 << 1,   /* VADER negated(): a negation word or contains "n't" */
     INS_W_BOOST = 1 << 2, /* a booster or dampener */
+    INS_W_DAMP = 1 << 3,  /* with INS_W_BOOST: a dampener (B_DECR), else B_INCR */
+    INS_W_IDIOM = 1 << 4, /* a word of one of VADER's multi-word idioms or boosters */
 };
 
 /* A piece of a token for themes: a stem id, or INS_PIECE_STOP (a boundary). */
@@ -87,19 +91,29 @@ struct ins_piece {
     uint16_t off, len; /* the surface form inside the word's key */
 };
 
-/* One distinct lower-cased token. Entries never move once created. */
+/*
+ * One distinct lower-cased token. Entries never move once created. They live
+ * in 64-byte slots (the entry and, for keys of up to 15 bytes, the key), so
+ * a lookup touches one cache line of entry data.
+ */
 struct ins_word {
     const char *key; /* lower-cased, NUL-terminated, owned by the vocabulary */
     uint32_t len;
     uint32_t hash;
     double valence; /* lexicon valence when INS_W_LEX */
-    double boost;   /* booster scalar when INS_W_BOOST */
+    uint64_t count; /* occurrences seen (first pass) */
     uint16_t flags;
     uint8_t special; /* enum ins_special */
     uint8_t npieces;
     uint32_t pieces; /* index of the first piece in the vocabulary's pool */
-    uint64_t count;  /* occurrences seen in the first pass */
+    uint32_t stem1;  /* the stem of the only piece when npieces == 1 */
 };
+
+/* VADER's booster scalar of a word with INS_W_BOOST. */
+static inline double ins_word_boost(const struct ins_word *w)
+{
+    return (w->flags & INS_W_DAMP) ? -0.293 : 0.293;
+}
 
 /* Kind of a stem, for theme candidates. */
 enum ins_stem_kind {
@@ -125,8 +139,9 @@ struct ins_stem {
 struct ins_arena; /* chunked bump allocator */
 
 struct ins_vocab {
-    struct ins_word **words; /* by index, in creation order */
-    uint32_t nwords, capwords;
+    unsigned char **wchunks; /* word slots, INS_WCHUNK per chunk, in creation order */
+    void **wchunk_raw;       /* the allocations behind wchunks (aligned inside) */
+    uint32_t nwords, nchunks, capchunks;
     uint64_t *wtab; /* open addressing: hash << 32 | (word index + 1); 0 = empty */
     uint32_t wmask;
     struct ins_stem *stems;
@@ -145,14 +160,84 @@ struct ins_vocab {
     uint32_t bmask, nbigrams;
 };
 
+#define INS_WSLOT 64u
+#define INS_WCHUNK_BITS 12u
+#define INS_WCHUNK (1u << INS_WCHUNK_BITS)
+
 CV_WUR cv_err ins_vocab_init(struct ins_vocab *v);
 void ins_vocab_release(struct ins_vocab *v);
+/** The word with index @p i (< v->nwords), in creation order. */
+static inline struct ins_word *ins_vocab_at(const struct ins_vocab *v, uint32_t i)
+{
+    return (struct ins_word *)(void *)(v->wchunks[i >> INS_WCHUNK_BITS] +
+                                       (size_t)(i & (INS_WCHUNK - 1)) * INS_WSLOT);
+}
+/** The vocabulary's hash of a key (ins_vocab_word_h wants this value). */
+static inline uint32_t ins_vocab_hash(const char *s, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        h = (h ^ x) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    if (i < len) {
+        uint64_t x = 0;
+        memcpy(&x, s + i, len - i);
+        h = (h ^ x) * 0xC4CEB9FE1A85EC53ull;
+    }
+    h ^= h >> 29;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+/**
+ * ins_vocab_hash() for a key followed by at least 8 readable bytes (it reads
+ * past the key and masks instead of copying the tail).
+ */
+static inline uint32_t ins_vocab_hash_padded(const char *s, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        h = (h ^ x) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    if (i < len) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x &= ~0ull << (64 - 8 * (len - i)); /* the first len-i bytes */
+#else
+        x &= ~0ull >> (64 - 8 * (len - i));
+#endif
+        h = (h ^ x) * 0xC4CEB9FE1A85EC53ull;
+    }
+    h ^= h >> 29;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+/** Starts fetching the table slot of a key with hash @p h (ins_vocab_words). */
+static inline void ins_vocab_prefetch(const struct ins_vocab *v, uint32_t h)
+{
+    __builtin_prefetch(&v->wtab[h & v->wmask]);
+}
 /**
  * Returns the entry for the lower-cased token @p lower (borrowed: valid until
  * ins_vocab_release, or until the next call for the scratch entry of a token
  * that could not be interned), creating it on first sight. NULL on CV_ENOMEM.
  */
 struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t len);
+/** ins_vocab_word() with the key's ins_vocab_hash() already computed. */
+struct ins_word *ins_vocab_word_h(struct ins_vocab *v, const char *lower, size_t len,
+                                  uint32_t hash);
 /** Counts the bigram (a, b); silently stops adding new ones past a cap. */
 void ins_vocab_bigram(struct ins_vocab *v, uint32_t a, uint32_t b);
 static inline const struct ins_piece *ins_word_pieces(const struct ins_vocab *v,
@@ -171,6 +256,8 @@ bool ins_is_generic(const char *w, size_t len);
 unsigned ins_synonym_group(const char *w, size_t len);
 /** VADER booster value of a lower-cased word, or false. */
 bool ins_booster_find(const char *w, size_t len, double *scalar);
+/** A word of one of VADER's multi-word idioms or booster phrases (vader.c). */
+bool ins_is_idiom_word(const char *w, size_t len);
 /** VADER negation word (NEGATE list). */
 bool ins_is_negate_word(const char *w, size_t len);
 
@@ -182,6 +269,22 @@ struct ins_tok {
     uint8_t break_after; /* punctuation ended the token: a phrase boundary */
 };
 
+/* A token's key for a batch lookup: bytes [off, off+len) of a buffer. */
+struct ins_key {
+    uint32_t off, len; /* len == INS_KEY_SKIP: the token's word is already set */
+    uint32_t hash;     /* ins_vocab_hash() of the key */
+    uint32_t cand;     /* scratch */
+};
+#define INS_KEY_SKIP UINT32_MAX
+
+/**
+ * Looks up (and interns) @p n keys of @p base at once, setting toks[i].w:
+ * the table slots and entries of all keys are fetched before any is
+ * compared, so their cache misses overlap. CV_ENOMEM only.
+ */
+CV_WUR cv_err ins_vocab_words(struct ins_vocab *v, const char *base, struct ins_key *keys,
+                              size_t n, struct ins_tok *toks);
+
 /*
  * Per-record scratch: the emoji-expanded text, the lower-cased token and the
  * token array, reused across records.
@@ -190,6 +293,9 @@ struct ins_tokbuf {
     struct ins_tok *toks;
     size_t ntoks, cap;
     struct cv_buf text; /* emoji-expanded copy when needed */
+    char *low;          /* lower-cased copy of an ASCII record */
+    size_t lowcap;
+    struct ins_key *keys; /* cap entries: the record's keys in low */
     unsigned excl, quest; /* '!' and '?' counts */
 };
 void ins_tokbuf_release(struct ins_tokbuf *tb);
@@ -197,13 +303,36 @@ void ins_tokbuf_release(struct ins_tokbuf *tb);
 /**
  * Tokenizes @p text the way VADER does (emoji replaced by their names,
  * split on white space, surrounding ASCII punctuation stripped unless that
- * leaves two characters or fewer) and looks each token up in @p v.
+ * leaves two characters or fewer) and looks each token up in @p v, counting
+ * it (ins_word.count).
  */
 CV_WUR cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text,
                            size_t len);
 
 /** VADER's polarity_scores() over a tokenized record. */
 void ins_vader(const struct ins_tokbuf *tb, struct ins_sentiment *out);
+
+/* ------------------------------------------------------- spill (spill.c) */
+
+/*
+ * A byte stream written once, then read once: a memory buffer of @c cap
+ * bytes that moves on to an unlinked temporary file ($TMPDIR) when it fills.
+ */
+struct ins_spill {
+    unsigned char *buf;
+    size_t len, pos, cap; /* buf[pos..len) is unread (when reading) */
+    int fd;               /* -1 while everything fits in memory */
+    bool reading, eof;
+    uint64_t file_bytes;
+};
+CV_WUR cv_err ins_spill_init(struct ins_spill *s, size_t cap);
+void ins_spill_release(struct ins_spill *s);
+/** Appends @p n (at most cap) bytes. CV_EIO when the temporary file fails. */
+CV_WUR cv_err ins_spill_put(struct ins_spill *s, const void *p, size_t n);
+/** Switches to reading from the start. */
+CV_WUR cv_err ins_spill_rewind(struct ins_spill *s);
+/** Makes at least @p n (<= cap) unread bytes available in buf[pos..len), fewer at the end. */
+CV_WUR cv_err ins_spill_need(struct ins_spill *s, size_t n);
 
 /* ------------------------------------------------------ readers (reader.c) */
 

@@ -42,6 +42,21 @@ static const struct phrase booster_phrases[] = {
     {{"sort", "of", NULL}, 2, -0.293},
 };
 
+bool ins_is_idiom_word(const char *w, size_t len)
+{
+    for (size_t k = 0; k < CV_ARRAY_LEN(special_cases) + CV_ARRAY_LEN(booster_phrases); k++) {
+        const struct phrase *p = k < CV_ARRAY_LEN(special_cases)
+                                     ? &special_cases[k]
+                                     : &booster_phrases[k - CV_ARRAY_LEN(special_cases)];
+        for (unsigned i = 0; i < p->n; i++) {
+            if (strlen(p->w[i]) == len && memcmp(p->w[i], w, len) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 static bool word_is(const struct ins_word *w, const char *s)
 {
     size_t n = strlen(s);
@@ -53,6 +68,11 @@ static bool seq_is(const struct ins_tok *t, const size_t *idx, unsigned n, const
 {
     if (p->n != n) {
         return false;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        if (!(t[idx[k]].w->flags & INS_W_IDIOM)) {
+            return false; /* no idiom has this word: skip the string compares */
+        }
     }
     for (unsigned k = 0; k < n; k++) {
         if (!word_is(t[idx[k]].w, p->w[k])) {
@@ -123,7 +143,7 @@ static double scalar_inc_dec(const struct ins_tok *t, double valence, bool cap_d
     double scalar = 0.0;
 
     if (t->w->flags & INS_W_BOOST) {
-        scalar = t->w->boost;
+        scalar = ins_word_boost(t->w);
         if (valence < 0) {
             scalar *= -1;
         }

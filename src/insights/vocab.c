@@ -54,28 +54,6 @@ static void arena_free(struct ins_arena *a)
 
 /* ------------------------------------------------------------------ hash */
 
-static uint32_t hash_bytes(const char *s, size_t len)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-    size_t i = 0;
-
-    for (; i + 8 <= len; i += 8) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        h = (h ^ x) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 32;
-    }
-    if (i < len) {
-        uint64_t x = 0;
-        memcpy(&x, s + i, len - i);
-        h = (h ^ x) * 0xC4CEB9FE1A85EC53ull;
-    }
-    h ^= h >> 29;
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-    return (uint32_t)h;
-}
-
 #define VOCAB_MAX_WORDS (4u << 20)
 #define OVERFLOW_RING 1024
 
@@ -107,7 +85,11 @@ void ins_vocab_release(struct ins_vocab *v)
     if (!v) {
         return;
     }
-    cv_free(v->words);
+    for (uint32_t i = 0; i < v->nchunks; i++) {
+        cv_free(v->wchunk_raw[i]);
+    }
+    cv_free(v->wchunks);
+    cv_free(v->wchunk_raw);
     cv_free(v->wtab);
     cv_free(v->stems);
     cv_free(v->stab);
@@ -136,7 +118,7 @@ static const struct {
 
 static uint32_t stem_intern(struct ins_vocab *v, const char *s, size_t len, cv_err *err)
 {
-    uint32_t h = hash_bytes(s, len);
+    uint32_t h = ins_vocab_hash(s, len);
     uint32_t pos = h & v->smask;
 
     for (;;) {
@@ -291,6 +273,7 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
     }
     w->pieces = first;
     w->npieces = (uint8_t)count;
+    w->stem1 = count == 1 ? v->pool[first].stem : INS_PIECE_STOP;
     return CV_OK;
 }
 
@@ -304,7 +287,12 @@ static void analyse_word(struct ins_word *w)
     }
     if (ins_booster_find(w->key, w->len, &val)) {
         w->flags |= INS_W_BOOST;
-        w->boost = val;
+        if (val < 0) {
+            w->flags |= INS_W_DAMP;
+        }
+    }
+    if (ins_is_idiom_word(w->key, w->len)) {
+        w->flags |= INS_W_IDIOM;
     }
     if (ins_is_negate_word(w->key, w->len)) {
         w->flags |= INS_W_NEG;
@@ -347,6 +335,7 @@ static struct ins_word *overflow_word(struct ins_vocab *v, const char *lower, si
     key[len] = '\0';
     w->key = key;
     w->len = (uint32_t)len;
+    w->stem1 = INS_PIECE_STOP;
     analyse_word(w);
     return w;
 }
@@ -373,9 +362,45 @@ static bool key_eq(const char *a, const char *b, size_t len)
     return true;
 }
 
+/* A new slot for word number v->nwords (chunks of INS_WCHUNK 64-byte slots). */
+static struct ins_word *new_slot(struct ins_vocab *v)
+{
+    uint32_t c = v->nwords >> INS_WCHUNK_BITS;
+
+    if (c == v->nchunks) {
+        if (v->nchunks == v->capchunks) {
+            uint32_t ncap = v->capchunks ? v->capchunks * 2 : 16;
+            unsigned char **nc = cv_realloc(v->wchunks, ncap * sizeof(*nc));
+            if (!nc) {
+                return NULL;
+            }
+            v->wchunks = nc;
+            void **nr = cv_realloc(v->wchunk_raw, ncap * sizeof(*nr));
+            if (!nr) {
+                return NULL;
+            }
+            v->wchunk_raw = nr;
+            v->capchunks = ncap;
+        }
+        void *raw = cv_malloc((size_t)INS_WCHUNK * INS_WSLOT + INS_WSLOT);
+        if (!raw) {
+            return NULL;
+        }
+        uintptr_t at = ((uintptr_t)raw + INS_WSLOT - 1) & ~(uintptr_t)(INS_WSLOT - 1);
+        v->wchunk_raw[c] = raw;
+        v->wchunks[c] = (unsigned char *)at;
+        v->nchunks++;
+    }
+    return ins_vocab_at(v, v->nwords);
+}
+
 struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t len)
 {
-    uint32_t h = hash_bytes(lower, len);
+    return ins_vocab_word_h(v, lower, len, ins_vocab_hash(lower, len));
+}
+
+struct ins_word *ins_vocab_word_h(struct ins_vocab *v, const char *lower, size_t len, uint32_t h)
+{
     uint32_t pos = h & v->wmask;
     struct ins_word *w;
     char *key;
@@ -386,7 +411,7 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
             break;
         }
         if ((uint32_t)(e >> 32) == h) {
-            w = v->words[(uint32_t)e - 1];
+            w = ins_vocab_at(v, (uint32_t)e - 1);
             if (w->len == len && key_eq(w->key, lower, len)) {
                 return w;
             }
@@ -396,15 +421,6 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
     if (v->nwords >= v->max_words) {
         return overflow_word(v, lower, len);
     }
-    if (v->nwords == v->capwords) {
-        uint32_t ncap = v->capwords ? v->capwords * 2 : 1024;
-        struct ins_word **nw = cv_realloc(v->words, ncap * sizeof(*nw));
-        if (!nw) {
-            return NULL;
-        }
-        v->words = nw;
-        v->capwords = ncap;
-    }
     if ((v->nwords + 1) * 2 > v->wmask) {
         uint32_t nmask = v->wmask * 2 + 1;
         uint64_t *nt = cv_calloc((size_t)nmask + 1, sizeof(uint64_t));
@@ -412,11 +428,12 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
             return NULL;
         }
         for (uint32_t i = 0; i < v->nwords; i++) {
-            uint32_t p = v->words[i]->hash & nmask;
+            uint32_t wh = ins_vocab_at(v, i)->hash;
+            uint32_t p = wh & nmask;
             while (nt[p]) {
                 p = (p + 1) & nmask;
             }
-            nt[p] = (uint64_t)v->words[i]->hash << 32 | (i + 1);
+            nt[p] = (uint64_t)wh << 32 | (i + 1);
         }
         cv_free(v->wtab);
         v->wtab = nt;
@@ -426,26 +443,80 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
             pos = (pos + 1) & nmask;
         }
     }
-    /* The key right after the entry: one cache line for short words. */
-    w = arena_alloc(v->arena, sizeof(*w) + len + 1);
+    w = new_slot(v);
     if (!w) {
         return NULL;
     }
-    key = (char *)(w + 1);
-    memset(w, 0, sizeof(*w));
+    memset(w, 0, INS_WSLOT);
+    /* Short keys live in the slot, right after the entry: one cache line. */
+    if (len + 1 <= INS_WSLOT - sizeof(*w)) {
+        key = (char *)(w + 1);
+    } else {
+        key = arena_alloc(v->arena, len + 1);
+        if (!key) {
+            return NULL;
+        }
+    }
     memcpy(key, lower, len);
     key[len] = '\0';
     w->key = key;
     w->len = (uint32_t)len;
     w->hash = h;
+    w->stem1 = INS_PIECE_STOP;
     analyse_word(w);
     if (add_pieces(v, w) != CV_OK) {
         return NULL;
     }
-    v->words[v->nwords] = w;
     v->wtab[pos] = (uint64_t)h << 32 | (v->nwords + 1);
     v->nwords++;
     return w;
+}
+
+cv_err ins_vocab_words(struct ins_vocab *v, const char *base, struct ins_key *keys, size_t n,
+                       struct ins_tok *toks)
+{
+    /* 1. (The caller has prefetched every key's first slot: ins_vocab_prefetch.) */
+    /* 2. A slot with the key's hash names a candidate entry: fetch it. */
+    for (size_t i = 0; i < n; i++) {
+        keys[i].cand = UINT32_MAX;
+        if (keys[i].len == INS_KEY_SKIP) {
+            continue;
+        }
+        uint32_t pos = keys[i].hash & v->wmask;
+        for (;;) {
+            uint64_t e = v->wtab[pos];
+            if (!e) {
+                break;
+            }
+            if ((uint32_t)(e >> 32) == keys[i].hash) {
+                keys[i].cand = (uint32_t)e - 1;
+                __builtin_prefetch(ins_vocab_at(v, keys[i].cand));
+                break;
+            }
+            pos = (pos + 1) & v->wmask;
+        }
+    }
+    /* 3. Confirm the candidates; the others take the full path (probe, intern). */
+    for (size_t i = 0; i < n; i++) {
+        const struct ins_key *k = &keys[i];
+        struct ins_word *w;
+        if (k->len == INS_KEY_SKIP) {
+            continue;
+        }
+        if (k->cand != UINT32_MAX) {
+            w = ins_vocab_at(v, k->cand);
+            if (w->len == k->len && key_eq(w->key, base + k->off, k->len)) {
+                toks[i].w = w;
+                continue;
+            }
+        }
+        w = ins_vocab_word_h(v, base + k->off, k->len, k->hash);
+        if (!w) {
+            return CV_ENOMEM;
+        }
+        toks[i].w = w;
+    }
+    return CV_OK;
 }
 
 #define BIGRAM_MAX (1u << 20)

@@ -82,6 +82,8 @@ r = run(NOW + ["--records", gz, "-"], stdin=open(jsonl_path, "rb").read())
 check(r.returncode == 0, "stdin: exit 0")
 doc = validate_output(r.stdout, gz)
 check(doc["input"]["files"][0]["format"] == "jsonl", "stdin sniffed as jsonl")
+check(doc["themes"] and doc["themes"] == json.loads(run(NOW + [jsonl_path]).stdout)["themes"],
+      "stdin gives the same themes as the file")
 with gzip.open(gz, "rt") as f:
     check(sum(1 for _ in f) == 60, "gzip records")
 
