@@ -69,6 +69,7 @@ struct run {
     uint64_t nrec, nskipped, nbytes, ntimed;
     int64_t tmin, tmax;
     uint32_t stems[RECORD_MAX_STEMS];
+    uint64_t bgkeys[256];
     size_t nst;
     uint32_t stamp;
     uint64_t labels[5], pos, neu, neg, themed_records;
@@ -191,19 +192,24 @@ static cv_err rewind_input(struct run *run, struct input *in)
 
 /* ---------------------------------------------------------- per record */
 
-/* The record's distinct stems (first RECORD_MAX_STEMS); bigrams in pass 1. */
-static void collect_stems(struct run *run, bool pass1)
+/*
+ * The record's distinct stems (the first RECORD_MAX_STEMS) and their
+ * document frequencies; the adjacent pairs (bigrams) of sampled records.
+ */
+static void collect_stems(struct run *run)
 {
     const struct ins_tokbuf *tb = &run->tb;
+    struct ins_stem_mark *marks = run->v.smarks;
     uint32_t prev = INS_PIECE_STOP;
     /* Bigrams (labels, phrases) are counted on the sampled records only. */
-    bool bigrams = pass1 && run->nrec % run->sample.stride == 0;
+    bool bigrams = run->nrec % run->sample.stride == 0;
+    size_t nbg = 0;
 
     run->nst = 0;
     run->stamp++;
     if (run->stamp == 0) {
         for (uint32_t i = 0; i < run->v.nstems; i++) {
-            run->v.stems[i].mark = 0;
+            marks[i].stamp = 0;
         }
         run->stamp = 1;
     }
@@ -216,16 +222,17 @@ static void collect_stems(struct run *run, bool pass1)
                 prev = INS_PIECE_STOP;
                 continue;
             }
-            struct ins_stem *s = &run->v.stems[st];
             if (bigrams && prev != INS_PIECE_STOP && prev != st) {
-                ins_vocab_bigram(&run->v, prev, st);
+                if (nbg == CV_ARRAY_LEN(run->bgkeys)) {
+                    ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
+                    nbg = 0;
+                }
+                run->bgkeys[nbg++] = (uint64_t)prev << 32 | st;
             }
             prev = st;
-            if (s->mark != run->stamp) {
-                s->mark = run->stamp;
-                if (pass1) {
-                    s->df++;
-                }
+            if (marks[st].stamp != run->stamp) {
+                marks[st].stamp = run->stamp;
+                marks[st].df++;
                 if (run->nst < RECORD_MAX_STEMS) {
                     run->stems[run->nst++] = st;
                 }
@@ -235,6 +242,7 @@ static void collect_stems(struct run *run, bool pass1)
             prev = INS_PIECE_STOP;
         }
     }
+    ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -396,7 +404,7 @@ static cv_err pass1(struct run *run)
             }
             struct ins_sentiment s;
             ins_vader(&run->tb, &s);
-            collect_stems(run, true);
+            collect_stems(run);
             err = ins_sample_add(&run->sample, (uint32_t)run->nrec, run->stems, run->nst);
             if (!err) {
                 err = spill_record(run, &s);
@@ -696,17 +704,17 @@ static cv_err gather_bigrams(struct run *run)
     const struct ins_vocab *v = &run->v;
     size_t n = 0;
 
-    for (uint32_t i = 0; v->bkeys && i <= v->bmask; i++) {
-        n += v->bcounts[i] >= 3;
+    for (uint32_t i = 0; v->btab && i <= v->bmask; i++) {
+        n += v->btab[i].count >= 3;
     }
     run->bigrams = cv_malloc((n ? n : 1) * sizeof(struct bigram));
     if (!run->bigrams) {
         return CV_ENOMEM;
     }
-    for (uint32_t i = 0; v->bkeys && i <= v->bmask; i++) {
-        if (v->bcounts[i] >= 3) {
-            struct bigram bg = {(uint32_t)(v->bkeys[i] >> 32), (uint32_t)v->bkeys[i],
-                                v->bcounts[i]};
+    for (uint32_t i = 0; v->btab && i <= v->bmask; i++) {
+        if (v->btab[i].count >= 3) {
+            struct bigram bg = {(uint32_t)(v->btab[i].key >> 32), (uint32_t)v->btab[i].key,
+                                v->btab[i].count};
             run->bigrams[run->nbigrams++] = bg;
         }
     }
@@ -1083,6 +1091,9 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
         err = pass1(&run);
     }
     if (!err) {
+        for (uint32_t i = 0; i < run.v.nstems; i++) {
+            run.v.stems[i].df = run.v.smarks[i].df;
+        }
         compute_surfaces(&run);
         err = ins_model_build(&run.model, &run.v, &run.sample, run.nrec, max_themes);
     }

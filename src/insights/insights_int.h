@@ -126,9 +126,7 @@ struct ins_stem {
     const char *key; /* owned by the vocabulary */
     uint32_t len;
     uint32_t hash;
-    uint32_t df;       /* records containing it (first pass) */
-    uint32_t last_rec; /* record stamp for df (1-based) */
-    uint32_t mark;     /* scratch stamp for per-record dedup */
+    uint32_t df;       /* records containing it (first pass; set from smarks after it) */
     uint8_t kind;      /* enum ins_stem_kind */
     uint8_t group;     /* built-in aspect synonym group + 1, or 0 */
     uint32_t surface_word; /* word index of the most frequent surface form */
@@ -154,10 +152,22 @@ struct ins_vocab {
     void *stemmer; /* struct sb_stemmer */
     uint32_t max_words; /* beyond it, tokens are scored but not interned */
     void *scratch_ring; /* entries for tokens that are not interned */
-    /* adjacent content-stem pairs (stopword-delimited bigrams): key a<<32|b */
-    uint64_t *bkeys;
-    uint32_t *bcounts;
+    /* adjacent content-stem pairs (stopword-delimited bigrams) */
+    struct ins_bigram_slot *btab;
     uint32_t bmask, nbigrams;
+    /* per stem, dense (one cache line holds 8): record stamp and document frequency */
+    struct ins_stem_mark *smarks;
+};
+
+/* A bigram table slot: key a<<32|b, count (0 = empty). */
+struct ins_bigram_slot {
+    uint64_t key;
+    uint32_t count, pad;
+};
+
+struct ins_stem_mark {
+    uint32_t stamp; /* last record (a per-run stamp) that contained the stem */
+    uint32_t df;    /* records containing it (first pass) */
 };
 
 #define INS_WSLOT 64u
@@ -238,8 +248,11 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
 /** ins_vocab_word() with the key's ins_vocab_hash() already computed. */
 struct ins_word *ins_vocab_word_h(struct ins_vocab *v, const char *lower, size_t len,
                                   uint32_t hash);
-/** Counts the bigram (a, b); silently stops adding new ones past a cap. */
-void ins_vocab_bigram(struct ins_vocab *v, uint32_t a, uint32_t b);
+/**
+ * Counts @p n bigrams (keys a<<32|b) in order, fetching their slots first;
+ * silently stops adding new ones past a cap.
+ */
+void ins_vocab_bigrams(struct ins_vocab *v, const uint64_t *keys, size_t n);
 static inline const struct ins_piece *ins_word_pieces(const struct ins_vocab *v,
                                                      const struct ins_word *w)
 {

@@ -97,8 +97,8 @@ void ins_vocab_release(struct ins_vocab *v)
     arena_free(v->arena);
     cv_free(v->arena);
     cv_free(v->scratch_ring);
-    cv_free(v->bkeys);
-    cv_free(v->bcounts);
+    cv_free(v->btab);
+    cv_free(v->smarks);
     if (v->stemmer) {
         sb_stemmer_delete(v->stemmer);
     }
@@ -140,6 +140,12 @@ static uint32_t stem_intern(struct ins_vocab *v, const char *s, size_t len, cv_e
             return INS_PIECE_STOP;
         }
         v->stems = ns;
+        struct ins_stem_mark *nm = cv_realloc(v->smarks, ncap * sizeof(*nm));
+        if (!nm) {
+            *err = CV_ENOMEM;
+            return INS_PIECE_STOP;
+        }
+        v->smarks = nm;
         v->capstems = ncap;
     }
     if ((v->nstems + 1) * 2 > v->smask) {
@@ -177,6 +183,8 @@ static uint32_t stem_intern(struct ins_vocab *v, const char *s, size_t len, cv_e
     st->len = (uint32_t)len;
     st->hash = h;
     st->surface_word = UINT32_MAX;
+    v->smarks[v->nstems].stamp = 0;
+    v->smarks[v->nstems].df = 0;
     v->stab[pos] = v->nstems + 1;
     return v->nstems++;
 }
@@ -521,31 +529,31 @@ cv_err ins_vocab_words(struct ins_vocab *v, const char *base, struct ins_key *ke
 
 #define BIGRAM_MAX (1u << 20)
 
-void ins_vocab_bigram(struct ins_vocab *v, uint32_t a, uint32_t b)
+static inline uint32_t bigram_pos(uint64_t key, uint32_t mask)
 {
-    uint64_t key = (uint64_t)a << 32 | b;
+    return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+}
+
+static void bigram_add(struct ins_vocab *v, uint64_t key)
+{
     uint32_t pos;
 
-    if (!v->bkeys) {
+    if (!v->btab) {
         v->bmask = 65535;
-        v->bkeys = cv_calloc((size_t)v->bmask + 1, sizeof(uint64_t));
-        v->bcounts = cv_calloc((size_t)v->bmask + 1, sizeof(uint32_t));
-        if (!v->bkeys || !v->bcounts) {
-            cv_free(v->bkeys);
-            cv_free(v->bcounts);
-            v->bkeys = NULL;
-            v->bcounts = NULL;
+        v->btab = cv_calloc((size_t)v->bmask + 1, sizeof(*v->btab));
+        if (!v->btab) {
             v->bmask = 0;
             return;
         }
     }
-    pos = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & v->bmask;
+    pos = bigram_pos(key, v->bmask);
     for (;;) {
-        if (v->bcounts[pos] == 0) {
+        struct ins_bigram_slot *e = &v->btab[pos];
+        if (e->count == 0) {
             break;
         }
-        if (v->bkeys[pos] == key) {
-            v->bcounts[pos]++;
+        if (e->key == key) {
+            e->count++;
             return;
         }
         pos = (pos + 1) & v->bmask;
@@ -555,34 +563,40 @@ void ins_vocab_bigram(struct ins_vocab *v, uint32_t a, uint32_t b)
     }
     if ((v->nbigrams + 1) * 2 > v->bmask) {
         uint32_t nmask = v->bmask * 2 + 1;
-        uint64_t *nk = cv_calloc((size_t)nmask + 1, sizeof(uint64_t));
-        uint32_t *nc = cv_calloc((size_t)nmask + 1, sizeof(uint32_t));
-        if (!nk || !nc) {
-            cv_free(nk);
-            cv_free(nc);
+        struct ins_bigram_slot *nt = cv_calloc((size_t)nmask + 1, sizeof(*nt));
+        if (!nt) {
             return;
         }
         for (uint32_t i = 0; i <= v->bmask; i++) {
-            if (v->bcounts[i]) {
-                uint32_t p = (uint32_t)((v->bkeys[i] * 0x9E3779B97F4A7C15ull) >> 40) & nmask;
-                while (nc[p]) {
+            if (v->btab[i].count) {
+                uint32_t p = bigram_pos(v->btab[i].key, nmask);
+                while (nt[p].count) {
                     p = (p + 1) & nmask;
                 }
-                nk[p] = v->bkeys[i];
-                nc[p] = v->bcounts[i];
+                nt[p] = v->btab[i];
             }
         }
-        cv_free(v->bkeys);
-        cv_free(v->bcounts);
-        v->bkeys = nk;
-        v->bcounts = nc;
+        cv_free(v->btab);
+        v->btab = nt;
         v->bmask = nmask;
-        pos = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & nmask;
-        while (v->bcounts[pos]) {
+        pos = bigram_pos(key, nmask);
+        while (v->btab[pos].count) {
             pos = (pos + 1) & nmask;
         }
     }
-    v->bkeys[pos] = key;
-    v->bcounts[pos] = 1;
+    v->btab[pos].key = key;
+    v->btab[pos].count = 1;
     v->nbigrams++;
+}
+
+void ins_vocab_bigrams(struct ins_vocab *v, const uint64_t *keys, size_t n)
+{
+    if (v->btab) {
+        for (size_t i = 0; i < n; i++) {
+            __builtin_prefetch(&v->btab[bigram_pos(keys[i], v->bmask)]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        bigram_add(v, keys[i]);
+    }
 }
