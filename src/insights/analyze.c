@@ -69,6 +69,7 @@ struct run {
     uint64_t nrec, nskipped, nbytes, ntimed;
     int64_t tmin, tmax;
     uint32_t stems[RECORD_MAX_STEMS];
+    uint8_t head[RECORD_MAX_STEMS]; /* the stem ends a run of content stems somewhere */
     uint64_t bgkeys[256];
     size_t nst;
     uint32_t stamp;
@@ -213,14 +214,27 @@ static void collect_stems(struct run *run)
         }
         run->stamp = 1;
     }
+    /*
+     * A stem directly followed by another content stem modifies it ("food
+     * delivery", "coffee maker"): a record's stem that is never the last of
+     * such a run is marked INS_STEM_MOD. pend is the previous piece's slot.
+     */
+    int pend = -1;
     for (size_t i = 0; i < tb->ntoks; i++) {
         const struct ins_word *w = tb->toks[i].w;
         const struct ins_piece *p = ins_word_pieces(&run->v, w);
         for (unsigned k = 0; k < w->npieces; k++) {
             uint32_t st = w->npieces == 1 ? w->stem1 : p[k].stem;
             if (st == INS_PIECE_STOP) {
+                if (pend >= 0) {
+                    run->head[pend] = 1;
+                    pend = -1;
+                }
                 prev = INS_PIECE_STOP;
                 continue;
+            }
+            if (prev == run->v.st_customer && (st == run->v.st_service || st == run->v.st_care)) {
+                st = run->v.st_support; /* "customer service": support, not staff */
             }
             if (bigrams && prev != INS_PIECE_STOP && prev != st) {
                 if (nbg == CV_ARRAY_LEN(run->bgkeys)) {
@@ -230,19 +244,46 @@ static void collect_stems(struct run *run)
                 run->bgkeys[nbg++] = (uint64_t)prev << 32 | st;
             }
             prev = st;
+            pend = -1;
             if (marks[st].stamp != run->stamp) {
                 marks[st].stamp = run->stamp;
                 marks[st].df++;
                 if (run->nst < RECORD_MAX_STEMS) {
+                    run->head[run->nst] = 0;
+                    pend = (int)run->nst;
                     run->stems[run->nst++] = st;
+                }
+            } else {
+                for (size_t j = 0; j < run->nst; j++) {
+                    if (run->stems[j] == st) {
+                        pend = (int)j;
+                        break;
+                    }
                 }
             }
         }
         if (tb->toks[i].break_after) {
+            if (pend >= 0) {
+                run->head[pend] = 1;
+                pend = -1;
+            }
             prev = INS_PIECE_STOP;
         }
     }
+    if (pend >= 0) {
+        run->head[pend] = 1;
+    }
     ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
+}
+
+/* The record's stems for assignment: the modifier-only ones flagged INS_STEM_MOD. */
+static void flag_modifiers(struct run *run)
+{
+    for (size_t k = 0; k < run->nst; k++) {
+        if (!run->head[k]) {
+            run->stems[k] |= INS_STEM_MOD;
+        }
+    }
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -320,7 +361,8 @@ static cv_err spill_record(struct run *run, const struct ins_sentiment *s)
     n += put_varint(tmp + n, (uint64_t)lround(s->neg * 1e3));
     n += put_varint(tmp + n, run->nst);
     for (size_t k = 0; k < run->nst; k++) {
-        n += put_varint(tmp + n, run->stems[k]);
+        uint32_t st = run->stems[k];
+        n += put_varint(tmp + n, (uint64_t)(st & ~INS_STEM_MOD) << 1 | (st >> 31));
     }
     return ins_spill_put(&run->spill, tmp, n);
 }
@@ -349,10 +391,10 @@ static cv_err unspill_record(struct run *run, struct ins_sentiment *s)
     run->nst = (size_t)v[4];
     for (size_t k = 0; k < run->nst; k++) {
         uint64_t st;
-        if (!get_varint(&p, end, &st) || st >= run->v.nstems) {
+        if (!get_varint(&p, end, &st) || (st >> 1) >= run->v.nstems) {
             return CV_EPARSE;
         }
-        run->stems[k] = (uint32_t)st;
+        run->stems[k] = (uint32_t)(st >> 1) | ((st & 1) ? INS_STEM_MOD : 0);
     }
     sp->pos = (size_t)(p - sp->buf);
     return CV_OK;
@@ -406,6 +448,7 @@ static cv_err pass1(struct run *run)
             ins_vader(&run->tb, &s);
             collect_stems(run);
             err = ins_sample_add(&run->sample, (uint32_t)run->nrec, run->stems, run->nst);
+            flag_modifiers(run);
             if (!err) {
                 err = spill_record(run, &s);
                 if (err == CV_EIO) {
@@ -1094,6 +1137,7 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
         for (uint32_t i = 0; i < run.v.nstems; i++) {
             run.v.stems[i].df = run.v.smarks[i].df;
         }
+        ins_vocab_resolve_groups(&run.v);
         compute_surfaces(&run);
         err = ins_model_build(&run.model, &run.v, &run.sample, run.nrec, max_themes);
     }

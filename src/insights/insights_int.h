@@ -30,6 +30,11 @@ struct ins_emoji_entry {
 extern const struct ins_emoji_entry ins_emoji[];
 extern const size_t ins_emoji_len;
 
+/* Nouns whose most frequent WordNet 3.0 sense is a food or drink, sorted. */
+extern const char *const ins_food_nouns[];
+extern const size_t ins_food_nouns_len;
+extern const char ins_wordnet_notice[];
+
 /** Lexicon valence of a lower-cased token, or false when absent. */
 bool ins_lexicon_find(const char *w, size_t len, double *valence);
 /** The emoji description of @p cp, or NULL. */
@@ -89,6 +94,7 @@ enum ins_word_flags {
 struct ins_piece {
     uint32_t stem;
     uint16_t off, len; /* the surface form inside the word's key */
+    uint8_t group;     /* the surface form's aspect group (ins_aspect_group), or 0 */
 };
 
 /*
@@ -127,7 +133,8 @@ struct ins_stem {
     uint32_t len;
     uint32_t hash;
     uint32_t df;       /* records containing it (first pass; set from smarks after it) */
-    uint8_t kind;      /* enum ins_stem_kind */
+    uint8_t kind;      /* enum ins_stem_kind: kind0, or content for an aspect word */
+    uint8_t kind0;     /* the kind of its surface forms (the strongest) */
     uint8_t group;     /* built-in aspect synonym group + 1, or 0 */
     uint32_t surface_word; /* word index of the most frequent surface form */
     uint16_t surface_off, surface_len;
@@ -157,6 +164,8 @@ struct ins_vocab {
     uint32_t bmask, nbigrams;
     /* per stem, dense (one cache line holds 8): record stamp and document frequency */
     struct ins_stem_mark *smarks;
+    /* stems of "customer", "service", "care", "support" ("customer service" is support) */
+    uint32_t st_customer, st_service, st_care, st_support;
 };
 
 /* A bigram table slot: key a<<32|b, count (0 = empty). */
@@ -265,8 +274,26 @@ static inline const struct ins_piece *ins_word_pieces(const struct ins_vocab *v,
 bool ins_is_stopword(const char *w, size_t len);
 /** True for a generic feedback word (a feature, never a theme name). */
 bool ins_is_generic(const char *w, size_t len);
-/** Built-in aspect synonym group of a word (1-based), or 0. */
+/** Built-in aspect group of a listed word (1-based, exact match), or 0. */
 unsigned ins_synonym_group(const char *w, size_t len);
+/** The name of aspect group @p g ("service", "food", ...), or "". */
+const char *ins_group_name(unsigned g);
+/** An attribute aspect (price, cleanliness, location): it outweighs the entity it rates. */
+bool ins_group_is_attribute(unsigned g);
+/**
+ * The aspect group of a surface word: a listed aspect word or an inflection
+ * of one ("crashes", "delivered", "priced"), or a food noun: 1-based, or 0.
+ */
+unsigned ins_aspect_group(const char *w, size_t len);
+/**
+ * After the first pass: a stem keeps the aspect group of its surface forms
+ * only when they make at least half of its occurrences ("attention" is not
+ * "attentive", "produced" is not "produce"). Returns the stems regrouped.
+ */
+void ins_vocab_resolve_groups(struct ins_vocab *v);
+/** A food noun (WordNet), plural forms included. */
+bool ins_is_food_noun(const char *w, size_t len);
+extern const unsigned ins_group_support, ins_group_food;
 /** VADER booster value of a lower-cased word, or false. */
 bool ins_booster_find(const char *w, size_t len, double *scalar);
 /** A word of one of VADER's multi-word idioms or booster phrases (vader.c). */
@@ -455,8 +482,12 @@ CV_WUR cv_err ins_sample_add(struct ins_sample *s, uint32_t recno, const uint32_
 CV_WUR cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
                               uint64_t nrecords, unsigned max_themes);
 void ins_model_release(struct ins_model *m);
+/* In a record's stem list: the stem only ever modifies the next word ("food delivery"). */
+#define INS_STEM_MOD (1u << 31)
+
 /**
- * Assigns a record (its distinct stems) to themes: fills @p out (up to
+ * Assigns a record (its distinct stems, some flagged INS_STEM_MOD: their
+ * weights count half) to themes: fills @p out (up to
  * @p max theme indices, best first) and returns their count. *score gets the
  * best theme's score.
  */

@@ -29,6 +29,12 @@
 #define MAX_FEATURES 3000
 #define CLUSTER_SIM 0.22f
 #define MEMBER_WEIGHT 8.0f
+#define ATTRIBUTE_WEIGHT 20.0f /* a word of an attribute aspect (price, cleanliness, location) */
+#define MODIFIER_SHARE 0.5f   /* a word that modifies the next ("food delivery") */
+#define SECOND_SHARE 0.75f     /* another named theme joins at this share of the best score */
+#define DERIVED_COVERAGE 0.02  /* a theme outside the aspect groups covers 2 % of records */
+#define VEC_MIN_FEATURES 3    /* a context vector needs 3 features seen twice */
+#define SIM_SHRINK 5.0         /* context similarity of rare words shrinks by df/(df+5) */
 #define ASSIGN_THRESHOLD 1.6f
 #define PROFILE_MIN 3
 #define COHESION_MIN 0.15
@@ -189,7 +195,7 @@ struct cluster {
  * alike on average (clusters of unrelated chatter words merge at the
  * threshold but stay loose), or, for a single word, it is frequent.
  */
-/* Does the cluster hold a built-in synonym group (two or more of its words)? */
+/* Does the cluster hold a word of a built-in aspect group? */
 static bool cl_grouped(const struct ins_vocab *v, const struct cluster *c, const uint32_t *cand)
 {
     uint32_t n = 0;
@@ -197,7 +203,7 @@ static bool cl_grouped(const struct ins_vocab *v, const struct cluster *c, const
     for (uint32_t i = 0; i < c->n; i++) {
         n += v->stems[cand[c->m[i]]].group != 0;
     }
-    return n >= 2;
+    return n >= 1;
 }
 
 static double cohesion(const struct cluster *c, const struct sparse *vec)
@@ -282,16 +288,20 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     }
     for (uint32_t k = 0; k < ns; k++) {
         uint32_t st = order[k];
-        if (sdf[st] < 2) {
+        if (sdf[st] == 0) {
             break;
         }
-        if (nfeat < MAX_FEATURES) {
+        if (sdf[st] < 2 && !v->stems[st].group) {
+            continue; /* once: only an aspect word is a candidate */
+        }
+        if (nfeat < MAX_FEATURES && sdf[st] >= 2) {
             fidx[st] = (int32_t)nfeat;
             feat[nfeat++] = st;
         }
         bool grouped = v->stems[st].group != 0;
+        /* Every word of an aspect group counts for its theme, however rare. */
         if (ncand < MAX_CANDIDATES && v->stems[st].kind == INS_STEM_CONTENT &&
-            (sdf[st] >= min_df || (grouped && sdf[st] >= 3))) {
+            (sdf[st] >= min_df || (grouped && sdf[st] >= 1))) {
             cidx[st] = (int32_t)ncand;
             cand[ncand++] = st;
         }
@@ -336,12 +346,15 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         for (uint32_t f = 0; f < nfeat; f++) {
             nnz += row[f] >= 2;
         }
+        if (nnz < VEC_MIN_FEATURES) {
+            nnz = 0; /* too thin a context to compare: no likeness */
+        }
         vec[c].idx = cv_malloc((nnz ? nnz : 1) * sizeof(uint32_t));
         vec[c].val = cv_malloc((nnz ? nnz : 1) * sizeof(float));
         if (!vec[c].idx || !vec[c].val) {
             goto out;
         }
-        for (uint32_t f = 0; f < nfeat; f++) {
+        for (uint32_t f = 0; nnz > 0 && f < nfeat; f++) {
             if (row[f] < 2 || feat[f] == cand[c]) {
                 continue;
             }
@@ -373,6 +386,9 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         for (uint32_t b = a + 1; b < ncand; b++) {
             float x = sparse_dot(&vec[a], &vec[b]);
             uint8_t ga = v->stems[cand[a]].group, gb = v->stems[cand[b]].group;
+            /* The contexts of rare words are thin: trust their likeness less. */
+            double mdf = CV_MIN(sdf[cand[a]], sdf[cand[b]]);
+            x = (float)(x * (mdf / (mdf + SIM_SHRINK)));
             if (ga && ga == gb) {
                 x = 1.0f;
             } else if (ga && gb) {
@@ -471,8 +487,14 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     cv_free(owner);
     uint32_t nalive = 0;
     uint32_t min_cov = (uint32_t)CV_MAX(3.0, ceil(0.01 * nrec));
+    uint32_t min_cov_derived = (uint32_t)CV_MAX(3.0, ceil(DERIVED_COVERAGE * nrec));
     for (uint32_t a = 0; a < ncand; a++) {
-        if (cl[a].alive && cov[a] >= min_cov && coherent(&cl[a], vec, sdf, cand, cov[a], nrec, cl_grouped(v, &cl[a], cand))) {
+        if (!cl[a].alive) {
+            continue;
+        }
+        bool grouped = cl_grouped(v, &cl[a], cand);
+        if (cov[a] >= (grouped ? min_cov : min_cov_derived) &&
+            coherent(&cl[a], vec, sdf, cand, cov[a], nrec, grouped)) {
             rank[nalive++] = a;
         }
     }
@@ -512,10 +534,15 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         qsort(th->members, c->n, sizeof(uint32_t), cmp_by_df);
         th->nmembers = c->n;
         th->head = th->members[0];
-        /* A word of a built-in aspect group names the theme before a descriptor. */
+        /*
+         * A word of a built-in aspect group names the theme before a more
+         * frequent descriptor, unless it is a minor member (half as frequent).
+         */
         for (uint32_t i = 0; i < c->n; i++) {
             if (v->stems[th->members[i]].group) {
-                th->head = th->members[i];
+                if (sdf[th->members[i]] * 2 >= sdf[th->members[0]]) {
+                    th->head = th->members[i];
+                }
                 break;
             }
         }
@@ -597,7 +624,23 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
             nw += w > 0;
         }
     }
+    /* A word of an aspect group that has a theme names that theme, sampled or not. */
+    int32_t gtheme[256];
+    for (unsigned g = 0; g < 256; g++) {
+        gtheme[g] = -1;
+    }
+    for (uint32_t t = 0; t < nt; t++) {
+        for (size_t i = 0; i < m->themes[t].nmembers; i++) {
+            uint8_t g = v->stems[m->themes[t].members[i]].group;
+            if (g && gtheme[g] < 0) {
+                gtheme[g] = (int32_t)t;
+            }
+        }
+    }
     for (uint32_t i = 0; i < ns; i++) {
+        if (mtheme[i] < 0 && v->stems[i].group && gtheme[v->stems[i].group] >= 0) {
+            mtheme[i] = gtheme[v->stems[i].group];
+        }
         nw += mtheme[i] >= 0;
     }
     m->wtheme = cv_malloc((nw ? nw : 1) * sizeof(uint32_t));
@@ -613,7 +656,8 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         m->wstart[i] = (uint32_t)nw;
         if (mtheme[i] >= 0) {
             m->wtheme[nw] = (uint32_t)mtheme[i];
-            m->wval[nw++] = MEMBER_WEIGHT;
+            m->wval[nw++] = ins_group_is_attribute(v->stems[i].group) ? ATTRIBUTE_WEIGHT
+                                                                       : MEMBER_WEIGHT;
             continue;
         }
         int32_t f = fidx[i];
@@ -672,13 +716,14 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     }
     memset(acc, 0, sizeof(acc));
     for (size_t i = 0; i < n; i++) {
-        uint32_t st = stems[i];
+        uint32_t st = stems[i] & ~INS_STEM_MOD;
+        float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
         if (st >= m->nstems) {
             continue;
         }
         for (uint32_t w = m->wstart[st]; w < m->wstart[st + 1]; w++) {
             if (m->wtheme[w] < nt) {
-                acc[m->wtheme[w]] += m->wval[w];
+                acc[m->wtheme[w]] += f * m->wval[w];
             }
         }
     }
@@ -696,7 +741,7 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     out[k++] = best;
     /* Other themes the record names explicitly. */
     for (uint32_t t = 0; t < nt && k < max; t++) {
-        if (t != best && acc[t] >= MEMBER_WEIGHT) {
+        if (t != best && acc[t] >= MEMBER_WEIGHT && acc[t] >= SECOND_SHARE * acc[best]) {
             out[k++] = t;
         }
     }

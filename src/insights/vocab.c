@@ -63,6 +63,8 @@ struct overflow {
     unsigned next;
 };
 
+static cv_err seed_groups(struct ins_vocab *v);
+
 cv_err ins_vocab_init(struct ins_vocab *v)
 {
     memset(v, 0, sizeof(*v));
@@ -73,7 +75,7 @@ cv_err ins_vocab_init(struct ins_vocab *v)
     v->stab = cv_calloc(v->smask + 1, sizeof(uint32_t));
     v->arena = cv_calloc(1, sizeof(*v->arena));
     v->stemmer = sb_stemmer_new("english", NULL);
-    if (!v->wtab || !v->stab || !v->arena || !v->stemmer) {
+    if (!v->wtab || !v->stab || !v->arena || !v->stemmer || seed_groups(v) != CV_OK) {
         ins_vocab_release(v);
         return CV_ENOMEM;
     }
@@ -189,6 +191,83 @@ static uint32_t stem_intern(struct ins_vocab *v, const char *s, size_t len, cv_e
     return v->nstems++;
 }
 
+static uint32_t stem_of(struct ins_vocab *v, const char *w, size_t len, cv_err *err)
+{
+    const sb_symbol *st = sb_stemmer_stem(v->stemmer, (const sb_symbol *)w, (int)len);
+
+    if (!st) {
+        *err = CV_ENOMEM;
+        return INS_PIECE_STOP;
+    }
+    return stem_intern(v, (const char *)st, (size_t)sb_stemmer_length(v->stemmer), err);
+}
+
+/* The stems the "customer service" rule needs. */
+static cv_err seed_groups(struct ins_vocab *v)
+{
+    cv_err err = CV_OK;
+
+    v->st_customer = stem_of(v, "customer", 8, &err);
+    if (!err) {
+        v->st_service = stem_of(v, "service", 7, &err);
+    }
+    if (!err) {
+        v->st_care = stem_of(v, "care", 4, &err);
+    }
+    if (!err) {
+        v->st_support = stem_of(v, "support", 7, &err);
+    }
+    return err;
+}
+
+void ins_vocab_resolve_groups(struct ins_vocab *v)
+{
+    uint64_t *tot = cv_calloc((size_t)v->nstems + 1, 2 * sizeof(uint64_t));
+
+    if (!tot) {
+        return; /* keep the provisional groups */
+    }
+    for (uint32_t i = 0; i < v->nwords; i++) {
+        const struct ins_word *w = ins_vocab_at(v, i);
+        const struct ins_piece *p = ins_word_pieces(v, w);
+        for (unsigned k = 0; k < w->npieces; k++) {
+            uint32_t st = p[k].stem;
+            if (st == INS_PIECE_STOP) {
+                continue;
+            }
+            tot[2 * (size_t)st] += w->count;
+            if (p[k].group && p[k].group == v->stems[st].group) {
+                tot[2 * (size_t)st + 1] += w->count;
+            }
+        }
+    }
+    for (uint32_t st = 0; st < v->nstems; st++) {
+        struct ins_stem *s = &v->stems[st];
+        if (s->group && tot[2 * (size_t)st + 1] * 2 < tot[2 * (size_t)st]) {
+            s->group = 0;
+        }
+        s->kind = s->group ? INS_STEM_CONTENT : s->kind0;
+    }
+    cv_free(tot);
+}
+
+/* Tokens that name no aspect: @mentions and links. */
+static bool stop_token(const char *k, size_t n)
+{
+    if (n > 0 && k[0] == '@') {
+        return true;
+    }
+    if (n >= 4 && memcmp(k, "www.", 4) == 0) {
+        return true;
+    }
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if (k[i] == ':' && k[i + 1] == '/' && k[i + 2] == '/') {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Length of a separator at p[i] (ASCII non-letter, Latin-1 or general punctuation), or 0. */
 static size_t sep_len(const unsigned char *p, size_t i, size_t n)
 {
@@ -217,6 +296,10 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
     uint32_t first = v->npool, count = 0;
     bool last_stop = true;
 
+    if (stop_token(w->key, w->len)) {
+        n = 0; /* no pieces: a boundary */
+    }
+
     while (i < n && count < 250) {
         size_t a, sl;
         struct ins_piece pc;
@@ -234,6 +317,7 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
         pc.off = (uint16_t)a;
         pc.len = (uint16_t)(i - a);
         pc.stem = INS_PIECE_STOP;
+        pc.group = 0;
         if (i - a >= 2 && i - a <= 40 && !ins_is_stopword(w->key + a, i - a)) {
             const sb_symbol *st =
                 sb_stemmer_stem(v->stemmer, (const sb_symbol *)w->key + a, (int)(i - a));
@@ -247,21 +331,21 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
             }
             struct ins_stem *s = &v->stems[pc.stem];
             double val;
-            unsigned grp = ins_synonym_group(w->key + a, i - a);
             uint8_t kind = INS_STEM_CONTENT;
-            if (grp) {
-                s->group = (uint8_t)grp;
-            } else if (ins_lexicon_find(w->key + a, i - a, &val) && (val >= 0.5 || val <= -0.5)) {
+            /* The group is settled by ins_vocab_resolve_groups(); until then the first seen. */
+            pc.group = (uint8_t)ins_aspect_group(w->key + a, i - a);
+            if (pc.group && !s->group) {
+                s->group = pc.group;
+            }
+            if (ins_lexicon_find(w->key + a, i - a, &val) && (val >= 0.5 || val <= -0.5)) {
                 kind = INS_STEM_SENTIMENT;
             } else if (ins_is_generic(w->key + a, i - a)) {
                 kind = INS_STEM_GENERIC;
             }
-            if (!s->group && kind > s->kind) {
-                s->kind = kind;
+            if (kind > s->kind0) {
+                s->kind0 = kind;
             }
-            if (s->group) {
-                s->kind = INS_STEM_CONTENT;
-            }
+            s->kind = s->group ? INS_STEM_CONTENT : s->kind0;
         }
         if (pc.stem == INS_PIECE_STOP && last_stop) {
             continue;

@@ -62,7 +62,7 @@ static const char *const stopwords[] = {
     "isn", "isnt", "it", "its", "itself", "ive", "just", "keep", "kept", "kind", "kinda",
     "know", "knew", "last", "least", "less", "let", "lets", "like", "liked", "ll", "lot",
     "lots", "made", "make", "makes", "making", "many", "may", "maybe", "me", "might", "mine",
-    "more", "most", "much", "must", "my", "myself", "near", "nearly", "need", "needed",
+    "more", "most", "much", "must", "my", "myself", "nearly", "need", "needed",
     "needs", "neither", "never", "next", "no", "nobody", "none", "nor", "not", "nothing",
     "now", "of", "off", "often", "oh", "ok", "okay", "on", "once", "one", "ones", "only",
     "onto", "or", "other", "others", "otherwise", "ought", "our", "ours", "ourselves", "out",
@@ -80,6 +80,10 @@ static const char *const stopwords[] = {
     "while", "who", "whoever", "whole", "whom", "whose", "why", "will", "with", "within",
     "without", "won", "wont", "would", "wouldn", "yeah", "yes", "yet", "you", "youd",
     "youll", "your", "youre", "yours", "yourself", "yourselves", "youve",
+    /* numbers: never themes */
+    "zero", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "fifteen", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million",
+    "dozen",
 };
 
 /* Words that carry little on their own in feedback: features, not theme names. */
@@ -102,36 +106,64 @@ static const char *const generic_words[] = {
     "expect", "expected", "happen", "happened", "happens", "hope", "hoped", "mention",
     "mentioned", "remember", "saying", "talk", "talked", "talking", "wish", "wonder",
     "wondering", "second", "third", "anyone", "whatever", "maybe",
+    /* the order and the wait: part of many aspects, the name of none */
+    "order", "orders", "ordered", "ordering", "wait", "waited", "waiting", "forever", "ages",
+    "url", "removed", "new", "old",
 };
 
 /*
- * Aspect synonyms common in customer feedback: words of a group always land
- * in one theme (staff / waiter / service; delivery / shipping / courier).
+ * Aspects common in customer feedback (restaurants, hotels, shops and
+ * delivery, apps and software), our own general-purpose list: the words of
+ * a group always land in one theme, so synonyms that rarely share a record
+ * (staff / waiter / service; delivery / shipping / courier) are one theme.
+ * Words match by their Snowball stem, so inflections need not be listed
+ * ("delivered", "deliveries"). The food aspect also takes every noun whose
+ * most frequent WordNet sense is a food or drink (gen_tables.py). The first
+ * word names the aspect (ins_group_name).
  */
-static const char *const synonym_groups[][24] = {
-    {"service", "staff", "waiter", "waiters", "waitress", "waitresses", "server", "servers",
-     "waitstaff", "employee", "employees", "host", "hostess", "bartender", "bartenders",
-     "personnel", "attendant", "attendants", "receptionist", NULL},
-    {"delivery", "deliveries", "shipping", "shipment", "shipments", "courier", "couriers",
-     "dispatch", "parcel", "parcels", "package", "packages", "tracking", "carrier", "postage",
-     NULL},
-    {"price", "prices", "pricing", "priced", "cost", "costs", "value", "money", "expensive",
-     "cheap", "overpriced", "affordable", "pricey", "inexpensive", "bill", "fee", "fees",
-     NULL},
+static const char *const synonym_groups[][64] = {
+    {"service", "staff", "waiter", "waitress", "server", "waitstaff", "employee", "host",
+     "hostess", "bartender", "barista", "receptionist", "reception", "concierge", "clerk",
+     "doorman", "bellboy", "bellhop", "porter", "sommelier", "personnel",
+     "attendant", "attentive", "manager", "hospitality", NULL},
+    {"delivery", "delivered", "shipping", "ship", "shipment", "courier", "dispatch", "parcel", "tracking",
+     "package", "carrier", "postage", "transit", NULL},
+    {"price", "pricing", "cost", "costly", "value", "money", "expensive", "cheap", "cheaper",
+     "cheapest", "overpriced", "affordable", "pricey", "pricy", "inexpensive", "fee", "bargain",
+     "budget", "discount", "worth", "markup", NULL},
     {"ambience", "ambiance", "atmosphere", "decor", "d\xc3\xa9" "cor", "music", "vibe",
-     "interior", "decoration", NULL},
-    {"food", "dish", "dishes", "meal", "meals", "cuisine", "flavor", "flavour", "flavors",
-     "flavours", "portion", "portions", NULL},
-    {"support", "helpdesk", "agent", "agents", "representative", "representatives", "rep",
-     "reps", "hotline", NULL},
-    {"app", "apps", "application", "website", "site", "interface", "ui", "crash", "crashes",
-     "crashed", "crashing", "bug", "bugs", "glitch", "glitches", "freeze", "freezes",
-     "freezing", NULL},
-    {"battery", "batteries", "charge", "charging", "charger", NULL},
-    {"refund", "refunds", "return", "returns", "exchange", "replacement", NULL},
-    {"size", "sizes", "sizing", "fit", "fits", NULL},
-    {"payment", "payments", "checkout", "billing", "invoice", "invoices", NULL},
+     "interior", "decoration", "noisy", "noise", "loud", "crowded", "cramped",
+     "cozy", "cosy", "romantic", "charm", "elegant", "stylish", "seating", "terrace", NULL},
+    {"food", "dish", "meal", "cuisine", "flavor", "flavour", "flavorful", "flavourful",
+     "flavorless", "flavourless", "taste", "tasty", "tasteless", "delicious", "yummy", "bland",
+     "portion", "chef", "drink", "burger", "cake", "cream", "egg", "menu", "overcooked", "undercooked", "salty", "spicy", "soggy", "stale", "juicy", "crispy", "chewy",
+     NULL},
+    {"support", "helpdesk", "helpline", "hotline", "agent", "representative", "rep", "chatbot",
+     "callback", "chat", "complaint", NULL},
+    {"app", "application", "software", "website", "site", "interface", "ui", "crash", "bug",
+     "buggy", "glitch", "glitchy", "freeze", "frozen", "lag", "laggy", "loading", "update",
+     "version", "error", "stable", "stability", "unstable", "sync",
+     NULL},
+    {"battery", "charge", "charging", "charger", NULL},
+    {"size", "sizing", "fit", NULL},
+    {"payment", "pay", "paying", "checkout", "billing", "billed", "invoice", "refund", "card",
+     "cash", "paypal", "transaction", "receipt", "overcharge", NULL},
+    {"cleanliness", "clean", "cleaning", "dirty", "dirt", "filthy", "filth", "spotless",
+     "hygiene", "hygienic", "unhygienic", "sanitary", "unsanitary", "dust", "dusty", "stain",
+     "mold", "mould", "moldy", "mouldy", "grime", "grimy", "grubby", "tidy", "untidy",
+     "immaculate", "sticky", "smelly", "stink", "odor", "odour", "cockroach", "roach", "mice",
+     "pest", "vermin", "housekeeping", "trash", "litter", "rubbish", "garbage", NULL},
+    {"location", "located", "situated", "neighborhood", "neighbourhood", "downtown", "central",
+     "centre", "center", "nearby", "near", "distance", "walkable", "metro", "subway",
+     "station", "airport", "beach", "transport", "bus", "tram", "city", "surroundings", NULL},
+    {"room", "bedroom", "suite", "bed", "mattress", "pillow", "bathroom", "shower", "bathtub",
+     "balcony", "aircon", "heater", "heating", "minibar", "furniture", "curtain", "window",
+     "wall", "space", "spacious", "soundproofing", NULL},
 };
+
+/* "customer service", "customer care": support, not staff (see collect_stems). */
+const unsigned ins_group_support = 6;
+const unsigned ins_group_food = 5;
 
 struct wset {
     const char **w;
@@ -272,6 +304,102 @@ unsigned ins_synonym_group(const char *w, size_t len)
 {
     long i = find(3, w, len);
     return i >= 0 ? sets[3].val[i] : 0;
+}
+
+unsigned ins_aspect_group(const char *w, size_t len)
+{
+    static const struct {
+        const char *suf, *rep;
+    } rules[] = {{"ies", "y"}, {"ied", "y"}, {"es", ""}, {"s", ""}, {"ed", ""}, {"ed", "e"},
+                 {"d", ""}, {"ing", ""}, {"ing", "e"}};
+    char base[48];
+    unsigned g = ins_synonym_group(w, len);
+
+    if (g || len >= sizeof(base) - 4) {
+        return g;
+    }
+    for (size_t r = 0; r < CV_ARRAY_LEN(rules); r++) {
+        size_t sl = strlen(rules[r].suf), rl = strlen(rules[r].rep);
+        if (len > sl + 2 && memcmp(w + len - sl, rules[r].suf, sl) == 0) {
+            size_t bl = len - sl;
+            memcpy(base, w, bl);
+            memcpy(base + bl, rules[r].rep, rl);
+            g = ins_synonym_group(base, bl + rl);
+            /* a doubled consonant: "shipped", "chatting" */
+            if (!g && rl == 0 && bl >= 3 && base[bl - 1] == base[bl - 2] &&
+                (sl == 2 || sl == 3)) {
+                g = ins_synonym_group(base, bl - 1);
+            }
+            if (g) {
+                return g;
+            }
+        }
+    }
+    if (ins_is_food_noun(w, len) && !ins_is_generic(w, len)) {
+        return ins_group_food;
+    }
+    return 0;
+}
+
+bool ins_group_is_attribute(unsigned g)
+{
+    /* Qualities people rate of something else: "overpriced drinks" is about price. */
+    const char *n = ins_group_name(g);
+    return strcmp(n, "price") == 0 || strcmp(n, "cleanliness") == 0 || strcmp(n, "location") == 0;
+}
+
+const char *ins_group_name(unsigned g)
+{
+    return g >= 1 && g <= CV_ARRAY_LEN(synonym_groups) ? synonym_groups[g - 1][0] : "";
+}
+
+static bool food_find(const char *w, size_t len)
+{
+    size_t lo = 0, hi = ins_food_nouns_len;
+    struct cv_str key = {w, len};
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        struct cv_str e = {ins_food_nouns[mid], strlen(ins_food_nouns[mid])};
+        int c = cv_str_cmp(e, key);
+        if (c == 0) {
+            return true;
+        }
+        if (c < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
+}
+
+bool ins_is_food_noun(const char *w, size_t len)
+{
+    /* WordNet's noun detachment rules (morphy) for plurals. */
+    static const struct {
+        const char *suf, *rep;
+    } rules[] = {{"s", ""}, {"ses", "s"}, {"xes", "x"}, {"zes", "z"},
+                 {"ches", "ch"}, {"shes", "sh"}, {"men", "man"}, {"ies", "y"}};
+    char base[48];
+
+    if (len < 3 || len >= sizeof(base) - 4) {
+        return false;
+    }
+    if (food_find(w, len)) {
+        return true;
+    }
+    for (size_t r = 0; r < CV_ARRAY_LEN(rules); r++) {
+        size_t sl = strlen(rules[r].suf), rl = strlen(rules[r].rep);
+        if (len > sl + 2 && memcmp(w + len - sl, rules[r].suf, sl) == 0) {
+            memcpy(base, w, len - sl);
+            memcpy(base + len - sl, rules[r].rep, rl);
+            if (food_find(base, len - sl + rl)) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 bool ins_booster_find(const char *w, size_t len, double *scalar)
