@@ -240,7 +240,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     uint32_t ncand = 0, nfeat = 0;
     uint32_t *co = NULL;
     struct sparse *vec = NULL;
-    float *sim = NULL;
+    float *sim = NULL, *dense = NULL;
     struct cluster *cl = NULL;
     uint32_t *cov = NULL, *stamp = NULL, *rank = NULL;
     float *lift = NULL;
@@ -378,23 +378,37 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     /* Pairwise similarity. */
     sim = cv_malloc((size_t)ncand * ncand * sizeof(float));
     cl = cv_calloc(ncand, sizeof(*cl));
-    if (!sim || !cl) {
+    dense = cv_calloc(nfeat ? nfeat : 1, sizeof(float));
+    if (!sim || !cl || !dense) {
         goto out;
     }
     for (uint32_t a = 0; a < ncand; a++) {
+        uint8_t ga = v->stems[cand[a]].group;
         sim[(size_t)a * ncand + a] = 1;
+        /* a's vector spread out: each dot product walks b's entries only */
+        for (uint32_t k = 0; k < vec[a].n; k++) {
+            dense[vec[a].idx[k]] = vec[a].val[k];
+        }
         for (uint32_t b = a + 1; b < ncand; b++) {
-            float x = sparse_dot(&vec[a], &vec[b]);
-            uint8_t ga = v->stems[cand[a]].group, gb = v->stems[cand[b]].group;
-            /* The contexts of rare words are thin: trust their likeness less. */
-            double mdf = CV_MIN(sdf[cand[a]], sdf[cand[b]]);
-            x = (float)(x * (mdf / (mdf + SIM_SHRINK)));
+            uint8_t gb = v->stems[cand[b]].group;
+            float x;
             if (ga && ga == gb) {
                 x = 1.0f;
             } else if (ga && gb) {
                 x = 0.0f; /* different built-in aspects stay apart */
+            } else {
+                x = 0;
+                for (uint32_t k = 0; k < vec[b].n; k++) {
+                    x += dense[vec[b].idx[k]] * vec[b].val[k];
+                }
+                /* The contexts of rare words are thin: trust their likeness less. */
+                double mdf = CV_MIN(sdf[cand[a]], sdf[cand[b]]);
+                x = (float)(x * (mdf / (mdf + SIM_SHRINK)));
             }
             sim[(size_t)a * ncand + b] = sim[(size_t)b * ncand + a] = x;
+        }
+        for (uint32_t k = 0; k < vec[a].n; k++) {
+            dense[vec[a].idx[k]] = 0;
         }
     }
     for (uint32_t a = 0; a < ncand; a++) {
@@ -688,6 +702,7 @@ out:
     cv_free(vec);
     cv_free(cl);
     cv_free(sim);
+    cv_free(dense);
     cv_free(co);
     cv_free(sdf);
     cv_free(order);
