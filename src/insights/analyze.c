@@ -223,7 +223,15 @@ static void collect_stems(struct run *run)
     for (size_t i = 0; i < tb->ntoks; i++) {
         const struct ins_word *w = tb->toks[i].w;
         const struct ins_piece *p = ins_word_pieces(&run->v, w);
-        for (unsigned k = 0; k < w->npieces; k++) {
+        unsigned np = tb->toks[i].mention ? 0 : w->npieces;
+        if (tb->toks[i].mention && pend >= 0) {
+            run->head[pend] = 1;
+            pend = -1;
+        }
+        if (tb->toks[i].mention) {
+            prev = INS_PIECE_STOP;
+        }
+        for (unsigned k = 0; k < np; k++) {
             uint32_t st = w->npieces == 1 ? w->stem1 : p[k].stem;
             if (st == INS_PIECE_STOP) {
                 if (pend >= 0) {
@@ -447,7 +455,12 @@ static cv_err pass1(struct run *run)
             struct ins_sentiment s;
             ins_vader(&run->tb, &s);
             collect_stems(run);
+            uint32_t stride = run->sample.stride;
             err = ins_sample_add(&run->sample, (uint32_t)run->nrec, run->stems, run->nst);
+            /* Bigrams are counted on sampled records: they follow the sample's halving. */
+            for (; stride < run->sample.stride; stride *= 2) {
+                ins_vocab_bigrams_halve(&run->v);
+            }
             flag_modifiers(run);
             if (!err) {
                 err = spill_record(run, &s);
@@ -807,7 +820,9 @@ static void make_label(struct run *run, struct ins_theme *th)
     uint32_t hdf = run->v.stems[th->head].df;
 
     surface(run, th->head, &h);
-    if (nb && (bg[0].a == th->head || bg[0].b == th->head) && bg[0].count * 10 >= hdf * 4) {
+    /* Bigram counts are of sampled records: compare with the head's sample frequency. */
+    if (nb && (bg[0].a == th->head || bg[0].b == th->head) &&
+        (uint64_t)bg[0].count * 10 >= (uint64_t)run->v.stems[th->head].sdf * 4) {
         struct cv_str x, y;
         surface(run, bg[0].a, &x);
         surface(run, bg[0].b, &y);

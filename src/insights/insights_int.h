@@ -133,6 +133,7 @@ struct ins_stem {
     uint32_t len;
     uint32_t hash;
     uint32_t df;       /* records containing it (first pass; set from smarks after it) */
+    uint32_t sdf;      /* sampled records containing it (set by ins_model_build) */
     uint8_t kind;      /* enum ins_stem_kind: kind0, or content for an aspect word */
     uint8_t kind0;     /* the kind of its surface forms (the strongest) */
     uint8_t group;     /* built-in aspect synonym group + 1, or 0 */
@@ -262,6 +263,8 @@ struct ins_word *ins_vocab_word_h(struct ins_vocab *v, const char *lower, size_t
  * silently stops adding new ones past a cap.
  */
 void ins_vocab_bigrams(struct ins_vocab *v, const uint64_t *keys, size_t n);
+/** Halves every bigram count (dropping those that reach 0): the sample was halved. */
+void ins_vocab_bigrams_halve(struct ins_vocab *v);
 static inline const struct ins_piece *ins_word_pieces(const struct ins_vocab *v,
                                                      const struct ins_word *w)
 {
@@ -307,6 +310,7 @@ struct ins_tok {
     struct ins_word *w; /* owned by the vocabulary */
     uint8_t upper;       /* str.isupper() of the token as written */
     uint8_t break_after; /* punctuation ended the token: a phrase boundary */
+    uint8_t mention;     /* written as an @mention: no theme word, a boundary */
 };
 
 /* A token's key for a batch lookup: bytes [off, off+len) of a buffer. */

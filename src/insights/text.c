@@ -475,6 +475,7 @@ static cv_err tokenize_ascii(struct ins_vocab *v, struct ins_tokbuf *tb, const c
         }
         t->upper = (acc & CL_UPPER) && !(acc & CL_LOWER);
         t->break_after = brk; /* punctuation ended the token */
+        t->mention = p[a] == '@';
         tb->ntoks++;
     }
     if (ins_vocab_words(v, low, tb->keys, tb->ntoks, tb->toks) != CV_OK) {
@@ -646,6 +647,7 @@ cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text
         w->count++;
         t->w = w;
         t->break_after = brk;
+        t->mention = p[a] == '@';
         tb->ntoks++;
     }
     return CV_OK;

@@ -223,12 +223,15 @@ static double cohesion(const struct cluster *c, const struct sparse *vec)
 static bool coherent(const struct cluster *c, const struct sparse *vec, const uint32_t *sdf,
                      const uint32_t *cand, uint32_t cov, uint32_t nrec, bool grouped)
 {
+    CV_UNUSED(cov);
+    if (grouped) {
+        return true; /* an aspect: its words belong together by the list */
+    }
     if (c->n == 1) {
         uint32_t df = sdf[cand[c->m[0]]];
         return df >= 0.03 * nrec && df <= 0.2 * nrec;
     }
-    CV_UNUSED(cov);
-    return cohesion(c, vec) >= COHESION_MIN || grouped;
+    return cohesion(c, vec) >= COHESION_MIN;
 }
 
 cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
@@ -270,6 +273,9 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     }
     for (size_t i = 0; i < s->nids; i++) {
         sdf[s->ids[i]]++;
+    }
+    for (uint32_t i = 0; i < ns; i++) {
+        v->stems[i].sdf = sdf[i];
     }
     for (uint32_t i = 0; i < ns; i++) {
         order[i] = i;
@@ -729,7 +735,9 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     if (nt == 0 || max == 0) {
         return 0;
     }
-    memset(acc, 0, sizeof(acc));
+    for (uint32_t t = 0; t < nt; t++) {
+        acc[t] = 0;
+    }
     for (size_t i = 0; i < n; i++) {
         uint32_t st = stems[i] & ~INS_STEM_MOD;
         float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;

@@ -673,6 +673,40 @@ static void bigram_add(struct ins_vocab *v, uint64_t key)
     v->nbigrams++;
 }
 
+void ins_vocab_bigrams_halve(struct ins_vocab *v)
+{
+    uint32_t live = 0, nmask = 65535;
+    struct ins_bigram_slot *nt;
+
+    if (!v->btab) {
+        return;
+    }
+    for (uint32_t i = 0; i <= v->bmask; i++) {
+        live += v->btab[i].count >= 2;
+    }
+    while ((live + 1) * 2 > nmask) {
+        nmask = nmask * 2 + 1;
+    }
+    nt = cv_calloc((size_t)nmask + 1, sizeof(*nt));
+    if (!nt) {
+        return; /* keep the counts as they are */
+    }
+    for (uint32_t i = 0; i <= v->bmask; i++) {
+        if (v->btab[i].count >= 2) {
+            uint32_t p = bigram_pos(v->btab[i].key, nmask);
+            while (nt[p].count) {
+                p = (p + 1) & nmask;
+            }
+            nt[p].key = v->btab[i].key;
+            nt[p].count = v->btab[i].count / 2;
+        }
+    }
+    cv_free(v->btab);
+    v->btab = nt;
+    v->bmask = nmask;
+    v->nbigrams = live;
+}
+
 void ins_vocab_bigrams(struct ins_vocab *v, const uint64_t *keys, size_t n)
 {
     if (v->btab) {

@@ -128,6 +128,18 @@ for args in ([], ["--format", "xml", csv_path], ["--trend", "hourly", csv_path],
     check(r.returncode == 2, "usage %r: exit %d" % (args, r.returncode))
 check(run(["--help"]).returncode == 0, "--help")
 
+# Stop tokens: @mentions, links and numbers never make a theme or a keyword.
+lines = []
+for i in range(300):
+    lines.append("@anonymous %s the %s was %s http://url_removed %d five" % (
+        ["wow", "so", "hey"][i % 3], ["coffee", "delivery", "screen"][i % 3],
+        ["great", "late", "cracked"][i % 3], i))
+r = run(NOW + [path("mentions.txt", ("\n".join(lines) + "\n").encode())])
+doc = json.loads(r.stdout)
+words = {w for t in doc["themes"] for w in t["keywords"]} | {t["label"] for t in doc["themes"]}
+check(doc["themes"] and not words & {"anonymous", "url", "removed", "http", "five"},
+      "no theme from mentions, links or numbers: %s" % sorted(words))
+
 if failures:
     print("%d failed" % len(failures))
     sys.exit(1)
