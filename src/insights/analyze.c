@@ -244,7 +244,10 @@ static void collect_stems(struct run *run)
             if (prev == run->v.st_customer && (st == run->v.st_service || st == run->v.st_care)) {
                 st = run->v.st_support; /* "customer service": support, not staff */
             }
-            if (bigrams && prev != INS_PIECE_STOP && prev != st) {
+            /* Phrases never hold a sentiment word ("great service"): not counted. */
+            if (bigrams && prev != INS_PIECE_STOP && prev != st &&
+                run->v.stems[prev].kind != INS_STEM_SENTIMENT &&
+                run->v.stems[st].kind != INS_STEM_SENTIMENT) {
                 if (nbg == CV_ARRAY_LEN(run->bgkeys)) {
                     ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
                     nbg = 0;

@@ -389,6 +389,55 @@ static struct ins_word *long_word(const unsigned char *p, size_t c, size_t d)
 }
 
 /*
+ * The end of the token starting at @p i of an ASCII record: the first white
+ * space byte at or after i, or @p len. Eight bytes at a time over the
+ * lower-cased copy (8 bytes of slack): a byte <= 0x20 is a candidate
+ * (white space is 0x09-0x0D, 0x1C-0x1F, 0x20), confirmed by its class.
+ */
+static size_t token_end(const char *low, const unsigned char *p, size_t i, size_t len)
+{
+    for (;;) {
+        uint64_t x, m;
+        memcpy(&x, low + i, 8);
+        m = ~(x + 0x5F5F5F5F5F5F5F5Full) & 0x8080808080808080ull;
+        while (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            size_t j = i + (size_t)(__builtin_clzll(m) >> 3);
+            m &= ~(0x8000000000000000ull >> (8 * (j - i)));
+#else
+            size_t j = i + (size_t)(__builtin_ctzll(m) >> 3);
+            m &= m - 1;
+#endif
+            if (j >= len) {
+                return len;
+            }
+            if (byte_class[p[j]] == CL_SPACE) {
+                return j;
+            }
+        }
+        i += 8;
+        if (i >= len) {
+            return len;
+        }
+    }
+}
+
+/* str.isupper() of an ASCII token: a capital and no small letter (most exit at once). */
+static bool ascii_upper(const unsigned char *p, size_t a, size_t b)
+{
+    bool up = false;
+
+    for (size_t k = a; k < b; k++) {
+        unsigned cl = byte_class[p[k]];
+        if (cl == CL_LOWER) {
+            return false;
+        }
+        up |= cl == CL_UPPER;
+    }
+    return up;
+}
+
+/*
  * The fast path for an all-ASCII record (no emoji, no Unicode spaces, ASCII
  * case rules): the record is lower-cased in one pass, '!' and '?' are
  * counted in one pass, and each token is a range of the lower-cased copy.
@@ -422,7 +471,6 @@ static cv_err tokenize_ascii(struct ins_vocab *v, struct ins_tokbuf *tb, const c
     tb->quest = quest;
     while (i < len) {
         size_t a, b, c, d;
-        unsigned acc = 0;
         bool brk;
         struct ins_tok *t;
         struct ins_key *k;
@@ -434,19 +482,12 @@ static cv_err tokenize_ascii(struct ins_vocab *v, struct ins_tokbuf *tb, const c
             break;
         }
         a = i;
-        while (i < len) {
-            unsigned cl = byte_class[p[i]];
-            if (cl == CL_SPACE) {
-                break;
-            }
-            acc |= cl;
-            i++;
-        }
-        b = i;
+        b = token_end(low, p, i, len);
+        i = b;
         c = a;
         d = b;
         brk = false;
-        if (acc & CL_PUNCT) {
+        if (byte_class[p[a]] == CL_PUNCT || byte_class[p[b - 1]] == CL_PUNCT) {
             while (c < d && byte_class[p[c]] == CL_PUNCT) {
                 c++;
             }
@@ -473,7 +514,7 @@ static cv_err tokenize_ascii(struct ins_vocab *v, struct ins_tokbuf *tb, const c
             k->hash = ins_vocab_hash_padded(low + c, d - c);
             ins_vocab_prefetch(v, k->hash);
         }
-        t->upper = (acc & CL_UPPER) && !(acc & CL_LOWER);
+        t->upper = ascii_upper(p, a, b);
         t->break_after = brk; /* punctuation ended the token */
         t->mention = p[a] == '@';
         tb->ntoks++;
