@@ -7,29 +7,6 @@
 
 #include <string.h>
 
-bool ins_lexicon_find(const char *w, size_t len, double *valence)
-{
-    size_t lo = 0, hi = ins_lexicon_len;
-    struct cv_str key = {w, len};
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        struct cv_str e = {ins_lexicon[mid].word, ins_lexicon[mid].len};
-        int c = cv_str_cmp(e, key);
-
-        if (c == 0) {
-            *valence = ins_lexicon[mid].valence;
-            return true;
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return false;
-}
-
 const struct ins_emoji_entry *ins_emoji_find(uint32_t cp)
 {
     size_t lo = 0, hi = ins_emoji_len;

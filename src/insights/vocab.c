@@ -383,7 +383,7 @@ static void analyse_word(struct ins_word *w)
             w->flags |= INS_W_DAMP;
         }
     }
-    if (ins_is_idiom_word(w->key, w->len)) {
+    if (w->len <= 7 && ins_is_idiom_word(w->key, w->len)) { /* the longest is "beating" */
         w->flags |= INS_W_IDIOM;
     }
     if (ins_is_negate_word(w->key, w->len)) {
@@ -396,7 +396,7 @@ static void analyse_word(struct ins_word *w)
             }
         }
     }
-    for (size_t k = 0; k < CV_ARRAY_LEN(specials); k++) {
+    for (size_t k = 0; w->len <= 7 && k < CV_ARRAY_LEN(specials); k++) {
         if (strlen(specials[k].w) == w->len && memcmp(specials[k].w, w->key, w->len) == 0) {
             w->special = (uint8_t)specials[k].sp;
             break;

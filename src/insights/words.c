@@ -165,145 +165,157 @@ static const char *const synonym_groups[][64] = {
 const unsigned ins_group_support = 6;
 const unsigned ins_group_food = 5;
 
-struct wset {
-    const char **w;
-    size_t n;
-    unsigned *val;
+/*
+ * One hash table for every word list (and the lexicon and the food nouns):
+ * a word's classes are one probe away. Built once, with libc malloc (not
+ * cv_malloc, so allocation failure sweeps do not count it), for the process.
+ */
+enum {
+    WB_STOP = 1 << 0,
+    WB_GENERIC = 1 << 1,
+    WB_NEGATE = 1 << 2,
+    WB_BOOST_UP = 1 << 3,
+    WB_BOOST_DOWN = 1 << 4,
+    WB_FOOD = 1 << 5,
 };
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+struct wentry {
+    const char *w; /* NULL: empty slot */
+    uint32_t len;
+    uint16_t bits;
+    uint8_t group;
+    int32_t lex; /* index in ins_lexicon, or -1 */
+};
 
-static struct wset sets[5]; /* stop, generic, negate, synonyms, boosters */
-static double *boost_vals;
-static bool sets_ready;
+static struct wentry *wtab;
+static uint32_t wmask;
+static bool wtab_ready;
 
-static void build(struct wset *s, const char *const *src, size_t n)
+static struct wentry *wslot(const char *w, size_t len, bool add)
 {
-    s->w = malloc(n * sizeof(*s->w));
-    if (!s->w) {
-        s->n = 0;
-        return;
+    uint32_t pos = ins_vocab_hash(w, len) & wmask;
+
+    for (;;) {
+        struct wentry *e = &wtab[pos];
+        if (!e->w) {
+            if (!add) {
+                return NULL;
+            }
+            e->w = w;
+            e->len = (uint32_t)len;
+            e->lex = -1;
+            return e;
+        }
+        if (e->len == len && memcmp(e->w, w, len) == 0) {
+            return e;
+        }
+        pos = (pos + 1) & wmask;
     }
-    memcpy(s->w, src, n * sizeof(*s->w));
-    qsort(s->w, n, sizeof(*s->w), cmp_str);
-    s->n = n;
 }
 
-/*
- * The sets are built once with libc malloc (not cv_malloc, so allocation
- * failure sweeps do not count them) and live for the process.
- */
-static void init_sets(void)
+static void add_list(const char *const *list, size_t n, uint16_t bits)
 {
-    static const char *syn[512];
-    static unsigned synval[512];
-    static const char *bst[128];
-    size_t ns = 0, nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        wslot(list[i], strlen(list[i]), true)->bits |= bits;
+    }
+}
 
-    build(&sets[0], stopwords, CV_ARRAY_LEN(stopwords));
-    build(&sets[1], generic_words, CV_ARRAY_LEN(generic_words));
-    build(&sets[2], negate_words, CV_ARRAY_LEN(negate_words));
+static void init_words(void)
+{
+    size_t total = CV_ARRAY_LEN(stopwords) + CV_ARRAY_LEN(generic_words) +
+                   CV_ARRAY_LEN(negate_words) + CV_ARRAY_LEN(boost_up) +
+                   CV_ARRAY_LEN(boost_down) + ins_food_nouns_len + ins_lexicon_len + 1024;
+    uint32_t cap = 1024;
+
+    while (cap < 2 * total) {
+        cap *= 2;
+    }
+    wtab = calloc(cap, sizeof(*wtab));
+    if (!wtab) {
+        abort(); /* at start-up, a few hundred KiB: nothing sensible to do without them */
+    }
+    wmask = cap - 1;
+    add_list(stopwords, CV_ARRAY_LEN(stopwords), WB_STOP);
+    add_list(generic_words, CV_ARRAY_LEN(generic_words), WB_GENERIC);
+    add_list(negate_words, CV_ARRAY_LEN(negate_words), WB_NEGATE);
+    add_list(boost_up, CV_ARRAY_LEN(boost_up), WB_BOOST_UP);
+    add_list(boost_down, CV_ARRAY_LEN(boost_down), WB_BOOST_DOWN);
+    add_list(ins_food_nouns, ins_food_nouns_len, WB_FOOD);
     for (size_t g = 0; g < CV_ARRAY_LEN(synonym_groups); g++) {
-        for (size_t k = 0; synonym_groups[g][k] && ns < 512; k++) {
-            syn[ns++] = synonym_groups[g][k];
-        }
-    }
-    /* Sort the synonym words, carrying their group numbers along. */
-    for (size_t i = 1; i < ns; i++) {
-        for (size_t j = i; j > 0 && strcmp(syn[j - 1], syn[j]) > 0; j--) {
-            const char *t = syn[j];
-            syn[j] = syn[j - 1];
-            syn[j - 1] = t;
-        }
-    }
-    for (size_t i = 0; i < ns; i++) {
-        for (size_t g = 0; g < CV_ARRAY_LEN(synonym_groups); g++) {
-            for (size_t k = 0; synonym_groups[g][k]; k++) {
-                if (strcmp(synonym_groups[g][k], syn[i]) == 0) {
-                    synval[i] = (unsigned)g + 1;
-                }
+        for (size_t k = 0; synonym_groups[g][k]; k++) {
+            struct wentry *e = wslot(synonym_groups[g][k], strlen(synonym_groups[g][k]), true);
+            if (!e->group) {
+                e->group = (uint8_t)(g + 1);
             }
         }
     }
-    sets[3].w = syn;
-    sets[3].n = ns;
-    sets[3].val = synval;
-    for (size_t i = 0; i < CV_ARRAY_LEN(boost_up); i++) {
-        bst[nb++] = boost_up[i];
-    }
-    for (size_t i = 0; i < CV_ARRAY_LEN(boost_down); i++) {
-        bst[nb++] = boost_down[i];
-    }
-    qsort(bst, nb, sizeof(*bst), cmp_str);
-    sets[4].w = bst;
-    sets[4].n = nb;
-    boost_vals = malloc(nb * sizeof(double));
-    for (size_t i = 0; boost_vals && i < nb; i++) {
-        boost_vals[i] = B_INCR;
-        for (size_t k = 0; k < CV_ARRAY_LEN(boost_down); k++) {
-            if (strcmp(boost_down[k], bst[i]) == 0) {
-                boost_vals[i] = B_DECR;
-            }
+    for (size_t i = 0; i < ins_lexicon_len; i++) {
+        struct wentry *e = wslot(ins_lexicon[i].word, ins_lexicon[i].len, true);
+        if (e->lex < 0) {
+            e->lex = (int32_t)i;
         }
     }
-    sets_ready = true;
+    wtab_ready = true;
 }
 
-/* Index of @p w in set @p s, or -1. */
-static long find(unsigned which, const char *w, size_t len)
+static const struct wentry *lookup(const char *w, size_t len)
 {
-    const struct wset *s;
-    size_t lo = 0, hi;
+    if (!wtab_ready) {
+        init_words();
+    }
+    return wslot(w, len, false);
+}
 
-    if (!sets_ready) {
-        init_sets();
+bool ins_lexicon_find(const char *w, size_t len, double *valence)
+{
+    const struct wentry *e = lookup(w, len);
+
+    if (!e || e->lex < 0) {
+        return false;
     }
-    if (memchr(w, '\0', len)) {
-        return -1;
-    }
-    s = &sets[which];
-    hi = s->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *e = s->w[mid];
-        int c = strncmp(e, w, len);
-        if (c == 0) {
-            c = e[len] == '\0' ? 0 : 1;
-        }
-        if (c == 0) {
-            return (long)mid;
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return -1;
+    *valence = ins_lexicon[e->lex].valence;
+    return true;
 }
 
 bool ins_is_stopword(const char *w, size_t len)
 {
-    return find(0, w, len) >= 0;
+    const struct wentry *e = lookup(w, len);
+    return e && (e->bits & WB_STOP);
 }
 
 bool ins_is_generic(const char *w, size_t len)
 {
-    return find(1, w, len) >= 0;
+    const struct wentry *e = lookup(w, len);
+    return e && (e->bits & WB_GENERIC);
 }
 
 bool ins_is_negate_word(const char *w, size_t len)
 {
-    return find(2, w, len) >= 0;
+    const struct wentry *e = lookup(w, len);
+    return e && (e->bits & WB_NEGATE);
 }
 
 unsigned ins_synonym_group(const char *w, size_t len)
 {
-    long i = find(3, w, len);
-    return i >= 0 ? sets[3].val[i] : 0;
+    const struct wentry *e = lookup(w, len);
+    return e ? e->group : 0;
+}
+
+bool ins_booster_find(const char *w, size_t len, double *scalar)
+{
+    const struct wentry *e = lookup(w, len);
+
+    if (!e || !(e->bits & (WB_BOOST_UP | WB_BOOST_DOWN))) {
+        return false;
+    }
+    *scalar = (e->bits & WB_BOOST_UP) ? B_INCR : B_DECR;
+    return true;
+}
+
+static bool food_find(const char *w, size_t len)
+{
+    const struct wentry *e = lookup(w, len);
+    return e && (e->bits & WB_FOOD);
 }
 
 unsigned ins_aspect_group(const char *w, size_t len)
@@ -353,27 +365,6 @@ const char *ins_group_name(unsigned g)
     return g >= 1 && g <= CV_ARRAY_LEN(synonym_groups) ? synonym_groups[g - 1][0] : "";
 }
 
-static bool food_find(const char *w, size_t len)
-{
-    size_t lo = 0, hi = ins_food_nouns_len;
-    struct cv_str key = {w, len};
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        struct cv_str e = {ins_food_nouns[mid], strlen(ins_food_nouns[mid])};
-        int c = cv_str_cmp(e, key);
-        if (c == 0) {
-            return true;
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return false;
-}
-
 bool ins_is_food_noun(const char *w, size_t len)
 {
     /* WordNet's noun detachment rules (morphy) for plurals. */
@@ -400,15 +391,4 @@ bool ins_is_food_noun(const char *w, size_t len)
         }
     }
     return false;
-}
-
-bool ins_booster_find(const char *w, size_t len, double *scalar)
-{
-    long i = find(4, w, len);
-
-    if (i < 0 || !boost_vals) {
-        return false;
-    }
-    *scalar = boost_vals[i];
-    return true;
 }
