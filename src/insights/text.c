@@ -489,7 +489,7 @@ static cv_err tokenize_ascii(struct ins_vocab *v, struct ins_tokbuf *tb, const c
             k->off = (uint32_t)c;
             k->len = (uint32_t)(d - c);
             k->hash = ins_vocab_hash_padded(low + c, d - c);
-            ins_vocab_prefetch(v, k->hash);
+            k->cand = ins_vocab_hint(v, k->hash);
         }
         t->upper = ascii_upper(p, a, b);
         t->break_after = brk; /* punctuation ended the token */
