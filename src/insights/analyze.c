@@ -360,16 +360,23 @@ static bool get_varint(const unsigned char **p, const unsigned char *end, uint64
  * proportions x 1e3: dividing again gives the very same doubles) and its
  * distinct stems in order of appearance.
  */
+/* x * scale is within a rounding error of an integer (x was rounded to it): that integer. */
+static int64_t to_int(double x, double scale)
+{
+    double y = x * scale;
+    return (int64_t)(y < 0 ? y - 0.5 : y + 0.5);
+}
+
 static cv_err spill_record(struct run *run, const struct ins_sentiment *s)
 {
     unsigned char tmp[SPILL_REC_MAX];
     size_t n = 0;
-    long ck = lround(s->compound * 1e4);
+    int64_t ck = to_int(s->compound, 1e4);
 
     n += put_varint(tmp + n, ck < 0 ? ((uint64_t)(-ck) << 1) - 1 : (uint64_t)ck << 1);
-    n += put_varint(tmp + n, (uint64_t)lround(s->pos * 1e3));
-    n += put_varint(tmp + n, (uint64_t)lround(s->neu * 1e3));
-    n += put_varint(tmp + n, (uint64_t)lround(s->neg * 1e3));
+    n += put_varint(tmp + n, (uint64_t)to_int(s->pos, 1e3));
+    n += put_varint(tmp + n, (uint64_t)to_int(s->neu, 1e3));
+    n += put_varint(tmp + n, (uint64_t)to_int(s->neg, 1e3));
     n += put_varint(tmp + n, run->nst);
     for (size_t k = 0; k < run->nst; k++) {
         uint32_t st = run->stems[k];
