@@ -245,9 +245,8 @@ static void collect_stems(struct run *run)
                 st = run->v.st_support; /* "customer service": support, not staff */
             }
             /* Phrases never hold a sentiment word ("great service"): not counted. */
-            if (bigrams && prev != INS_PIECE_STOP && prev != st &&
-                run->v.stems[prev].kind != INS_STEM_SENTIMENT &&
-                run->v.stems[st].kind != INS_STEM_SENTIMENT) {
+            if (bigrams && prev != INS_PIECE_STOP && prev != st && !marks[prev].sentiment &&
+                !marks[st].sentiment) {
                 if (nbg == CV_ARRAY_LEN(run->bgkeys)) {
                     ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
                     nbg = 0;

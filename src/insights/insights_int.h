@@ -179,6 +179,7 @@ struct ins_bigram_slot {
 struct ins_stem_mark {
     uint32_t stamp; /* last record (a per-run stamp) that contained the stem */
     uint32_t df;    /* records containing it (first pass) */
+    uint8_t sentiment; /* the stem's kind is INS_STEM_SENTIMENT (for bigrams) */
 };
 
 #define INS_WSLOT 64u

@@ -188,7 +188,23 @@ struct cluster {
     uint32_t *m; /* candidate indices */
     uint32_t n;
     bool alive;
+    uint8_t group; /* the first built-in aspect among its members, or 0 */
 };
+
+/* The first alive b > a with the largest sim[a][b], or UINT32_MAX. */
+static void row_best(const float *sim, const struct cluster *cl, uint32_t n, uint32_t a,
+                     uint32_t *rbest)
+{
+    const float *row = sim + (size_t)a * n;
+    uint32_t best = UINT32_MAX;
+
+    for (uint32_t b = a + 1; b < n; b++) {
+        if (cl[b].alive && (best == UINT32_MAX || row[b] > row[best])) {
+            best = b;
+        }
+    }
+    rbest[a] = best;
+}
 
 /*
  * A cluster is a theme only if it hangs together: its members' contexts are
@@ -245,7 +261,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     struct sparse *vec = NULL;
     float *sim = NULL, *dense = NULL;
     struct cluster *cl = NULL;
-    uint32_t *cov = NULL, *stamp = NULL, *rank = NULL;
+    uint32_t *cov = NULL, *stamp = NULL, *rank = NULL, *rbest = NULL;
     float *lift = NULL;
     uint32_t *tcount = NULL;
     cv_err err = CV_ENOMEM;
@@ -425,29 +441,38 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         cl[a].m[0] = a;
         cl[a].n = 1;
         cl[a].alive = true;
+        cl[a].group = v->stems[cand[a]].group;
     }
 
-    /* Average-linkage agglomeration (Lance-Williams update of sim). */
+    /*
+     * Average-linkage agglomeration (Lance-Williams update of sim). Each row
+     * keeps its best partner (the first b > a with the row's largest
+     * similarity), so a merge costs O(n) instead of a scan of the matrix;
+     * the pair chosen is the one a full scan would choose (largest
+     * similarity, then smallest a, then smallest b).
+     */
+    rbest = cv_malloc((size_t)ncand * sizeof(uint32_t));
+    if (!rbest) {
+        goto out;
+    }
+    for (uint32_t a = 0; a < ncand; a++) {
+        row_best(sim, cl, ncand, a, rbest);
+    }
     for (;;) {
         float best = CLUSTER_SIM;
         uint32_t ba = UINT32_MAX, bb = UINT32_MAX;
         for (uint32_t a = 0; a < ncand; a++) {
-            if (!cl[a].alive) {
-                continue;
-            }
-            const float *row = sim + (size_t)a * ncand;
-            for (uint32_t b = a + 1; b < ncand; b++) {
-                if (cl[b].alive && row[b] > best) {
-                    best = row[b];
-                    ba = a;
-                    bb = b;
-                }
+            if (cl[a].alive && rbest[a] != UINT32_MAX && sim[(size_t)a * ncand + rbest[a]] > best) {
+                best = sim[(size_t)a * ncand + rbest[a]];
+                ba = a;
+                bb = rbest[a];
             }
         }
         if (ba == UINT32_MAX) {
             break;
         }
         float wa = (float)cl[ba].n, wb = (float)cl[bb].n;
+        uint8_t g1 = cl[ba].group ? cl[ba].group : cl[bb].group;
         for (uint32_t k = 0; k < ncand; k++) {
             if (!cl[k].alive || k == ba || k == bb) {
                 continue;
@@ -455,26 +480,30 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
             float x = sim[(size_t)ba * ncand + k], y = sim[(size_t)bb * ncand + k];
             float z = (wa * x + wb * y) / (wa + wb);
             /* A built-in group never merges with another group. */
-            if (x == 0.0f || y == 0.0f) {
-                uint8_t g1 = 0, g2 = 0;
-                for (uint32_t i = 0; i < cl[ba].n && !g1; i++) {
-                    g1 = v->stems[cand[cl[ba].m[i]]].group;
-                }
-                for (uint32_t i = 0; i < cl[bb].n && !g1; i++) {
-                    g1 = v->stems[cand[cl[bb].m[i]]].group;
-                }
-                for (uint32_t i = 0; i < cl[k].n && !g2; i++) {
-                    g2 = v->stems[cand[cl[k].m[i]]].group;
-                }
-                if (g1 && g2 && g1 != g2) {
-                    z = 0.0f;
-                }
+            if ((x == 0.0f || y == 0.0f) && g1 && cl[k].group && g1 != cl[k].group) {
+                z = 0.0f;
             }
             sim[(size_t)ba * ncand + k] = sim[(size_t)k * ncand + ba] = z;
         }
         memcpy(cl[ba].m + cl[ba].n, cl[bb].m, cl[bb].n * sizeof(uint32_t));
         cl[ba].n += cl[bb].n;
+        cl[ba].group = g1;
         cl[bb].alive = false;
+        /* Rows whose best partner changed or died, and rows that may prefer ba now. */
+        for (uint32_t a = 0; a < ncand; a++) {
+            if (!cl[a].alive) {
+                continue;
+            }
+            if (a == ba || rbest[a] == ba || rbest[a] == bb) {
+                row_best(sim, cl, ncand, a, rbest);
+            } else if (a < ba) {
+                float z = sim[(size_t)a * ncand + ba];
+                float cur = rbest[a] == UINT32_MAX ? -1e30f : sim[(size_t)a * ncand + rbest[a]];
+                if (z > cur || (z == cur && ba < rbest[a])) {
+                    rbest[a] = ba;
+                }
+            }
+        }
     }
 
     /* Coverage of every cluster in the sample. */
@@ -719,6 +748,7 @@ out:
     cv_free(cov);
     cv_free(stamp);
     cv_free(rank);
+    cv_free(rbest);
     cv_free(lift);
     cv_free(tcount);
     return err;

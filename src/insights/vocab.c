@@ -189,6 +189,7 @@ static uint32_t stem_intern(struct ins_vocab *v, const char *s, size_t len, cv_e
     st->surface_word = UINT32_MAX;
     v->smarks[v->nstems].stamp = 0;
     v->smarks[v->nstems].df = 0;
+    v->smarks[v->nstems].sentiment = 0;
     v->stab[pos] = v->nstems + 1;
     return v->nstems++;
 }
@@ -348,6 +349,7 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
                 s->kind0 = kind;
             }
             s->kind = s->group ? INS_STEM_CONTENT : s->kind0;
+            v->smarks[pc.stem].sentiment = s->kind == INS_STEM_SENTIMENT;
         }
         if (pc.stem == INS_PIECE_STOP && last_stop) {
             continue;
