@@ -221,6 +221,7 @@ cv_err obj_commit_tx(struct db_conn *c, void *arg)
     sqlite3_bind_int64(s, 11, oc->nparts);
     bind_opt_text(s, 12, oc->storage_class);
     bind_opt_text(s, 13, oc->acl);
+    bind_opt_text(s, 14, oc->tags && oc->tags[0] ? oc->tags : NULL);
     if (sqlite3_step(s) != SQLITE_DONE) {
         err = CV_EDB;
         goto fail;

@@ -25,6 +25,7 @@ struct upload_info {
     char ck_algo[16];
     char storage_class[24];
     char acl[32];
+    char *tags; /* stored form (arena), or NULL */
 };
 
 static cv_err upload_load(struct store_req *r, const char *id, struct upload_info *u)
@@ -42,6 +43,10 @@ static cv_err upload_load(struct store_req *r, const char *id, struct upload_inf
     if (sqlite3_step(s) == SQLITE_ROW) {
         struct cv_str b = db_col_str(s, 0), k = db_col_str(s, 1), m = db_col_str(s, 5);
         struct cv_str ca = db_col_str(s, 6), sc = db_col_str(s, 7), acl = db_col_str(s, 8);
+        struct cv_str tags = db_col_str(s, 9);
+        if (tags.ptr && tags.len) {
+            u->tags = cv_arena_strndup(&r->arena, tags.ptr, tags.len);
+        }
         snprintf(u->bucket, sizeof(u->bucket), "%.*s", (int)b.len, b.ptr);
         u->key = cv_arena_strndup(&r->arena, k.ptr, k.len);
         u->keylen = k.len;
@@ -68,6 +73,26 @@ static cv_err upload_load(struct store_req *r, const char *id, struct upload_inf
     return err;
 }
 
+/*
+ * AbortMultipartUpload and ListParts: the upload's initiator (or the root of
+ * its account) is allowed by default; an explicit Deny still wins.
+ */
+static bool mpu_allowed(struct store_req *r, const char *action, const struct upload_info *u)
+{
+    bool initiator = (r->ident.arn[0] && strcmp(r->ident.arn, u->initiator) == 0) ||
+                     (r->ident.kind == IDENT_ROOT &&
+                      strcmp(r->ident.account, u->initiator_account) == 0);
+
+    if (store_allowed_ex(r, action, r->bucket, r->key, r->bi,
+                         (struct cv_str){r->bucket_policy.ptr ? r->bucket_policy.ptr : "",
+                                         r->bucket_policy.len},
+                         initiator)) {
+        return true;
+    }
+    resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+    return false;
+}
+
 static const char *upload_id_param(struct store_req *r)
 {
     const struct query_param *q = req_param(r, "uploadId");
@@ -90,7 +115,7 @@ struct create_upload_job {
     const char *id;
     const char *meta;
     size_t metalen;
-    const char *ck_algo, *storage_class, *acl;
+    const char *ck_algo, *storage_class, *acl, *tags;
 };
 
 static cv_err create_upload_tx(struct db_conn *c, void *arg)
@@ -119,6 +144,11 @@ static cv_err create_upload_tx(struct db_conn *c, void *arg)
         sqlite3_bind_text(s, 10, j->acl, -1, SQLITE_STATIC);
     } else {
         sqlite3_bind_null(s, 10);
+    }
+    if (j->tags) {
+        sqlite3_bind_text(s, 11, j->tags, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 11);
     }
     return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
 }
@@ -150,6 +180,13 @@ void s3_create_multipart(struct store_req *r)
     j.metalen = meta.len;
     j.ck_algo = r->ck.algo ? sigv4_checksum_name(r->ck.algo) : NULL;
     j.storage_class = sc.ptr ? cv_arena_strndup(&r->arena, sc.ptr, sc.len) : NULL;
+    if (r->authz_request_tags && r->authz_request_tags->n) {
+        struct cv_buf t = CV_BUF_INIT(8192);
+        if (tags_encode(r->authz_request_tags, &t) == CV_OK) {
+            j.tags = cv_arena_strndup(&r->arena, t.ptr, t.len);
+        }
+        cv_buf_release(&t);
+    }
     err = db_write(r->st->db, create_upload_tx, &j);
     if (!err) {
         err = xml_begin(b, "InitiateMultipartUploadResult");
@@ -292,12 +329,20 @@ void s3_upload_part(struct store_req *r, bool copy)
         if (s3_copy_source(r, &sb, &sk)) {
             goto fail;
         }
-        err = s3_bucket_get(r, sb, &sbi, NULL);
+        struct cv_buf spol = CV_BUF_INIT(64 * 1024);
+        bool allowed;
+
+        err = s3_bucket_get(r, sb, &sbi, &spol);
         if (err) {
+            cv_buf_release(&spol);
             resp_error(r, err, NULL, NULL);
             goto fail;
         }
-        if (!store_authorize(r, "s3:GetObject", sb, sk, &sbi)) {
+        allowed = store_allowed_ex(r, "s3:GetObject", sb, sk, &sbi,
+                                   (struct cv_str){spol.ptr ? spol.ptr : "", spol.len}, false);
+        cv_buf_release(&spol);
+        if (!allowed) {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
             goto fail;
         }
         c = db_reader(r->st->db);
@@ -333,12 +378,15 @@ void s3_upload_part(struct store_req *r, bool copy)
         len = size;
         {
             struct cv_str rng = req_header(r, "x-amz-copy-source-range");
-            if (rng.ptr && s3_parse_range(rng, size, &off, &len) != RANGE_OK) {
+            cv_err rerr = rng.ptr ? s3_parse_copy_range(rng, size, &off, &len) : CV_OK;
+            if (rerr) {
                 cv_free(body);
-                resp_error(r, CV_S3_INVALID_RANGE, "The x-amz-copy-source-range value must be of "
-                                                   "the form bytes=first-last where first and "
-                                                   "last are the zero-based offsets of the first "
-                                                   "and last bytes to copy",
+                resp_error(r, rerr,
+                           rerr == CV_S3_INVALID_RANGE
+                               ? "The specified copy range is beyond the size of the source object"
+                               : "The x-amz-copy-source-range value must be of the form "
+                                 "bytes=first-last where first and last are the zero-based offsets "
+                                 "of the first and last bytes to copy",
                            NULL);
                 goto fail;
             }
@@ -614,6 +662,7 @@ void s3_complete_multipart(struct store_req *r)
     oc.nsegs = n;
     oc.storage_class = u.storage_class[0] ? u.storage_class : NULL;
     oc.acl = u.acl[0] ? u.acl : NULL;
+    oc.tags = u.tags;
     oc.upload_id = id;
     oc.used_parts = nums;
     oc.nused = n;
@@ -706,7 +755,14 @@ void s3_abort_multipart(struct store_req *r)
     j.id = upload_id_param(r);
     j.oc.arena = &r->arena;
     if (!j.id || upload_load(r, j.id, &u) != CV_OK) {
-        no_such_upload(r, j.id);
+        if (store_allowed(r, "s3:AbortMultipartUpload", r->bucket, r->key, r->bi)) {
+            no_such_upload(r, j.id);
+        } else {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+        }
+        return;
+    }
+    if (!mpu_allowed(r, "s3:AbortMultipartUpload", &u)) {
         return;
     }
     err = db_write(r->st->db, abort_tx, &j);
@@ -757,7 +813,14 @@ void s3_list_parts(struct store_req *r)
     cv_err err;
 
     if (!id || upload_load(r, id, &u) != CV_OK) {
-        no_such_upload(r, id);
+        if (store_allowed(r, "s3:ListMultipartUploadParts", r->bucket, r->key, r->bi)) {
+            no_such_upload(r, id);
+        } else {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+        }
+        return;
+    }
+    if (!mpu_allowed(r, "s3:ListMultipartUploadParts", &u)) {
         return;
     }
     if ((mk && cv_parse_u64(mk->value, &marker)) || (mp && cv_parse_u64(mp->value, &maxp))) {

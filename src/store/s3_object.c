@@ -157,6 +157,22 @@ static bool body_digests_ok(struct store_req *r, uint8_t md5[CV_MD5_LEN], char c
     return true;
 }
 
+/* The x-amz-tagging of an object write, in stored form (arena), or NULL. */
+static const char *request_tags(struct store_req *r)
+{
+    struct cv_buf b = CV_BUF_INIT(8192);
+    char *out = NULL;
+
+    if (!r->authz_request_tags || !r->authz_request_tags->n) {
+        return NULL;
+    }
+    if (tags_encode(r->authz_request_tags, &b) == CV_OK) {
+        out = cv_arena_strndup(&r->arena, b.ptr, b.len);
+    }
+    cv_buf_release(&b);
+    return out;
+}
+
 /* ---------------------------------------------------------------- PUT */
 
 void s3_put_object(struct store_req *r)
@@ -207,6 +223,7 @@ void s3_put_object(struct store_req *r)
     }
     oc.storage_class = sc.ptr ? arena_cstr(r, sc) : NULL;
     oc.acl = acl;
+    oc.tags = request_tags(r);
     if (inm.ptr) {
         if (!cv_str_eq_c(cv_str_trim(inm), "*")) {
             blob_writer_abort(&r->blob);
@@ -259,6 +276,7 @@ struct obj_row {
     int64_t nparts;
     char storage_class[24];
     char acl[32];
+    char *tags; /* stored form (arena), or NULL */
 };
 
 /* Loads a key's row. With want_body, an inline body is copied out. */
@@ -283,8 +301,11 @@ static cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str 
     if (sqlite3_step(s) == SQLITE_ROW) {
         struct cv_str e = db_col_str(s, 2), m = db_col_str(s, 4), f = db_col_str(s, 6);
         struct cv_str ca = db_col_str(s, 7), cvv = db_col_str(s, 8), scl = db_col_str(s, 10);
-        struct cv_str acl = db_col_str(s, 11);
+        struct cv_str acl = db_col_str(s, 11), tags = db_col_str(s, 12);
         err = CV_OK;
+        if (tags.ptr && tags.len) {
+            o->tags = cv_arena_strndup(&r->arena, tags.ptr, tags.len);
+        }
         o->id = sqlite3_column_int64(s, 0);
         o->size = (uint64_t)sqlite3_column_int64(s, 1);
         snprintf(o->etag, sizeof(o->etag), "%.*s", (int)e.len, e.ptr);
@@ -415,7 +436,9 @@ static void emit_meta(struct store_req *r, const char *meta, size_t len, bool *h
                 if (strcmp(name, "content-type") == 0) {
                     *has_ctype = true;
                 }
-                (void)resp_header(r, name, value);
+                /* MHD refuses empty header values; a lone space is the same
+                 * field value to every HTTP client (OWS is not part of it). */
+                (void)resp_header(r, name, value[0] ? value : " ");
             }
         }
         p = nl + 1;
@@ -491,8 +514,13 @@ void s3_get_object(struct store_req *r, bool head)
     for (attempt = 0;; attempt++) {
         err = obj_load(r, r->bucket, r->key, &o, !head);
         if (err == CV_S3_NO_SUCH_KEY) {
-            /* 404 only to callers who may list the bucket; others learn nothing. */
-            if (store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi)) {
+            /* 404 only to callers who may list the bucket (with the key as
+             * the prefix); others learn nothing. */
+            bool may_list;
+            r->authz_prefix = r->key;
+            may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
+            r->authz_prefix = CV_STR_NULL;
+            if (may_list) {
                 resp_error(r, err, NULL, "Key", "", NULL);
             } else {
                 resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
@@ -566,7 +594,7 @@ void s3_get_object(struct store_req *r, bool head)
         }
         if (o.nparts == 0) {
             if (n != 1) {
-                resp_error(r, CV_S3_INVALID_RANGE, "The requested partnumber is not satisfiable",
+                resp_error(r, CV_S3_INVALID_PART, "The requested partnumber is not satisfiable",
                            NULL);
                 goto fail;
             }
@@ -586,7 +614,7 @@ void s3_get_object(struct store_req *r, bool head)
             }
             if (n > nsegs) {
                 close_segments(hsegs, hn);
-                resp_error(r, CV_S3_INVALID_RANGE, "The requested partnumber is not satisfiable",
+                resp_error(r, CV_S3_INVALID_PART, "The requested partnumber is not satisfiable",
                            NULL);
                 goto fail;
             }
@@ -632,6 +660,13 @@ void s3_get_object(struct store_req *r, bool head)
     (void)resp_header(r, "Accept-Ranges", "bytes");
     if (o.storage_class[0] && strcmp(o.storage_class, "STANDARD") != 0) {
         (void)resp_header(r, "x-amz-storage-class", o.storage_class);
+    }
+    if (o.tags) {
+        size_t ntags = 1;
+        for (const char *t = o.tags; *t; t++) {
+            ntags += *t == '&';
+        }
+        (void)resp_headerf(r, "x-amz-tagging-count", "%zu", ntags);
     }
     if (o.ck_algo[0] && cv_str_eq_ci_c(req_header(r, "x-amz-checksum-mode"), "ENABLED") &&
         !ranged) {
@@ -835,7 +870,7 @@ void s3_copy_object(struct store_req *r)
     struct bucket_info sbi;
     struct obj_row o;
     struct obj_commit oc;
-    struct cv_buf meta = CV_BUF_INIT(64 * 1024);
+    struct cv_buf meta = CV_BUF_INIT(64 * 1024), spol = CV_BUF_INIT(64 * 1024);
     struct cv_str directive = req_header(r, "x-amz-metadata-directive");
     struct cv_str sc = req_header(r, "x-amz-storage-class");
     struct blob_writer w;
@@ -860,12 +895,14 @@ void s3_copy_object(struct store_req *r)
             goto out;
         }
     }
-    err = s3_bucket_get(r, sb, &sbi, NULL);
+    err = s3_bucket_get(r, sb, &sbi, &spol);
     if (err) {
         resp_error(r, err, NULL, NULL);
         goto out;
     }
-    if (!store_authorize(r, "s3:GetObject", sb, sk, &sbi)) {
+    if (!store_allowed_ex(r, "s3:GetObject", sb, sk, &sbi,
+                          (struct cv_str){spol.ptr ? spol.ptr : "", spol.len}, false)) {
+        resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
         goto out;
     }
     err = obj_load(r, sb, sk, &o, true);
@@ -937,6 +974,8 @@ void s3_copy_object(struct store_req *r)
     }
     oc.storage_class = sc.ptr ? arena_cstr(r, sc) : (o.storage_class[0] ? o.storage_class : NULL);
     oc.acl = acl;
+    oc.tags = cv_str_eq_c(req_header(r, "x-amz-tagging-directive"), "REPLACE") ? request_tags(r)
+                                                                               : o.tags;
     err = db_write(r->st->db, obj_commit_tx, &oc);
     if (err) {
         resp_error(r, err, NULL, NULL);
@@ -965,6 +1004,7 @@ out:
     blob_writer_abort(&w);
     obj_row_release(&o);
     cv_buf_release(&meta);
+    cv_buf_release(&spol);
 }
 
 /* ---------------------------------------------------------------- ACL */
@@ -1039,17 +1079,84 @@ void s3_get_object_tagging(struct store_req *r)
         return;
     }
     obj_row_release(&o);
-    err = xml_begin(&r->resp.body, "Tagging");
-    if (!err) {
-        err = cv_buf_adds(&r->resp.body, "<TagSet></TagSet>");
-    }
-    if (!err) {
-        err = xml_end(&r->resp.body, "Tagging");
-    }
+    err = tags_write_xml(&r->arena, cv_str_c(o.tags ? o.tags : ""), &r->resp.body);
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;
     }
     r->resp.status = 200;
     r->resp.content_type = "application/xml";
+}
+
+struct tags_job {
+    struct cv_str bucket, key;
+    const char *tags; /* NULL: delete */
+};
+
+static cv_err set_tags_tx(struct db_conn *c, void *arg)
+{
+    struct tags_job *j = arg;
+    sqlite3_stmt *s = db_stmt(c, STMT_OBJ_TAGS);
+    int64_t id;
+
+    db_bind_str(s, 1, j->bucket);
+    db_bind_str(s, 2, j->key);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return CV_S3_NO_SUCH_KEY;
+    }
+    id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    s = db_stmt(c, STMT_OBJ_SET_TAGS);
+    sqlite3_bind_int64(s, 1, id);
+    if (j->tags && j->tags[0]) {
+        sqlite3_bind_text(s, 2, j->tags, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 2);
+    }
+    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
+}
+
+void s3_put_object_tagging(struct store_req *r)
+{
+    struct tag_set ts;
+    struct tags_job j = {r->bucket, r->key, NULL};
+    struct cv_buf enc = CV_BUF_INIT(8192);
+    char msg[160] = "";
+    cv_err err;
+
+    err = tags_parse_xml(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &ts, msg,
+                         sizeof(msg));
+    if (err) {
+        resp_error(r, err, msg[0] ? msg : NULL, NULL);
+        return;
+    }
+    /* The new tags are condition keys of this decision (IAM.md §3). */
+    r->authz_request_tags = &ts;
+    if (!store_authorize(r, "s3:PutObjectTagging", r->bucket, r->key, r->bi)) {
+        return;
+    }
+    err = tags_encode(&ts, &enc);
+    j.tags = enc.ptr;
+    if (!err) {
+        err = db_write(r->st->db, set_tags_tx, &j);
+    }
+    cv_buf_release(&enc);
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    r->resp.status = 200;
+}
+
+void s3_delete_object_tagging(struct store_req *r)
+{
+    struct tags_job j = {r->bucket, r->key, NULL};
+    cv_err err = db_write(r->st->db, set_tags_tx, &j);
+
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    r->resp.status = 204;
 }
