@@ -224,11 +224,12 @@ static void collect_stems(struct run *run)
         const struct ins_word *w = tb->toks[i].w;
         const struct ins_piece *p = ins_word_pieces(&run->v, w);
         unsigned np = tb->toks[i].mention ? 0 : w->npieces;
-        if (tb->toks[i].mention && pend >= 0) {
-            run->head[pend] = 1;
-            pend = -1;
-        }
-        if (tb->toks[i].mention) {
+        if (np == 0) {
+            /* A stopword, number, link or @mention: a phrase boundary. */
+            if (pend >= 0) {
+                run->head[pend] = 1;
+                pend = -1;
+            }
             prev = INS_PIECE_STOP;
         }
         for (unsigned k = 0; k < np; k++) {
@@ -465,12 +466,12 @@ static cv_err pass1(struct run *run)
             ins_vader(&run->tb, &s);
             collect_stems(run);
             uint32_t stride = run->sample.stride;
+            flag_modifiers(run);
             err = ins_sample_add(&run->sample, (uint32_t)run->nrec, run->stems, run->nst);
             /* Bigrams are counted on sampled records: they follow the sample's halving. */
             for (; stride < run->sample.stride; stride *= 2) {
                 ins_vocab_bigrams_halve(&run->v);
             }
-            flag_modifiers(run);
             if (!err) {
                 err = spill_record(run, &s);
                 if (err == CV_EIO) {

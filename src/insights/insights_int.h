@@ -465,7 +465,7 @@ CV_WUR cv_err ins_json_object(const char *s, size_t len, struct ins_json_field *
 
 /* Records kept for the theme model: stem ids of a deterministic sample. */
 struct ins_sample {
-    uint32_t *ids;  /* stem ids, record after record */
+    uint32_t *ids;  /* stem ids (INS_STEM_MOD flags kept), record after record */
     size_t nids, capids, maxids;
     uint32_t *recs; /* start of each record in ids; nrecs+1 entries */
     size_t nrecs, caprecs;

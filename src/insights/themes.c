@@ -250,6 +250,51 @@ static bool coherent(const struct cluster *c, const struct sparse *vec, const ui
     return cohesion(c, vec) >= COHESION_MIN;
 }
 
+/*
+ * A theme that no sampled record would get (its words always come with a
+ * stronger theme's: "price" outweighs "reasonable") would show with no
+ * mentions: it is dropped, and the weights renumbered.
+ */
+static void drop_idle_themes(struct ins_model *m, const struct ins_sample *s)
+{
+    uint32_t wins[64] = {0}, map[64], out[4], nt = (uint32_t)CV_MIN(m->nthemes, 64), k = 0;
+    float score;
+
+    for (size_t r = 0; r < s->nrecs; r++) {
+        size_t n = ins_model_assign(m, s->ids + s->recs[r], s->recs[r + 1] - s->recs[r], out, 4,
+                                    &score);
+        for (size_t j = 0; j < n; j++) {
+            wins[out[j]]++;
+        }
+    }
+    for (uint32_t t = 0; t < nt; t++) {
+        map[t] = wins[t] ? k++ : UINT32_MAX;
+    }
+    if (k == nt) {
+        return;
+    }
+    for (uint32_t t = 0; t < nt; t++) {
+        if (map[t] == UINT32_MAX) {
+            cv_free(m->themes[t].members);
+        } else {
+            m->themes[map[t]] = m->themes[t];
+        }
+    }
+    m->nthemes = k;
+    uint32_t nw = 0;
+    for (uint32_t st = 0; st < m->nstems; st++) {
+        uint32_t b = m->wstart[st], e = m->wstart[st + 1];
+        m->wstart[st] = nw;
+        for (uint32_t w = b; w < e; w++) {
+            if (m->wtheme[w] < nt && map[m->wtheme[w]] != UINT32_MAX) {
+                m->wtheme[nw] = map[m->wtheme[w]];
+                m->wval[nw++] = m->wval[w];
+            }
+        }
+    }
+    m->wstart[m->nstems] = nw;
+}
+
 cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
                        uint64_t nrecords, unsigned max_themes)
 {
@@ -288,7 +333,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         goto out;
     }
     for (size_t i = 0; i < s->nids; i++) {
-        sdf[s->ids[i]]++;
+        sdf[s->ids[i] & ~INS_STEM_MOD]++;
     }
     for (uint32_t i = 0; i < ns; i++) {
         v->stems[i].sdf = sdf[i];
@@ -342,13 +387,13 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         const uint32_t *ids = s->ids + s->recs[r];
         uint32_t n = s->recs[r + 1] - s->recs[r];
         for (uint32_t a = 0; a < n; a++) {
-            int32_t c = cidx[ids[a]];
+            int32_t c = cidx[ids[a] & ~INS_STEM_MOD];
             if (c < 0) {
                 continue;
             }
             uint32_t *row = co + (size_t)c * nfeat;
             for (uint32_t b = 0; b < n; b++) {
-                int32_t f = fidx[ids[b]];
+                int32_t f = fidx[ids[b] & ~INS_STEM_MOD];
                 if (b != a && f >= 0) {
                     row[f]++;
                 }
@@ -522,7 +567,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     }
     for (uint32_t r = 0; r < nrec; r++) {
         for (uint32_t k = s->recs[r]; k < s->recs[r + 1]; k++) {
-            int32_t c = cidx[s->ids[k]];
+            int32_t c = cidx[s->ids[k] & ~INS_STEM_MOD];
             if (c < 0) {
                 continue;
             }
@@ -627,7 +672,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     for (uint32_t r = 0; r < nrec; r++) {
         uint32_t nrt = 0;
         for (uint32_t k = s->recs[r]; k < s->recs[r + 1]; k++) {
-            int32_t t = mtheme[s->ids[k]];
+            int32_t t = mtheme[s->ids[k] & ~INS_STEM_MOD];
             bool dup = false;
             for (uint32_t q = 0; q < nrt && t >= 0; q++) {
                 dup |= rt[q] == (uint32_t)t;
@@ -639,7 +684,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         for (uint32_t q = 0; q < nrt; q++) {
             tdf[rt[q]]++;
             for (uint32_t k = s->recs[r]; k < s->recs[r + 1]; k++) {
-                int32_t f = fidx[s->ids[k]];
+                int32_t f = fidx[s->ids[k] & ~INS_STEM_MOD];
                 if (f >= 0) {
                     tcount[(size_t)rt[q] * nfeat + (uint32_t)f]++;
                 }
@@ -722,6 +767,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     cv_free(mtheme);
     cv_free(tdf);
     cv_free(rt);
+    drop_idle_themes(m, s);
     err = CV_OK;
 out:
     if (err) {
