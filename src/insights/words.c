@@ -232,7 +232,8 @@ static void init_words(void)
     }
     wtab = calloc(cap, sizeof(*wtab));
     if (!wtab) {
-        abort(); /* at start-up, a few hundred KiB: nothing sensible to do without them */
+        wtab_ready = true; /* out of memory at start-up: every list is empty */
+        return;
     }
     wmask = cap - 1;
     add_list(stopwords, CV_ARRAY_LEN(stopwords), WB_STOP);
@@ -263,7 +264,7 @@ static const struct wentry *lookup(const char *w, size_t len)
     if (!wtab_ready) {
         init_words();
     }
-    return wslot(w, len, false);
+    return wtab ? wslot(w, len, false) : NULL;
 }
 
 bool ins_lexicon_find(const char *w, size_t len, double *valence)
