@@ -284,8 +284,8 @@ static int do_get(const char *url)
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr) != 1 ||
-        (size_t)(colon - host) != 9 || strncmp(host, "127.0.0.1", 9) != 0) {
+    if (inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr) != 1 || (size_t)(colon - host) != 9 ||
+        strncmp(host, "127.0.0.1", 9) != 0) {
         goto bad;
     }
     len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %.*s\r\nConnection: close\r\n\r\n",
