@@ -186,7 +186,8 @@ cv_err cv_time_parse_http(struct cv_str s, int64_t *out)
 {
     char tmp[64];
     const char *p;
-    unsigned d, y, h, mi, se;
+    unsigned d, y, h, mi, se, zh, zm;
+    int64_t zone = 0;
     int mo;
 
     if (s.len >= sizeof(tmp)) {
@@ -200,8 +201,16 @@ cv_err cv_time_parse_http(struct cv_str s, int64_t *out)
         p += 2;
         if (strlen(p) < 24 || !digits(p, 2, &d) || p[2] != ' ' || (mo = month_index(p + 3)) < 0 ||
             p[6] != ' ' || !digits(p + 7, 4, &y) || p[11] != ' ' || !digits(p + 12, 2, &h) ||
-            p[14] != ':' || !digits(p + 15, 2, &mi) || p[17] != ':' || !digits(p + 18, 2, &se) ||
-            strcmp(p + 20, " GMT") != 0) {
+            p[14] != ':' || !digits(p + 15, 2, &mi) || p[17] != ':' || !digits(p + 18, 2, &se)) {
+            return CV_EPARSE;
+        }
+        /* "GMT" (RFC 1123), or an RFC 2822 zone: "UTC", "+0000", "-0000", "+HHMM". */
+        if (strcmp(p + 20, " GMT") == 0 || strcmp(p + 20, " UTC") == 0) {
+            zone = 0;
+        } else if (strlen(p + 20) == 6 && p[20] == ' ' && (p[21] == '+' || p[21] == '-') &&
+                   digits(p + 22, 2, &zh) && digits(p + 24, 2, &zm) && zh < 24 && zm < 60) {
+            zone = (p[21] == '-' ? -1 : 1) * (int64_t)(zh * 3600 + zm * 60);
+        } else {
             return CV_EPARSE;
         }
     } else if (p) {
@@ -226,7 +235,7 @@ cv_err cv_time_parse_http(struct cv_str s, int64_t *out)
     if (!valid_civil(y, (unsigned)mo, d, h, mi, se)) {
         return CV_EPARSE;
     }
-    *out = cv_days_from_civil(y, (unsigned)mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    *out = cv_days_from_civil(y, (unsigned)mo, d) * 86400 + h * 3600 + mi * 60 + se - zone;
     return CV_OK;
 }
 

@@ -31,6 +31,49 @@ const uint8_t sigv4_unreserved[256] = {
 /* clang-format on */
 
 static const char HEXUP[] = "0123456789ABCDEF";
+
+/* cv_buf_addc/cv_buf_add with the common case (room left) inline. */
+static inline cv_err addc(struct cv_buf *b, char c)
+{
+    if (b->len + 1 < b->cap) {
+        b->ptr[b->len++] = c;
+        b->ptr[b->len] = '\0';
+        return CV_OK;
+    }
+    return cv_buf_addc(b, c);
+}
+
+static inline cv_err addn(struct cv_buf *b, const void *p, size_t n)
+{
+    if (n < b->cap - b->len && b->ptr) {
+        memcpy(b->ptr + b->len, p, n);
+        b->len += n;
+        b->ptr[b->len] = '\0';
+        return CV_OK;
+    }
+    return cv_buf_add(b, p, n);
+}
+
+static inline unsigned char lc(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* Case-insensitive equality of two header names. */
+static inline bool name_eq(struct cv_str a, struct cv_str b)
+{
+    size_t i;
+
+    if (a.len != b.len) {
+        return false;
+    }
+    for (i = 0; i < a.len; i++) {
+        if (lc((unsigned char)a.ptr[i]) != lc((unsigned char)b.ptr[i])) {
+            return false;
+        }
+    }
+    return true;
+}
 /* Small arrays live on the stack; only unusual requests allocate. */
 #define STACK_PARAMS 32
 #define STACK_HEADERS 64
@@ -44,35 +87,6 @@ void sigv4_mac_final(struct sigv4_mac *m, const struct sigv4_signing_key *k,
     cv_sha256_final(&m->c, ih);
     cv_sha256_update(&o, ih, sizeof(ih));
     cv_sha256_final(&o, out);
-}
-
-bool sigv4_sh_next(struct cv_str *rest, struct cv_str *name)
-{
-    size_t i;
-
-    if (rest->len == 0) {
-        return false;
-    }
-    for (i = 0; i < rest->len; i++) {
-        char c = rest->ptr[i];
-        if (c == ';') {
-            *name = (struct cv_str){rest->ptr, i};
-            rest->ptr += i + 1;
-            rest->len -= i + 1;
-            return true;
-        }
-        if (c == '%' && i + 2 < rest->len && rest->ptr[i + 1] == '3' &&
-            (rest->ptr[i + 2] == 'B' || rest->ptr[i + 2] == 'b')) {
-            *name = (struct cv_str){rest->ptr, i};
-            rest->ptr += i + 3;
-            rest->len -= i + 3;
-            return true;
-        }
-    }
-    *name = *rest;
-    rest->ptr += rest->len;
-    rest->len = 0;
-    return true;
 }
 
 size_t sigv4_scope_format(const struct sigv4_scope *s, char *out, size_t cap)
@@ -211,10 +225,10 @@ static cv_err put_path_normalized(struct cv_buf *b, struct cv_str raw, bool deco
     cv_err err = CV_OK;
 
     if (raw.len == 0) {
-        return cv_buf_addc(b, '/');
+        return addc(b, '/');
     }
     if (raw.ptr[0] == '/') {
-        err = cv_buf_addc(b, '/');
+        err = addc(b, '/');
         if (err) {
             return err;
         }
@@ -244,7 +258,7 @@ static cv_err put_path_normalized(struct cv_buf *b, struct cv_str raw, bool deco
             continue;
         }
         if (count) {
-            err = cv_buf_addc(b, '/');
+            err = addc(b, '/');
             if (err) {
                 return err;
             }
@@ -256,7 +270,7 @@ static cv_err put_path_normalized(struct cv_buf *b, struct cv_str raw, bool deco
         count++;
     }
     if (raw.ptr[raw.len - 1] == '/' && count) {
-        err = cv_buf_addc(b, '/');
+        err = addc(b, '/');
     }
     return err;
 }
@@ -269,7 +283,7 @@ static cv_err put_path(struct cv_buf *b, struct cv_str raw, unsigned flags)
         return put_path_normalized(b, raw, decode);
     }
     if (raw.len == 0) {
-        return cv_buf_addc(b, '/');
+        return addc(b, '/');
     }
     return put_enc(b, raw, true, decode);
 }
@@ -353,13 +367,13 @@ static cv_err put_query(struct cv_buf *b, struct cv_str raw, bool presigned, uns
     }
     for (i = 0; i < n && !err; i++) {
         if (i) {
-            err = cv_buf_addc(b, '&');
+            err = addc(b, '&');
         }
         if (!err) {
             err = put_enc(b, qs[i].k, false, true);
         }
         if (!err) {
-            err = cv_buf_addc(b, '=');
+            err = addc(b, '=');
         }
         if (!err) {
             err = put_enc(b, qs[i].v, false, true);
@@ -373,39 +387,39 @@ static cv_err put_query(struct cv_buf *b, struct cv_str raw, bool presigned, uns
 
 /* -------------------------------------------------------------- headers */
 
-/* Appends a header value trimmed, with inner whitespace runs collapsed to one space. */
-static cv_err put_header_value(struct cv_buf *b, struct cv_str v)
-{
-    const unsigned char *p = (const unsigned char *)v.ptr;
-    size_t i = 0, n = v.len;
-    char *o;
-    bool space = false;
-    cv_err err = cv_buf_grow(b, v.len);
+/* The whitespace collapsed in header values, as a table (hot loop). */
+#define W1(c) [c] = 1
+static const uint8_t ws_tab[256] = {W1(' '), W1('\t'), W1('\n'), W1('\r'), W1('\v'), W1('\f')};
+#undef W1
 
-    if (err) {
-        return err;
+/* Writes a header value trimmed, inner whitespace runs collapsed to one space; returns the end. */
+static char *write_value(char *o, struct cv_str v)
+{
+    const unsigned char *p = (const unsigned char *)v.ptr, *e = p + v.len;
+
+    while (p < e && ws_tab[*p]) {
+        p++;
     }
-    while (i < n && sigv4_is_ws(p[i])) {
-        i++;
+    while (e > p && ws_tab[e[-1]]) {
+        e--;
     }
-    while (n > i && sigv4_is_ws(p[n - 1])) {
-        n--;
-    }
-    o = b->ptr + b->len;
-    for (; i < n; i++) {
-        if (sigv4_is_ws(p[i])) {
-            space = true;
-            continue;
+    while (p < e) {
+        const unsigned char *q = p;
+        while (q < e && !ws_tab[*q]) {
+            q++;
         }
-        if (space) {
-            *o++ = ' ';
-            space = false;
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        if (q == e) {
+            break;
         }
-        *o++ = (char)p[i];
+        *o++ = ' ';
+        while (ws_tab[*q]) { /* ends before e: e[-1] is not whitespace */
+            q++;
+        }
+        p = q;
     }
-    b->len = (size_t)(o - b->ptr);
-    b->ptr[b->len] = '\0';
-    return CV_OK;
+    return o;
 }
 
 static cv_err put_lower(struct cv_buf *b, struct cv_str s)
@@ -417,8 +431,7 @@ static cv_err put_lower(struct cv_buf *b, struct cv_str s)
         return err;
     }
     for (i = 0; i < s.len; i++) {
-        char c = s.ptr[i];
-        b->ptr[b->len++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+        b->ptr[b->len++] = (char)lc((unsigned char)s.ptr[i]);
     }
     b->ptr[b->len] = '\0';
     return CV_OK;
@@ -427,31 +440,43 @@ static cv_err put_lower(struct cv_buf *b, struct cv_str s)
 /* "name:v1,v2\n" for every request header called @p name (any case). */
 static cv_err put_header(struct cv_buf *b, const struct sigv4_request *req, struct cv_str name)
 {
-    size_t i, found = 0;
-    cv_err err = put_lower(b, name);
+    size_t i, need = name.len + 2, found = 0;
+    char *o;
+    cv_err err;
 
-    if (!err) {
-        err = cv_buf_addc(b, ':');
+    for (i = 0; i < req->nheaders; i++) {
+        if (name_eq(req->headers[i].name, name)) {
+            need += req->headers[i].value.len + 1;
+            found++;
+        }
     }
-    for (i = 0; i < req->nheaders && !err; i++) {
+    if (!found) {
+        return CV_S3_AUTH_HEADER_MALFORMED;
+    }
+    err = cv_buf_grow(b, need);
+    if (err) {
+        return err;
+    }
+    o = b->ptr + b->len;
+    for (i = 0; i < name.len; i++) {
+        *o++ = (char)lc((unsigned char)name.ptr[i]);
+    }
+    *o++ = ':';
+    found = 0;
+    for (i = 0; i < req->nheaders; i++) {
         const struct sigv4_header *h = &req->headers[i];
-        if (h->name.len != name.len || !cv_str_eq_ci(h->name, name)) {
+        if (!name_eq(h->name, name)) {
             continue;
         }
         if (found++) {
-            err = cv_buf_addc(b, ',');
+            *o++ = ',';
         }
-        if (!err) {
-            err = put_header_value(b, h->value);
-        }
+        o = write_value(o, h->value);
     }
-    if (!err && !found) {
-        return CV_S3_AUTH_HEADER_MALFORMED;
-    }
-    if (!err) {
-        err = cv_buf_addc(b, '\n');
-    }
-    return err;
+    *o++ = '\n';
+    b->len = (size_t)(o - b->ptr);
+    b->ptr[b->len] = '\0';
+    return CV_OK;
 }
 
 static struct cv_str find_header(const struct sigv4_request *req, const char *name)
@@ -459,7 +484,7 @@ static struct cv_str find_header(const struct sigv4_request *req, const char *na
     size_t i, n = strlen(name);
 
     for (i = 0; i < req->nheaders; i++) {
-        if (req->headers[i].name.len == n && cv_str_eq_ci_c(req->headers[i].name, name)) {
+        if (name_eq(req->headers[i].name, (struct cv_str){name, n})) {
             return cv_str_trim(req->headers[i].value);
         }
     }
@@ -482,26 +507,25 @@ static struct cv_str payload_line(const struct sigv4_request *req, bool presigne
 
 /* The canonical request for an explicit SignedHeaders list. */
 static cv_err canon_build(const struct sigv4_request *req, struct cv_str signed_headers,
-                          bool presigned, unsigned flags, struct cv_str payload,
-                          struct cv_buf *b)
+                          bool presigned, unsigned flags, struct cv_str payload, struct cv_buf *b)
 {
     struct cv_str rest = signed_headers, name;
-    cv_err err = cv_buf_add(b, req->method.ptr, req->method.len);
+    cv_err err = addn(b, req->method.ptr, req->method.len);
 
     if (!err) {
-        err = cv_buf_addc(b, '\n');
+        err = addc(b, '\n');
     }
     if (!err) {
         err = put_path(b, req->raw_path, flags);
     }
     if (!err) {
-        err = cv_buf_addc(b, '\n');
+        err = addc(b, '\n');
     }
     if (!err) {
         err = put_query(b, req->raw_query, presigned, flags);
     }
     if (!err) {
-        err = cv_buf_addc(b, '\n');
+        err = addc(b, '\n');
     }
     while (!err && sigv4_sh_next(&rest, &name)) {
         if (name.len == 0) {
@@ -510,22 +534,22 @@ static cv_err canon_build(const struct sigv4_request *req, struct cv_str signed_
         err = put_header(b, req, name);
     }
     if (!err) {
-        err = cv_buf_addc(b, '\n');
+        err = addc(b, '\n');
     }
     rest = signed_headers;
     for (bool first = true; !err && sigv4_sh_next(&rest, &name); first = false) {
         if (!first) {
-            err = cv_buf_addc(b, ';');
+            err = addc(b, ';');
         }
         if (!err) {
             err = put_lower(b, name);
         }
     }
     if (!err) {
-        err = cv_buf_addc(b, '\n');
+        err = addc(b, '\n');
     }
     if (!err) {
-        err = cv_buf_add(b, payload.ptr, payload.len);
+        err = addn(b, payload.ptr, payload.len);
     }
     return err;
 }
@@ -579,7 +603,7 @@ static cv_err all_signed_headers(const struct sigv4_request *req, struct cv_buf 
             continue;
         }
         if (i) {
-            err = cv_buf_addc(out, ';');
+            err = addc(out, ';');
         }
         if (!err) {
             err = put_lower(out, nm);
@@ -774,8 +798,8 @@ cv_err sigv4_sign(const struct sigv4_request *req, const struct sigv4_credential
                           "%s Credential=%.*s/%.8s/%.*s/%.*s/aws4_request, SignedHeaders=%s, "
                           "Signature=%s",
                           SIGV4_ALGORITHM, (int)cred->access_key_id.len, cred->access_key_id.ptr,
-                          amz_date.ptr, (int)region.len, region.ptr, (int)service.len,
-                          service.ptr, sh.ptr, hx);
+                          amz_date.ptr, (int)region.len, region.ptr, (int)service.len, service.ptr,
+                          sh.ptr, hx);
     }
     cv_buf_release(&sh);
     cv_buf_release(&cr);
@@ -849,10 +873,9 @@ cv_err sigv4_presign_ex(const struct sigv4_request *req, const struct sigv4_cred
     }
     if (!err) {
         r2.raw_query = (struct cv_str){q.ptr, q.len};
-        err = canon_build(&r2, (struct cv_str){sh.ptr, sh.len}, true, flags,
-                          req->payload_hash.len ? req->payload_hash
-                                                : CV_STR(SIGV4_UNSIGNED_PAYLOAD),
-                          &cr);
+        err = canon_build(
+            &r2, (struct cv_str){sh.ptr, sh.len}, true, flags,
+            req->payload_hash.len ? req->payload_hash : CV_STR(SIGV4_UNSIGNED_PAYLOAD), &cr);
     }
     if (!err) {
         hash_hex(cr.ptr, cr.len, hx);

@@ -152,8 +152,8 @@ static cv_err check_chunk_sig(struct sigv4_chunked *d, const uint8_t h[CV_SHA256
     char want[65];
     uint8_t a[CV_SHA256_LEN], b[CV_SHA256_LEN];
 
-    sigv4_chunk_signature(&d->key, (struct cv_str){d->amz_date, 16}, cv_str_c(d->scope), prev(d),
-                          h, want);
+    sigv4_chunk_signature(&d->key, (struct cv_str){d->amz_date, 16}, cv_str_c(d->scope), prev(d), h,
+                          want);
     if (cv_hex_decode((struct cv_str){d->chunk_sig, 64}, a, sizeof(a)) != CV_OK ||
         cv_hex_decode((struct cv_str){want, 64}, b, sizeof(b)) != CV_OK ||
         !cv_ct_equal(a, b, sizeof(a))) {
@@ -274,8 +274,7 @@ static cv_err on_trailer_line(struct sigv4_chunked *d, struct cv_str l)
     }
     name = cv_str_trim(name);
     value = cv_str_trim(value);
-    if (d->mode == SIGV4_STREAM_SIGNED_TRAILER &&
-        cv_str_eq_ci_c(name, "x-amz-trailer-signature")) {
+    if (d->mode == SIGV4_STREAM_SIGNED_TRAILER && cv_str_eq_ci_c(name, "x-amz-trailer-signature")) {
         err = check_trailer_sig(d, value);
         if (!err) {
             d->trailer_sig_seen = true;

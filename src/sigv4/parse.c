@@ -54,8 +54,8 @@ static bool parse_credential(struct cv_str cred, struct sigv4_parsed *out, const
 {
     struct cv_str rest = cred, akid, date, region, service, term;
 
-    if (!split_slash(&rest, &akid) || !split_slash(&rest, &date) ||
-        !split_slash(&rest, &region) || !split_slash(&rest, &service)) {
+    if (!split_slash(&rest, &akid) || !split_slash(&rest, &date) || !split_slash(&rest, &region) ||
+        !split_slash(&rest, &service)) {
         *why = "the Credential must have the form AKID/date/region/service/aws4_request";
         return false;
     }
@@ -84,6 +84,13 @@ static bool parse_credential(struct cv_str cred, struct sigv4_parsed *out, const
     return true;
 }
 
+/* RFC 9110 token characters. */
+static bool token_char(unsigned char c)
+{
+    return sigv4_unreserved[c] || c == '!' || c == '#' || c == '$' || c == '%' || c == '&' ||
+           c == '\'' || c == '*' || c == '+' || c == '^' || c == '`' || c == '|';
+}
+
 static bool valid_header_name(struct cv_str n)
 {
     size_t i;
@@ -92,9 +99,7 @@ static bool valid_header_name(struct cv_str n)
         return false;
     }
     for (i = 0; i < n.len; i++) {
-        unsigned char c = (unsigned char)n.ptr[i];
-        /* RFC 9110 token characters. */
-        if (!(sigv4_unreserved[c] || strchr("!#$%&'*+^`|", c)) || c == '\0') {
+        if (!token_char((unsigned char)n.ptr[i])) {
             return false;
         }
     }
@@ -295,13 +300,13 @@ static cv_err parse_presigned(struct cv_str query, struct sigv4_parsed *out, cha
         return CV_S3_AUTH_QUERY_ERROR;
     }
     if (cv_time_parse_amz(pp.date, &t) != CV_OK) {
-        cv_errf(errmsg, errlen, "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+        cv_errf(errmsg, errlen,
+                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
         return CV_S3_AUTH_QUERY_ERROR;
     }
     if (!is_digits(pp.expires) || cv_parse_u64(pp.expires, &exp) != CV_OK || exp < 1 ||
         exp > SIGV4_MAX_EXPIRES_S) {
-        cv_errf(errmsg, errlen,
-                "X-Amz-Expires must be a number of seconds from 1 to %d (one week)",
+        cv_errf(errmsg, errlen, "X-Amz-Expires must be a number of seconds from 1 to %d (one week)",
                 SIGV4_MAX_EXPIRES_S);
         return CV_S3_AUTH_QUERY_ERROR;
     }
@@ -357,8 +362,7 @@ static bool query_is_sigv2(struct cv_str q)
 cv_err sigv4_parse(const struct sigv4_request *req, struct sigv4_parsed *out, char *errmsg,
                    size_t errlen)
 {
-    struct cv_str auth = CV_STR_NULL, xdate = CV_STR_NULL, date = CV_STR_NULL,
-                  token = CV_STR_NULL;
+    struct cv_str auth = CV_STR_NULL, xdate = CV_STR_NULL, date = CV_STR_NULL, token = CV_STR_NULL;
     bool have_auth = false, have_xdate = false, have_date = false, presigned;
     size_t i;
     cv_err err;
@@ -404,8 +408,9 @@ cv_err sigv4_parse(const struct sigv4_request *req, struct sigv4_parsed *out, ch
     }
     presigned = query_has_algorithm(req->raw_query);
     if (have_auth && presigned) {
-        cv_errf(errmsg, errlen, "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
-                                "parameter or the Authorization header should be specified");
+        cv_errf(errmsg, errlen,
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query "
+                "parameter or the Authorization header should be specified");
         return CV_S3_INVALID_ARGUMENT;
     }
     if (presigned) {
@@ -430,14 +435,16 @@ cv_err sigv4_parse(const struct sigv4_request *req, struct sigv4_parsed *out, ch
     if (have_xdate) {
         out->amz_date = xdate;
         if (cv_time_parse_amz(xdate, &out->request_time) != CV_OK) {
-            cv_errf(errmsg, errlen, "AWS authentication requires a valid Date or x-amz-date header");
+            cv_errf(errmsg, errlen,
+                    "AWS authentication requires a valid Date or x-amz-date header");
             err = CV_S3_ACCESS_DENIED;
             goto out;
         }
     } else if (have_date) {
         out->amz_date = date;
         if (cv_time_parse_http(date, &out->request_time) != CV_OK) {
-            cv_errf(errmsg, errlen, "AWS authentication requires a valid Date or x-amz-date header");
+            cv_errf(errmsg, errlen,
+                    "AWS authentication requires a valid Date or x-amz-date header");
             err = CV_S3_ACCESS_DENIED;
             goto out;
         }
@@ -446,7 +453,11 @@ cv_err sigv4_parse(const struct sigv4_request *req, struct sigv4_parsed *out, ch
         err = CV_S3_MISSING_SECURITY_HEADER;
         goto out;
     }
-    cv_time_amz(out->request_time, ymd);
+    if (have_xdate) {
+        memcpy(ymd, xdate.ptr, 8); /* validated: 16 characters */
+    } else {
+        cv_time_amz(out->request_time, ymd);
+    }
     if (memcmp(ymd, out->scope.date.ptr, 8) != 0) {
         cv_errf(errmsg, errlen, "Invalid credential date. Date is not the same as X-Amz-Date.");
         err = CV_S3_AUTH_HEADER_MALFORMED;

@@ -41,9 +41,9 @@ struct sigv4_header {
 
 /* A request, as the signer or the verifier sees it. */
 struct sigv4_request {
-    struct cv_str method;    /* "GET" */
-    struct cv_str raw_path;  /* as on the wire, percent-encoded, no query: "/b/a%20b" */
-    struct cv_str raw_query; /* as on the wire, without '?': "prefix=a&max-keys=2" */
+    struct cv_str method;               /* "GET" */
+    struct cv_str raw_path;             /* as on the wire, percent-encoded, no query: "/b/a%20b" */
+    struct cv_str raw_query;            /* as on the wire, without '?': "prefix=a&max-keys=2" */
     const struct sigv4_header *headers; /* borrowed; all headers of the request */
     size_t nheaders;
     /*
@@ -93,10 +93,10 @@ struct sigv4_parsed {
     struct cv_str credential;     /* the whole "AKID/date/region/service/aws4_request" */
     struct cv_str signed_headers; /* "host;x-amz-date", as given */
     uint8_t signature[CV_SHA256_LEN];
-    struct cv_str signature_hex;  /* as given */
-    struct cv_str amz_date;       /* "20130524T000000Z": X-Amz-Date header/param, or Date header */
-    int64_t request_time;         /* amz_date in Unix seconds */
-    int64_t expires;              /* presigned: X-Amz-Expires seconds; header auth: 0 */
+    struct cv_str signature_hex; /* as given */
+    struct cv_str amz_date;      /* "20130524T000000Z": X-Amz-Date header/param, or Date header */
+    int64_t request_time;        /* amz_date in Unix seconds */
+    int64_t expires;             /* presigned: X-Amz-Expires seconds; header auth: 0 */
     /* X-Amz-Security-Token, if any, as on the wire: percent-encoded when it
      * came in a presigned query (use sigv4_security_token() for the value). */
     struct cv_str security_token;
@@ -105,10 +105,15 @@ struct sigv4_parsed {
 /**
  * Finds and parses the request's authentication (Authorization header or
  * presigned query). kind NONE with CV_OK means anonymous. Errors:
- * CV_S3_AUTH_HEADER_MALFORMED, CV_S3_AUTH_QUERY_ERROR (missing/bad presign
- * params or X-Amz-Expires out of 1..604800), CV_S3_MISSING_SECURITY_HEADER
- * (no X-Amz-Date or Date), CV_EUNSUPPORTED (SigV2 "AWS AKID:sig" or another
- * algorithm). @p errmsg (may be NULL) receives a human detail.
+ * CV_S3_AUTH_HEADER_MALFORMED (also: credential date not the request's day,
+ * two Authorization headers), CV_S3_AUTH_QUERY_ERROR (missing/bad/repeated
+ * presign params or X-Amz-Expires out of 1..604800),
+ * CV_S3_MISSING_SECURITY_HEADER (no X-Amz-Date or Date), CV_S3_ACCESS_DENIED
+ * (a date header that does not parse: "AWS authentication requires a valid
+ * Date or x-amz-date header"), CV_S3_INVALID_ARGUMENT (Authorization header
+ * and X-Amz-Algorithm together), CV_EUNSUPPORTED (SigV2 "AWS AKID:sig", SigV2
+ * presigned, or another algorithm). @p errmsg (may be NULL) receives a human
+ * detail. On error *out is zeroed (kind NONE).
  */
 CV_WUR cv_err sigv4_parse(const struct sigv4_request *req, struct sigv4_parsed *out, char *errmsg,
                           size_t errlen);
@@ -162,8 +167,11 @@ CV_WUR cv_err sigv4_string_to_sign(struct cv_str amz_date, const struct sigv4_sc
  * Verifies @p p against @p key. @p scratch is reset and reused (keep one per
  * thread to avoid allocation). CV_OK, or CV_S3_SIGNATURE_DOES_NOT_MATCH (a
  * constant-time compare), or CV_S3_AUTH_HEADER_MALFORMED when a signed
- * header is missing from the request. On mismatch, @p scratch holds the
+ * header is missing from the request; CV_ENOMEM/CV_ETOOBIG from the scratch
+ * buffer; CV_EINVAL for kind NONE. On mismatch, @p scratch holds the
  * canonical request, a NUL, then the string to sign (for the error XML).
+ * The payload line is req->payload_hash; when empty: the x-amz-content-sha256
+ * header, else UNSIGNED-PAYLOAD (presigned) or the SHA-256 of "" (header).
  */
 CV_WUR cv_err sigv4_verify(const struct sigv4_request *req, const struct sigv4_parsed *p,
                            const struct sigv4_signing_key *key, unsigned flags,
@@ -173,12 +181,17 @@ CV_WUR cv_err sigv4_verify(const struct sigv4_request *req, const struct sigv4_p
 
 struct sigv4_key_cache;
 
-/** Returns owned (free with sigv4_key_cache_free). @p capacity entries. */
+/**
+ * Returns owned (free with sigv4_key_cache_free). @p capacity entries (rounded
+ * up to 16 stripes x 4 ways). Errors: CV_ENOMEM, CV_EINTERNAL (mutex init).
+ */
 CV_WUR cv_err sigv4_key_cache_new(size_t capacity, struct sigv4_key_cache **out);
 void sigv4_key_cache_free(struct sigv4_key_cache *c);
 /**
  * Looks up (access key id, secret, scope) and derives on a miss. A changed
- * secret for the same key id never returns the stale key. Thread-safe.
+ * secret for the same key id never returns the stale key. Thread-safe; a hit
+ * allocates nothing and takes one striped mutex. Fields too long for an
+ * entry (akid/secret > 128, region/service > 64) are derived uncached.
  */
 void sigv4_key_cache_get(struct sigv4_key_cache *c, struct cv_str access_key_id,
                          struct cv_str secret, const struct sigv4_scope *scope,
@@ -195,6 +208,8 @@ struct sigv4_credentials {
  * host, x-amz-date (= @p amz_date) and, for S3, x-amz-content-sha256 (and
  * x-amz-security-token when there is a session token); every header given is
  * signed. Appends the Authorization header value to @p authorization.
+ * Errors: CV_EINVAL (amz_date not "YYYYMMDDTHHMMSSZ", no headers, an empty
+ * header name), CV_ENOMEM, CV_ETOOBIG. Derives the key on every call.
  */
 CV_WUR cv_err sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *cred,
                          struct cv_str region, struct cv_str service, struct cv_str amz_date,
@@ -217,9 +232,10 @@ CV_WUR cv_err sigv4_presign(const struct sigv4_request *req, const struct sigv4_
  * is req->payload_hash, or UNSIGNED-PAYLOAD when that is empty. Errors:
  * CV_EINVAL (bad amz_date, expires outside 1..604800), CV_ENOMEM, CV_ETOOBIG.
  */
-CV_WUR cv_err sigv4_presign_ex(const struct sigv4_request *req, const struct sigv4_credentials *cred,
-                               struct cv_str region, struct cv_str service, struct cv_str amz_date,
-                               int64_t expires_s, unsigned flags, struct cv_buf *query_out);
+CV_WUR cv_err sigv4_presign_ex(const struct sigv4_request *req,
+                               const struct sigv4_credentials *cred, struct cv_str region,
+                               struct cv_str service, struct cv_str amz_date, int64_t expires_s,
+                               unsigned flags, struct cv_buf *query_out);
 
 /* ------------------------------------------------------------- checksums */
 
@@ -251,9 +267,9 @@ void sigv4_checksum_final(struct sigv4_checksum *c, char out[SIGV4_CK_B64_MAX]);
 enum sigv4_checksum_algo sigv4_checksum_from_header(struct cv_str name);
 /** "CRC32" (x-amz-checksum-algorithm / x-amz-sdk-checksum-algorithm values). */
 enum sigv4_checksum_algo sigv4_checksum_from_name(struct cv_str name);
-/** "x-amz-checksum-crc32"; static. */
+/** "x-amz-checksum-crc32"; static; NULL for SIGV4_CK_NONE. */
 const char *sigv4_checksum_header(enum sigv4_checksum_algo algo);
-/** "CRC32"; static. */
+/** "CRC32"; static; NULL for SIGV4_CK_NONE. */
 const char *sigv4_checksum_name(enum sigv4_checksum_algo algo);
 
 /* --------------------------------------------------------- aws-chunked */
@@ -320,19 +336,20 @@ struct sigv4_chunked {
     uint64_t decoded_total; /* payload bytes passed on so far */
     struct sigv4_signing_key key;
     char amz_date[17];
-    char scope[128];        /* "20130524/us-east-1/s3/aws4_request" */
-    char prev_sig[65];      /* hex; the seed signature at first */
+    char scope[128];   /* "20130524/us-east-1/s3/aws4_request" */
+    char prev_sig[65]; /* hex; the seed signature at first */
     char chunk_sig[65];
     struct cv_sha256 chunk_hash;
     struct sigv4_checksum checksum; /* of the decoded data, when a trailer is declared */
-    char line[512];         /* chunk header / trailer line being assembled */
+    char line[512];                 /* chunk header / trailer line being assembled */
     size_t line_len;
     struct {
         char name[64];
         char value[SIGV4_CK_B64_MAX + 16];
     } trailers[SIGV4_MAX_TRAILERS];
     size_t ntrailers;
-    struct cv_buf trailer_text; /* canonical trailer text for the trailer signature */
+    struct cv_buf
+        trailer_text; /* canonical trailer text for the trailer signature (signed trailer mode) */
     /* Added by the implementation (internal, like the fields above). */
     cv_err err;                        /* sticky: once set, every call returns it */
     enum sigv4_checksum_algo declared; /* the x-amz-trailer checksum, if any */

@@ -34,7 +34,34 @@ static inline bool sigv4_is_ws(unsigned char c)
  * Next name of a SignedHeaders list; ';' or (presigned, still encoded) "%3B"
  * separates. Returns false at the end.
  */
-bool sigv4_sh_next(struct cv_str *rest, struct cv_str *name);
+static inline bool sigv4_sh_next(struct cv_str *rest, struct cv_str *name)
+{
+    size_t i;
+
+    if (rest->len == 0) {
+        return false;
+    }
+    for (i = 0; i < rest->len; i++) {
+        char c = rest->ptr[i];
+        if (c == ';') {
+            *name = (struct cv_str){rest->ptr, i};
+            rest->ptr += i + 1;
+            rest->len -= i + 1;
+            return true;
+        }
+        if (c == '%' && i + 2 < rest->len && rest->ptr[i + 1] == '3' &&
+            (rest->ptr[i + 2] == 'B' || rest->ptr[i + 2] == 'b')) {
+            *name = (struct cv_str){rest->ptr, i};
+            rest->ptr += i + 3;
+            rest->len -= i + 3;
+            return true;
+        }
+    }
+    *name = *rest;
+    rest->ptr += rest->len;
+    rest->len = 0;
+    return true;
+}
 
 /* HMAC-SHA256 with the key's midstates over several pieces. */
 struct sigv4_mac {

@@ -79,7 +79,7 @@ static bool enforced(const struct bucket_info *bi)
     return strcmp(bi->ownership, "BucketOwnerEnforced") == 0;
 }
 
-static bool has_grants(const struct store_req *r)
+bool s3_has_grant_headers(const struct store_req *r)
 {
     size_t i;
 
@@ -111,7 +111,7 @@ cv_err s3_acl_from_request(struct store_req *r, const struct bucket_info *bi, co
         *canned = cv_arena_strndup(&r->arena, acl.ptr, acl.len);
         return *canned ? CV_OK : CV_ENOMEM;
     }
-    if (has_grants(r)) {
+    if (s3_has_grant_headers(r)) {
         if (enforced(bi)) {
             resp_error(r, CV_S3_ACL_NOT_SUPPORTED, NULL, NULL);
             return CV_S3_ACL_NOT_SUPPORTED;

@@ -149,6 +149,12 @@ bool store_authenticate(struct store_req *r)
         snprintf(r->ident.account, sizeof(r->ident.account), "anonymous");
         goto payload;
     }
+    /* Checked before the signature: without it we cannot know what was signed. */
+    if (r->auth.kind == SIGV4_AUTH_HEADER && !form && !r->content_sha256.ptr) {
+        resp_error(r, CV_S3_INVALID_REQUEST,
+                   "Missing required header for this request: x-amz-content-sha256", NULL);
+        return false;
+    }
     err = sigv4_check_time(&r->auth, now_s);
     if (err) {
         char rt[17], srv[17];
@@ -240,12 +246,7 @@ bool store_authenticate(struct store_req *r)
     }
 payload:
     if (!r->content_sha256.ptr) {
-        if (r->auth.kind == SIGV4_AUTH_HEADER && !form) {
-            resp_error(r, CV_S3_INVALID_REQUEST,
-                       "Missing required header for this request: x-amz-content-sha256", NULL);
-            return false;
-        }
-        return true;
+        return true; /* anonymous, presigned, or an IAM form */
     }
     r->stream_mode = sigv4_stream_mode_of(r->content_sha256);
     if (r->stream_mode) {

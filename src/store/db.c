@@ -12,6 +12,7 @@
  */
 #include "store_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const stmt_sql[] = {
@@ -37,25 +38,71 @@ static const char schema[] =
     " document TEXT NOT NULL, PRIMARY KEY(account, user, name));"
     "CREATE TABLE IF NOT EXISTS buckets("
     " name TEXT PRIMARY KEY, account TEXT NOT NULL, created INTEGER NOT NULL, policy TEXT,"
-    " ownership TEXT NOT NULL, region TEXT NOT NULL, acl TEXT);"
+    " ownership TEXT NOT NULL, region TEXT NOT NULL, acl TEXT,"
+    " policy_lockout INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS objects("
     " id INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,"
     " etag TEXT NOT NULL, mtime INTEGER NOT NULL, meta TEXT, body BLOB, file TEXT,"
     " ck_algo TEXT, ck_value TEXT, nparts INTEGER NOT NULL DEFAULT 0, storage_class TEXT,"
-    " acl TEXT, UNIQUE(bucket, key));"
+    " acl TEXT, tags TEXT, UNIQUE(bucket, key));"
     "CREATE TABLE IF NOT EXISTS segments("
     " object INTEGER NOT NULL, seq INTEGER NOT NULL, size INTEGER NOT NULL, body BLOB,"
     " file TEXT, PRIMARY KEY(object, seq)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS uploads("
     " id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, initiator TEXT NOT NULL,"
     " initiator_account TEXT NOT NULL, created INTEGER NOT NULL, meta TEXT, ck_algo TEXT,"
-    " storage_class TEXT, acl TEXT);"
+    " storage_class TEXT, acl TEXT, tags TEXT);"
     "CREATE INDEX IF NOT EXISTS uploads_by_key ON uploads(bucket, key, id);"
     "CREATE TABLE IF NOT EXISTS parts("
     " upload TEXT NOT NULL, num INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,"
     " mtime INTEGER NOT NULL, body BLOB, file TEXT, ck_value TEXT,"
     " PRIMARY KEY(upload, num)) WITHOUT ROWID;"
-    "PRAGMA user_version = 1;";
+    "CREATE TABLE IF NOT EXISTS completed_uploads("
+    " id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,"
+    " completed INTEGER NOT NULL);"
+    "";
+
+/* Schema versions: 1 first release; 2 adds object/upload tags and the bucket
+ * policy's ConfirmRemoveSelfBucketAccess flag; 3 remembers completed uploads
+ * (the table is created by the schema above, IF NOT EXISTS). */
+#define SCHEMA_VERSION 3
+static const char *const migrations[] = {
+    NULL,
+    /* 1 -> 2 */
+    "ALTER TABLE objects ADD COLUMN tags TEXT;"
+    "ALTER TABLE uploads ADD COLUMN tags TEXT;"
+    "ALTER TABLE buckets ADD COLUMN policy_lockout INTEGER NOT NULL DEFAULT 0;",
+    /* 2 -> 3: completed_uploads, created by the schema */
+    "SELECT 1;",
+};
+
+static cv_err migrate(struct db_conn *c, char *errmsg, size_t errlen)
+{
+    sqlite3_stmt *q = NULL;
+    int v = 0;
+    char *msg = NULL;
+    char sql[64];
+
+    if (sqlite3_prepare_v2(c->h, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+        v = sqlite3_column_int(q, 0);
+    }
+    sqlite3_finalize(q);
+    /* A fresh database got the current schema from CREATE TABLE. */
+    if (v == 0) {
+        v = SCHEMA_VERSION;
+    }
+    for (; v < SCHEMA_VERSION; v++) {
+        if (sqlite3_exec(c->h, migrations[v], NULL, NULL, &msg) != SQLITE_OK) {
+            cv_errf(errmsg, errlen, "cannot migrate the schema to version %d: %s", v + 1,
+                    msg ? msg : "?");
+            sqlite3_free(msg);
+            return CV_EDB;
+        }
+    }
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+    return sqlite3_exec(c->h, sql, NULL, NULL, NULL) == SQLITE_OK ? CV_OK : CV_EDB;
+}
 
 struct write_job {
     db_write_fn fn;
@@ -333,6 +380,10 @@ cv_err db_open(const char *path, struct db **out, char *errmsg, size_t errlen)
         cv_errf(errmsg, errlen, "cannot create the schema in %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         err = CV_EDB;
+        goto out;
+    }
+    err = migrate(db->writer, errmsg, errlen);
+    if (err) {
         goto out;
     }
     if (pthread_create(&db->thread, NULL, writer_main, db) != 0) {

@@ -119,6 +119,10 @@ void resp_error(struct store_req *r, cv_err code, const char *msg, ...)
     const char *name;
     cv_err err;
 
+    if (r->op == OP_IAM_QUERY) {
+        iam_error(r, code, msg); /* IAM/STS callers get their API's error shape */
+        return;
+    }
     cv_buf_release(b);
     cv_buf_init(b, 1 << 20);
     r->resp.stream = false;
@@ -704,7 +708,9 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     /* A body that never made it into the metadata is removed. */
     blob_writer_abort(&r->blob);
     cv_buf_release(&r->xml);
+    cv_buf_release(&r->bucket_policy);
     cv_buf_release(&r->resp.body);
+    cv_buf_release(&r->bucket_policy);
     free_segments(r);
     cv_arena_release(&r->arena);
     cv_free(r);
@@ -793,6 +799,71 @@ static bool body_begin(struct store_req *r)
     return true;
 }
 
+/* Does the request carry a body (that MHD would read after the head)? */
+static bool request_has_body(const struct store_req *r)
+{
+    struct cv_str cl = req_header(r, "content-length");
+    uint64_t n = 0;
+
+    if (req_has_header(r, "transfer-encoding")) {
+        return true;
+    }
+    return cl.ptr && (cv_parse_u64(cl, &n) != CV_OK || n > 0);
+}
+
+/*
+ * Everything that happens on the request head. Returns true when the body
+ * is to be read (body_begin done); false when the response is decided.
+ */
+static bool head_phase(struct store_req *r)
+{
+    cv_err err;
+
+    if (r->head_bytes + r->raw_uri.len > r->st->cfg.limits.max_header_bytes) {
+        resp_error(r, CV_S3_HEADER_TOO_LARGE, NULL, NULL);
+        return false;
+    }
+    err = parse_target(r);
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return false;
+    }
+    r->op = s3_route(r);
+    if (!store_authenticate(r)) {
+        return false;
+    }
+    if (r->op == OP_UNKNOWN) {
+        if (!r->resp.status) {
+            resp_error(r, CV_S3_NOT_IMPLEMENTED,
+                       "The requested operation is not implemented by this store.", NULL);
+        }
+        return false;
+    }
+    if (!s3_precheck(r)) {
+        return false;
+    }
+    if (s3_body_kind(r->op) == BODY_NONE) {
+        s3_dispatch(r);
+        return false;
+    }
+    return body_begin(r);
+}
+
+/*
+ * The response is decided on the head. MHD (0.9.75) closes the connection
+ * when a response is queued before the request is complete, so a request
+ * without a body waits for the next callback (keep-alive preserved); one
+ * with a body is answered now and its body never read.
+ */
+static enum MHD_Result finish_head(struct MHD_Connection *conn, struct store_req *r)
+{
+    if (request_has_body(r)) {
+        return send_response(conn, r);
+    }
+    r->deferred = true;
+    return MHD_YES;
+}
+
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **con_cls)
@@ -814,37 +885,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
             return MHD_NO;
         }
         MHD_get_connection_values_n(conn, MHD_HEADER_KIND, collect_header, r);
-        if (r->head_bytes + r->raw_uri.len > r->st->cfg.limits.max_header_bytes) {
-            resp_error(r, CV_S3_HEADER_TOO_LARGE, NULL, NULL);
-            return send_response(conn, r);
+        if (!head_phase(r)) {
+            return finish_head(conn, r);
         }
-        err = parse_target(r);
-        if (err) {
-            resp_error(r, err, NULL, NULL);
-            return send_response(conn, r);
-        }
-        r->op = s3_route(r);
-        if (!store_authenticate(r)) {
-            return send_response(conn, r);
-        }
-        if (r->op == OP_UNKNOWN) {
-            if (!r->resp.status) {
-                resp_error(r, CV_S3_NOT_IMPLEMENTED,
-                           "The requested operation is not implemented by this store.", NULL);
-            }
-            return send_response(conn, r);
-        }
-        if (!s3_precheck(r)) {
-            return send_response(conn, r);
-        }
-        if (s3_body_kind(r->op) == BODY_NONE) {
-            s3_dispatch(r);
-            return send_response(conn, r);
-        }
-        if (!body_begin(r)) {
-            return send_response(conn, r);
-        }
-        return MHD_YES;
+        return MHD_YES; /* the body follows */
+    }
+    if (r->deferred) {
+        return send_response(conn, r);
     }
     if (*upload_data_size) {
         body_feed(r, upload_data, *upload_data_size);
@@ -880,6 +927,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     return send_response(conn, r);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) CV_PRINTF(2, 0);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];

@@ -141,7 +141,22 @@ static cv_err retire_upload(struct db_conn *c, struct obj_commit *oc)
     if (sqlite3_step(s) != SQLITE_DONE) {
         return CV_EDB;
     }
-    return sqlite3_changes(c->h) ? CV_OK : CV_S3_NO_SUCH_UPLOAD;
+    if (!sqlite3_changes(c->h)) {
+        return CV_S3_NO_SUCH_UPLOAD;
+    }
+    /* Remembered for a day so a repeated Complete answers like the first. */
+    s = db_stmt(c, STMT_COMPLETED_PUT);
+    sqlite3_bind_text(s, 1, oc->upload_id, -1, SQLITE_STATIC);
+    db_bind_str(s, 2, oc->bucket);
+    db_bind_str(s, 3, oc->key);
+    sqlite3_bind_text(s, 4, oc->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, oc->mtime);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        return CV_EDB;
+    }
+    s = db_stmt(c, STMT_COMPLETED_EXPIRE);
+    sqlite3_bind_int64(s, 1, oc->mtime - 86400000);
+    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
 }
 
 cv_err obj_commit_tx(struct db_conn *c, void *arg)
@@ -221,6 +236,7 @@ cv_err obj_commit_tx(struct db_conn *c, void *arg)
     sqlite3_bind_int64(s, 11, oc->nparts);
     bind_opt_text(s, 12, oc->storage_class);
     bind_opt_text(s, 13, oc->acl);
+    bind_opt_text(s, 14, oc->tags && oc->tags[0] ? oc->tags : NULL);
     if (sqlite3_step(s) != SQLITE_DONE) {
         err = CV_EDB;
         goto fail;

@@ -63,3 +63,30 @@ enum range_result s3_parse_range(struct cv_str hdr, uint64_t size, uint64_t *off
     *len = last - first + 1;
     return RANGE_OK;
 }
+
+/*
+ * x-amz-copy-source-range is stricter than Range: exactly "bytes=first-last",
+ * first <= last; a range past the end of the source is InvalidRange.
+ */
+cv_err s3_parse_copy_range(struct cv_str hdr, uint64_t size, uint64_t *off, uint64_t *len)
+{
+    struct cv_str spec, a, b;
+    uint64_t first, last;
+
+    hdr = cv_str_trim(hdr);
+    if (!cv_str_starts_with(hdr, "bytes=")) {
+        return CV_S3_INVALID_ARGUMENT;
+    }
+    spec.ptr = hdr.ptr + 6;
+    spec.len = hdr.len - 6;
+    if (!cv_str_split(spec, '-', &a, &b) || !parse_num(a, &first) || !parse_num(b, &last) ||
+        last < first) {
+        return CV_S3_INVALID_ARGUMENT;
+    }
+    if (last >= size) {
+        return CV_S3_INVALID_RANGE;
+    }
+    *off = first;
+    *len = last - first + 1;
+    return CV_OK;
+}

@@ -17,7 +17,7 @@ struct op_info {
 
 static const struct op_info ops[OP__COUNT] = {
     [OP_UNKNOWN] = {"Unknown", NULL, false, false, BODY_NONE},
-    [OP_LIST_BUCKETS] = {"ListBuckets", "s3:ListAllMyBuckets", false, false, BODY_NONE},
+    [OP_LIST_BUCKETS] = {"ListBuckets", NULL, false, false, BODY_NONE}, /* in the handler */
     [OP_CREATE_BUCKET] = {"CreateBucket", "s3:CreateBucket", false, false, BODY_XML},
     [OP_HEAD_BUCKET] = {"HeadBucket", "s3:ListBucket", false, true, BODY_NONE},
     [OP_DELETE_BUCKET] = {"DeleteBucket", "s3:DeleteBucket", false, true, BODY_NONE},
@@ -50,13 +50,17 @@ static const struct op_info ops[OP__COUNT] = {
     [OP_GET_OBJECT_ACL] = {"GetObjectAcl", "s3:GetObjectAcl", true, true, BODY_NONE},
     [OP_PUT_OBJECT_ACL] = {"PutObjectAcl", "s3:PutObjectAcl", true, true, BODY_XML},
     [OP_GET_OBJECT_TAGGING] = {"GetObjectTagging", "s3:GetObjectTagging", true, true, BODY_NONE},
+    /* The tags in the body are condition keys: decided once the body is in. */
+    [OP_PUT_OBJECT_TAGGING] = {"PutObjectTagging", NULL, true, true, BODY_XML},
+    [OP_DELETE_OBJECT_TAGGING] = {"DeleteObjectTagging", "s3:DeleteObjectTagging", true, true,
+                                  BODY_NONE},
     [OP_CREATE_MULTIPART] = {"CreateMultipartUpload", "s3:PutObject", true, true, BODY_NONE},
     [OP_UPLOAD_PART] = {"UploadPart", "s3:PutObject", true, true, BODY_OBJECT},
     [OP_UPLOAD_PART_COPY] = {"UploadPartCopy", "s3:PutObject", true, true, BODY_NONE},
     [OP_COMPLETE_MULTIPART] = {"CompleteMultipartUpload", "s3:PutObject", true, true, BODY_XML},
-    [OP_ABORT_MULTIPART] = {"AbortMultipartUpload", "s3:AbortMultipartUpload", true, true,
-                            BODY_NONE},
-    [OP_LIST_PARTS] = {"ListParts", "s3:ListMultipartUploadParts", true, true, BODY_NONE},
+    /* The initiator's default permission needs the upload: decided in the handler. */
+    [OP_ABORT_MULTIPART] = {"AbortMultipartUpload", NULL, true, true, BODY_NONE},
+    [OP_LIST_PARTS] = {"ListParts", NULL, true, true, BODY_NONE},
     [OP_IAM_QUERY] = {"IamQuery", NULL, false, false, BODY_FORM},
 };
 
@@ -79,7 +83,7 @@ static const char *const unsupported_subresources[] = {
     "inventory",  "lifecycle", "logging",  "metrics",    "notification",
     "object-lock", "publicAccessBlock", "replication", "requestPayment", "restore",
     "retention",  "legal-hold", "select",  "torrent",    "website",
-    "tagging",    "policyStatus", "attributes",
+    "tagging",    "policyStatus", "attributes", "ownershipControls",
 };
 
 static bool has_unsupported(const struct store_req *r)
@@ -187,6 +191,9 @@ int s3_route(struct store_req *r)
         if (req_has_param(r, "acl")) {
             return OP_PUT_OBJECT_ACL;
         }
+        if (req_has_param(r, "tagging")) {
+            return OP_PUT_OBJECT_TAGGING;
+        }
         if (has_unsupported(r)) {
             return OP_UNKNOWN;
         }
@@ -213,6 +220,9 @@ int s3_route(struct store_req *r)
     if (del) {
         if (req_has_param(r, "uploadId")) {
             return OP_ABORT_MULTIPART;
+        }
+        if (req_has_param(r, "tagging")) {
+            return OP_DELETE_OBJECT_TAGGING;
         }
         if (has_unsupported(r)) {
             return OP_UNKNOWN;
@@ -304,6 +314,7 @@ cv_err s3_bucket_get(struct store_req *r, struct cv_str name, struct bucket_info
         snprintf(bi->ownership, sizeof(bi->ownership), "%.*s", (int)own.len, own.ptr);
         snprintf(bi->region, sizeof(bi->region), "%.*s", (int)reg.len, reg.ptr);
         bi->has_policy = pol.ptr != NULL;
+        bi->policy_lockout = sqlite3_column_int(s, 5) != 0;
         err = CV_OK;
         if (policy && pol.ptr) {
             err = cv_buf_add(policy, pol.ptr, pol.len);
@@ -336,28 +347,61 @@ bool s3_canned_acl_valid(struct cv_str acl)
     return false;
 }
 
-static bool has_grant_headers(const struct store_req *r)
-{
-    size_t i;
-
-    for (i = 0; i < r->nheaders; i++) {
-        if (r->headers[i].name.len > 12 && cv_str_starts_with(r->headers[i].name, "x-amz-grant-")) {
-            return true;
-        }
-        if (r->headers[i].name.len > 12) {
-            struct cv_str n = {r->headers[i].name.ptr, 12};
-            if (cv_str_eq_ci_c(n, "x-amz-grant-")) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
 /* Object writes that carry an ACL also need s3:PutObjectAcl (IAM.md §3). */
 static bool sends_acl(const struct store_req *r)
 {
-    return req_has_header(r, "x-amz-acl") || has_grant_headers(r);
+    return req_has_header(r, "x-amz-acl") || s3_has_grant_headers(r);
+}
+
+/* Operations on an existing object whose tags are condition keys. */
+static bool uses_existing_tags(int op)
+{
+    return op == OP_GET_OBJECT || op == OP_HEAD_OBJECT || op == OP_GET_OBJECT_ACL ||
+           op == OP_PUT_OBJECT_ACL || op == OP_GET_OBJECT_TAGGING ||
+           op == OP_PUT_OBJECT_TAGGING || op == OP_DELETE_OBJECT_TAGGING;
+}
+
+/*
+ * s3:RequestObjectTag/KEY come from x-amz-tagging; s3:ExistingObjectTag/KEY from
+ * the stored object, loaded only when a policy could look at them (a bucket
+ * policy, or an IAM user's policies).
+ */
+static bool tags_for_authz(struct store_req *r)
+{
+    struct cv_str hdr = req_header(r, "x-amz-tagging");
+    char msg[160] = "";
+
+    if (hdr.ptr && (r->op == OP_PUT_OBJECT || r->op == OP_CREATE_MULTIPART ||
+                    r->op == OP_COPY_OBJECT)) {
+        struct tag_set *ts = cv_arena_alloc(&r->arena, sizeof(*ts));
+        cv_err err = ts ? tags_parse_query(&r->arena, hdr, ts, msg, sizeof(msg)) : CV_ENOMEM;
+        if (err) {
+            resp_error(r, err, msg[0] ? msg : NULL, NULL);
+            return false;
+        }
+        r->authz_request_tags = ts;
+    }
+    if (uses_existing_tags(r->op) && r->bi &&
+        (r->bi->has_policy || r->ident.kind == IDENT_USER)) {
+        struct db_conn *c = db_reader(r->st->db);
+        sqlite3_stmt *s = c ? db_stmt(c, STMT_OBJ_TAGS) : NULL;
+        if (s) {
+            db_bind_str(s, 1, r->bucket);
+            db_bind_str(s, 2, r->key);
+            if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 1)) {
+                struct tag_set *ts = cv_arena_alloc(&r->arena, sizeof(*ts));
+                struct cv_str stored = db_col_str(s, 1);
+                struct cv_str copy = {cv_arena_strndup(&r->arena, stored.ptr, stored.len),
+                                      stored.len};
+                if (ts && copy.ptr &&
+                    tags_parse_query(&r->arena, copy, ts, msg, sizeof(msg)) == CV_OK) {
+                    r->authz_existing_tags = ts;
+                }
+            }
+        }
+        db_reader_done(r->st->db, c);
+    }
+    return true;
 }
 
 bool s3_precheck(struct store_req *r)
@@ -399,6 +443,9 @@ bool s3_precheck(struct store_req *r)
             return false;
         }
         r->bucket_loaded = true;
+    }
+    if (!tags_for_authz(r)) {
+        return false;
     }
     if (oi->action &&
         !store_authorize(r, oi->action, r->bucket, oi->object ? r->key : nokey, r->bi)) {
@@ -501,6 +548,12 @@ void s3_dispatch(struct store_req *r)
     case OP_GET_OBJECT_TAGGING:
         s3_get_object_tagging(r);
         break;
+    case OP_PUT_OBJECT_TAGGING:
+        s3_put_object_tagging(r);
+        break;
+    case OP_DELETE_OBJECT_TAGGING:
+        s3_delete_object_tagging(r);
+        break;
     case OP_CREATE_MULTIPART:
         s3_create_multipart(r);
         break;
@@ -520,7 +573,7 @@ void s3_dispatch(struct store_req *r)
         s3_list_parts(r);
         break;
     case OP_IAM_QUERY:
-        resp_error(r, CV_S3_NOT_IMPLEMENTED, "The IAM and STS APIs are not available yet.", NULL);
+        store_iam_dispatch(r);
         break;
     default:
         resp_error(r, CV_S3_NOT_IMPLEMENTED, NULL, NULL);
@@ -533,7 +586,7 @@ void s3_dispatch(struct store_req *r)
 static const char *const stored_headers[] = {
     "content-type",      "content-encoding",        "content-disposition",
     "content-language",  "cache-control",           "expires",
-    "x-amz-website-redirect-location", "x-amz-server-side-encryption", "x-amz-tagging-count",
+    "x-amz-website-redirect-location", "x-amz-server-side-encryption",
 };
 
 cv_err meta_collect(struct store_req *r, struct cv_buf *meta, bool *too_large)
@@ -570,7 +623,7 @@ cv_err meta_collect(struct store_req *r, struct cv_buf *meta, bool *too_large)
                 enc = rest;
                 if (tok.len && !cv_str_eq_ci_c(tok, "aws-chunked")) {
                     if (kept.len) {
-                        err = cv_buf_addc(&kept, ',');
+                        err = cv_buf_adds(&kept, ", ");
                     }
                     if (!err) {
                         err = cv_buf_add(&kept, tok.ptr, tok.len);

@@ -1,5 +1,6 @@
 /* Bucket operations: list, create, head, delete, location, versioning, policy, ACL. */
 #include "store_int.h"
+#include "policy/policy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,19 +37,40 @@ static void set_xml(struct store_req *r, int status)
 void s3_list_buckets(struct store_req *r)
 {
     struct cv_buf *b = &r->resp.body;
+    struct cv_buf after = CV_BUF_INIT(256), last = CV_BUF_INIT(256);
+    const struct query_param *mb = req_param(r, "max-buckets");
+    const struct query_param *ct = req_param(r, "continuation-token");
+    const struct query_param *pf = req_param(r, "prefix");
     struct db_conn *c;
     sqlite3_stmt *s;
     char canonical[65], name[65];
+    uint64_t max = 10000;
+    unsigned count = 0;
+    bool truncated = false;
     cv_err err;
-    int rc;
 
+    if (!store_authorize(r, "s3:ListAllMyBuckets", CV_STR_NULL, CV_STR_NULL, NULL)) {
+        return;
+    }
+    if (mb && (cv_parse_u64(mb->value, &max) || max < 1 || max > 10000)) {
+        resp_error(r, CV_S3_INVALID_ARGUMENT, "max-buckets must be between 1 and 10000",
+                   "ArgumentName", "max-buckets", NULL);
+        return;
+    }
+    if (ct && ct->value.len && cv_base64_decode(&after, ct->value)) {
+        resp_error(r, CV_S3_INVALID_ARGUMENT, "The continuation token provided is incorrect",
+                   "ArgumentName", "continuation-token", NULL);
+        return;
+    }
     err = s3_account_info(r->st, r->ident.account, canonical, name);
     if (err) {
+        cv_buf_release(&after);
         resp_error(r, err == CV_ENOENT ? CV_S3_ACCESS_DENIED : err, NULL, NULL);
         return;
     }
     c = db_reader(r->st->db);
     if (!c) {
+        cv_buf_release(&after);
         resp_error(r, CV_ENOMEM, NULL, NULL);
         return;
     }
@@ -56,6 +78,9 @@ void s3_list_buckets(struct store_req *r)
     err = s ? CV_OK : CV_EDB;
     if (!err) {
         sqlite3_bind_text(s, 1, r->ident.account, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, after.ptr ? after.ptr : "", (int)after.len, SQLITE_STATIC);
+        db_bind_str(s, 3, pf ? pf->value : CV_STR(""));
+        sqlite3_bind_int64(s, 4, (sqlite3_int64)max + 1);
         err = xml_begin(b, "ListAllMyBucketsResult");
     }
     if (!err) {
@@ -70,16 +95,28 @@ void s3_list_buckets(struct store_req *r)
     if (!err) {
         err = cv_buf_adds(b, "</Owner><Buckets>");
     }
-    while (!err && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while (!err && sqlite3_step(s) == SQLITE_ROW) {
         char date[25];
         struct cv_str bn = db_col_str(s, 0);
+        if (count == max) {
+            truncated = true;
+            break;
+        }
+        count++;
+        cv_buf_reset(&last);
+        err = cv_buf_add(&last, bn.ptr, bn.len);
         cv_time_iso8601_ms(sqlite3_column_int64(s, 1), date);
-        err = cv_buf_adds(b, "<Bucket>");
+        if (!err) {
+            err = cv_buf_adds(b, "<Bucket>");
+        }
         if (!err) {
             err = xml_elem(b, "Name", bn.ptr, bn.len);
         }
         if (!err) {
             err = xml_elemc(b, "CreationDate", date);
+        }
+        if (!err) {
+            err = xml_elemc(b, "BucketRegion", r->st->region);
         }
         if (!err) {
             err = cv_buf_adds(b, "</Bucket>");
@@ -88,10 +125,23 @@ void s3_list_buckets(struct store_req *r)
     if (!err) {
         err = cv_buf_adds(b, "</Buckets>");
     }
+    if (!err && truncated) {
+        struct cv_buf tok = CV_BUF_INIT(512);
+        err = cv_base64_encode(&tok, (const uint8_t *)last.ptr, last.len);
+        if (!err) {
+            err = xml_elem(b, "ContinuationToken", tok.ptr, tok.len);
+        }
+        cv_buf_release(&tok);
+    }
+    if (!err && pf) {
+        err = xml_elem(b, "Prefix", pf->value.ptr, pf->value.len);
+    }
     if (!err) {
         err = xml_end(b, "ListAllMyBucketsResult");
     }
     db_reader_done(r->st->db, c);
+    cv_buf_release(&after);
+    cv_buf_release(&last);
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;
@@ -203,6 +253,9 @@ void s3_create_bucket(struct store_req *r)
         return;
     }
     err = db_write(r->st->db, create_bucket_tx, &j);
+    if (err == CV_S3_BUCKET_ALREADY_OWNED_BY_YOU && strcmp(r->st->region, "us-east-1") == 0) {
+        err = CV_OK; /* us-east-1 answers 200 to its owner, for legacy reasons (as AWS) */
+    }
     if (err) {
         resp_error(r, err, NULL, "BucketName", bname, NULL);
         return;
@@ -371,10 +424,23 @@ void s3_put_bucket_versioning(struct store_req *r)
 
 /* ------------------------------------------------------------- policy */
 
+/* Bucket-policy operations from outside the owner's account: 405 (AWS). */
+static bool owner_account_only(struct store_req *r)
+{
+    if (strcmp(r->bi->account, r->ident.account) != 0) {
+        resp_error(r, CV_S3_METHOD_NOT_ALLOWED, NULL, NULL);
+        return false;
+    }
+    return true;
+}
+
 void s3_get_bucket_policy(struct store_req *r)
 {
     char bname[80];
 
+    if (!owner_account_only(r)) {
+        return;
+    }
     snprintf(bname, sizeof(bname), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
     if (!r->bi->has_policy) {
         resp_error(r, CV_S3_NO_SUCH_BUCKET_POLICY, NULL, "BucketName", bname, NULL);
@@ -391,6 +457,7 @@ struct policy_job {
     struct store_req *r;
     const char *doc; /* NULL: delete */
     size_t len;
+    bool lockout; /* x-amz-confirm-remove-self-bucket-access: true */
 };
 
 static cv_err set_policy_tx(struct db_conn *c, void *arg)
@@ -404,28 +471,80 @@ static cv_err set_policy_tx(struct db_conn *c, void *arg)
     } else {
         sqlite3_bind_null(s, 2);
     }
+    sqlite3_bind_int(s, 3, j->lockout ? 1 : 0);
     if (sqlite3_step(s) != SQLITE_DONE) {
         return CV_EDB;
     }
     return sqlite3_changes(c->h) ? CV_OK : CV_S3_NO_SUCH_BUCKET;
 }
 
+/* Does a principal named in a bucket policy exist (IAM.md §1.3)? */
+static bool principal_exists(void *ud, enum policy_principal_ref kind, struct cv_str id)
+{
+    struct store *st = ud;
+    struct db_conn *c = db_reader(st->db);
+    sqlite3_stmt *q = NULL;
+    const char *sql;
+    bool found = false;
+
+    if (!c) {
+        return false;
+    }
+    switch (kind) {
+    case POLICY_REF_ACCOUNT:
+        sql = "SELECT 1 FROM accounts WHERE id = ?1";
+        break;
+    case POLICY_REF_CANONICAL:
+        sql = "SELECT 1 FROM accounts WHERE canonical_id = ?1";
+        break;
+    case POLICY_REF_USER_ID:
+        sql = "SELECT 1 FROM users WHERE user_id = ?1";
+        break;
+    default:
+        /* arn:aws:iam::ACCOUNT:user/PATH/NAME, compared as written (names are
+         * case-sensitive in principals). */
+        sql = "SELECT 1 FROM users WHERE 'arn:aws:iam::' || account || ':user' || path || name "
+              "= ?1 COLLATE BINARY";
+        break;
+    }
+    if (sqlite3_prepare_v2(c->h, sql, -1, &q, NULL) == SQLITE_OK) {
+        db_bind_str(q, 1, id);
+        found = sqlite3_step(q) == SQLITE_ROW;
+    }
+    sqlite3_finalize(q);
+    db_reader_done(st->db, c);
+    return found;
+}
+
 void s3_put_bucket_policy(struct store_req *r)
 {
-    struct policy_job j = {r, r->xml.ptr ? r->xml.ptr : "", r->xml.len};
+    struct policy_job j = {r, r->xml.ptr ? r->xml.ptr : "", r->xml.len,
+                           cv_str_eq_ci_c(req_header(r, "x-amz-confirm-remove-self-bucket-access"),
+                                          "true")};
+    struct policy_parse_opts o;
+    struct policy *p = NULL;
+    char bucket[80], msg[512] = "";
     cv_err err;
 
-    if (strcmp(r->bi->account, r->ident.account) != 0) {
-        resp_error(r, CV_S3_METHOD_NOT_ALLOWED, NULL, NULL);
+    if (!owner_account_only(r)) {
         return;
     }
-    if (j.len > 20 * 1024) {
-        resp_error(r, CV_S3_MALFORMED_POLICY, "Policies must be at most 20 KB", NULL);
+    snprintf(bucket, sizeof(bucket), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
+    memset(&o, 0, sizeof(o));
+    o.type = POLICY_BUCKET;
+    o.bucket = bucket;
+    o.principal_exists = principal_exists;
+    o.principal_ud = r->st;
+    o.name = "bucket-policy";
+    err = policy_parse(j.doc, j.len, &o, &p, msg, sizeof(msg));
+    policy_free(p);
+    if (err == CV_ETOOBIG) {
+        resp_error(r, CV_S3_MALFORMED_POLICY, msg[0] ? msg : "Policies must be at most 20 KB",
+                   NULL);
         return;
     }
-    if (j.len == 0 || j.doc[0] != '{') {
-        resp_error(r, CV_S3_MALFORMED_POLICY,
-                   "Policies must be valid JSON and the first byte must be '{'", NULL);
+    if (err) {
+        resp_error(r, err == CV_ENOMEM ? err : CV_S3_MALFORMED_POLICY, msg[0] ? msg : NULL, NULL);
         return;
     }
     err = db_write(r->st->db, set_policy_tx, &j);
@@ -438,11 +557,10 @@ void s3_put_bucket_policy(struct store_req *r)
 
 void s3_delete_bucket_policy(struct store_req *r)
 {
-    struct policy_job j = {r, NULL, 0};
+    struct policy_job j = {r, NULL, 0, false};
     cv_err err;
 
-    if (strcmp(r->bi->account, r->ident.account) != 0) {
-        resp_error(r, CV_S3_METHOD_NOT_ALLOWED, NULL, NULL);
+    if (!owner_account_only(r)) {
         return;
     }
     err = db_write(r->st->db, set_policy_tx, &j);

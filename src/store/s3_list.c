@@ -282,6 +282,9 @@ void s3_list_objects(struct store_req *r, int version)
     }
     lp.prefix = param_value(r, "prefix");
     lp.delimiter = param_value(r, "delimiter");
+    if (lp.delimiter.ptr && lp.delimiter.len == 0) {
+        lp.delimiter = CV_STR_NULL; /* an empty delimiter is no delimiter */
+    }
     if (version == 2) {
         const struct query_param *t = req_param(r, "continuation-token");
         const struct query_param *fo = req_param(r, "fetch-owner");
@@ -289,6 +292,8 @@ void s3_list_objects(struct store_req *r, int version)
         lp.start_after = start_after;
         if (t) {
             token = t->value;
+        }
+        if (t && t->value.len) {
             if (cv_base64_decode(&dtoken, token) || dtoken.len == 0) {
                 resp_error(r, CV_S3_INVALID_ARGUMENT,
                            "The continuation token provided is incorrect", "ArgumentName",
@@ -318,7 +323,9 @@ void s3_list_objects(struct store_req *r, int version)
         err = xml_elem(b, "Name", r->bucket.ptr, r->bucket.len);
     }
     if (!err) {
-        err = add_maybe_encoded(b, "Prefix", lp.prefix, url);
+        /* v1 reports Prefix as sent (clients decode only Marker, Delimiter and
+         * keys there); v2 encodes it with the rest. */
+        err = add_maybe_encoded(b, "Prefix", lp.prefix, url && version == 2);
     }
     if (!err && version == 1) {
         err = add_maybe_encoded(b, "Marker", lp.start_after, url);
@@ -430,6 +437,9 @@ void s3_list_object_versions(struct store_req *r)
     }
     lp.prefix = param_value(r, "prefix");
     lp.delimiter = param_value(r, "delimiter");
+    if (lp.delimiter.ptr && lp.delimiter.len == 0) {
+        lp.delimiter = CV_STR_NULL;
+    }
     lp.start_after = key_marker;
     c = db_reader(r->st->db);
     if (!c) {

@@ -25,6 +25,7 @@ struct upload_info {
     char ck_algo[16];
     char storage_class[24];
     char acl[32];
+    char *tags; /* stored form (arena), or NULL */
 };
 
 static cv_err upload_load(struct store_req *r, const char *id, struct upload_info *u)
@@ -42,6 +43,10 @@ static cv_err upload_load(struct store_req *r, const char *id, struct upload_inf
     if (sqlite3_step(s) == SQLITE_ROW) {
         struct cv_str b = db_col_str(s, 0), k = db_col_str(s, 1), m = db_col_str(s, 5);
         struct cv_str ca = db_col_str(s, 6), sc = db_col_str(s, 7), acl = db_col_str(s, 8);
+        struct cv_str tags = db_col_str(s, 9);
+        if (tags.ptr && tags.len) {
+            u->tags = cv_arena_strndup(&r->arena, tags.ptr, tags.len);
+        }
         snprintf(u->bucket, sizeof(u->bucket), "%.*s", (int)b.len, b.ptr);
         u->key = cv_arena_strndup(&r->arena, k.ptr, k.len);
         u->keylen = k.len;
@@ -68,6 +73,26 @@ static cv_err upload_load(struct store_req *r, const char *id, struct upload_inf
     return err;
 }
 
+/*
+ * AbortMultipartUpload and ListParts: the upload's initiator (or the root of
+ * its account) is allowed by default; an explicit Deny still wins.
+ */
+static bool mpu_allowed(struct store_req *r, const char *action, const struct upload_info *u)
+{
+    bool initiator = (r->ident.arn[0] && strcmp(r->ident.arn, u->initiator) == 0) ||
+                     (r->ident.kind == IDENT_ROOT &&
+                      strcmp(r->ident.account, u->initiator_account) == 0);
+
+    if (store_allowed_ex(r, action, r->bucket, r->key, r->bi,
+                         (struct cv_str){r->bucket_policy.ptr ? r->bucket_policy.ptr : "",
+                                         r->bucket_policy.len},
+                         initiator)) {
+        return true;
+    }
+    resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+    return false;
+}
+
 static const char *upload_id_param(struct store_req *r)
 {
     const struct query_param *q = req_param(r, "uploadId");
@@ -90,7 +115,7 @@ struct create_upload_job {
     const char *id;
     const char *meta;
     size_t metalen;
-    const char *ck_algo, *storage_class, *acl;
+    const char *ck_algo, *storage_class, *acl, *tags;
 };
 
 static cv_err create_upload_tx(struct db_conn *c, void *arg)
@@ -119,6 +144,11 @@ static cv_err create_upload_tx(struct db_conn *c, void *arg)
         sqlite3_bind_text(s, 10, j->acl, -1, SQLITE_STATIC);
     } else {
         sqlite3_bind_null(s, 10);
+    }
+    if (j->tags) {
+        sqlite3_bind_text(s, 11, j->tags, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 11);
     }
     return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
 }
@@ -150,6 +180,13 @@ void s3_create_multipart(struct store_req *r)
     j.metalen = meta.len;
     j.ck_algo = r->ck.algo ? sigv4_checksum_name(r->ck.algo) : NULL;
     j.storage_class = sc.ptr ? cv_arena_strndup(&r->arena, sc.ptr, sc.len) : NULL;
+    if (r->authz_request_tags && r->authz_request_tags->n) {
+        struct cv_buf t = CV_BUF_INIT(8192);
+        if (tags_encode(r->authz_request_tags, &t) == CV_OK) {
+            j.tags = cv_arena_strndup(&r->arena, t.ptr, t.len);
+        }
+        cv_buf_release(&t);
+    }
     err = db_write(r->st->db, create_upload_tx, &j);
     if (!err) {
         err = xml_begin(b, "InitiateMultipartUploadResult");
@@ -292,12 +329,20 @@ void s3_upload_part(struct store_req *r, bool copy)
         if (s3_copy_source(r, &sb, &sk)) {
             goto fail;
         }
-        err = s3_bucket_get(r, sb, &sbi, NULL);
+        struct cv_buf spol = CV_BUF_INIT(64 * 1024);
+        bool allowed;
+
+        err = s3_bucket_get(r, sb, &sbi, &spol);
         if (err) {
+            cv_buf_release(&spol);
             resp_error(r, err, NULL, NULL);
             goto fail;
         }
-        if (!store_authorize(r, "s3:GetObject", sb, sk, &sbi)) {
+        allowed = store_allowed_ex(r, "s3:GetObject", sb, sk, &sbi,
+                                   (struct cv_str){spol.ptr ? spol.ptr : "", spol.len}, false);
+        cv_buf_release(&spol);
+        if (!allowed) {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
             goto fail;
         }
         c = db_reader(r->st->db);
@@ -310,14 +355,17 @@ void s3_upload_part(struct store_req *r, bool copy)
         db_bind_str(s, 2, sk);
         err = CV_S3_NO_SUCH_KEY;
         if (sqlite3_step(s) == SQLITE_ROW) {
-            struct cv_str f = db_col_str(s, 6);
+            struct cv_str f = db_col_str(s, 6), e = db_col_str(s, 2);
             err = CV_OK;
+            if (s3_copy_cond_failed(r, e.ptr ? e.ptr : "", sqlite3_column_int64(s, 3))) {
+                err = CV_S3_PRECONDITION_FAILED;
+            }
             oid = sqlite3_column_int64(s, 0);
             size = (uint64_t)sqlite3_column_int64(s, 1);
             nparts = sqlite3_column_int64(s, 9);
             snprintf(file, sizeof(file), "%.*s", (int)CV_MIN(f.len, 32), f.ptr ? f.ptr : "");
             inl = sqlite3_column_type(s, 5) != SQLITE_NULL;
-            if (inl) {
+            if (inl && !err) {
                 body = cv_memdup(sqlite3_column_blob(s, 5) ? sqlite3_column_blob(s, 5) : "",
                                  (size_t)sqlite3_column_bytes(s, 5));
                 if (!body) {
@@ -333,12 +381,15 @@ void s3_upload_part(struct store_req *r, bool copy)
         len = size;
         {
             struct cv_str rng = req_header(r, "x-amz-copy-source-range");
-            if (rng.ptr && s3_parse_range(rng, size, &off, &len) != RANGE_OK) {
+            cv_err rerr = rng.ptr ? s3_parse_copy_range(rng, size, &off, &len) : CV_OK;
+            if (rerr) {
                 cv_free(body);
-                resp_error(r, CV_S3_INVALID_RANGE, "The x-amz-copy-source-range value must be of "
-                                                   "the form bytes=first-last where first and "
-                                                   "last are the zero-based offsets of the first "
-                                                   "and last bytes to copy",
+                resp_error(r, rerr,
+                           rerr == CV_S3_INVALID_RANGE
+                               ? "The specified copy range is beyond the size of the source object"
+                               : "The x-amz-copy-source-range value must be of the form "
+                                 "bytes=first-last where first and last are the zero-based offsets "
+                                 "of the first and last bytes to copy",
                            NULL);
                 goto fail;
             }
@@ -436,12 +487,104 @@ struct part_row {
     size_t bodylen;
     bool inline_body;
     char file[33];
+    char ck[SIGV4_CK_B64_MAX];      /* the part's stored checksum (base64), or "" */
+    char ck_req[SIGV4_CK_B64_MAX];  /* the checksum the Complete document names, or "" */
 };
+
+/*
+ * The composite checksum of a multipart object (what AWS reports for
+ * uploads with a checksum algorithm): the algorithm over the concatenated
+ * raw checksums of the parts, in base64, then "-N".
+ */
+static cv_err composite_checksum(enum sigv4_checksum_algo algo, const struct part_row *parts,
+                                 size_t n, char *out, size_t outlen)
+{
+    struct sigv4_checksum c;
+    char b64[SIGV4_CK_B64_MAX];
+    size_t i;
+
+    sigv4_checksum_init(&c, algo);
+    for (i = 0; i < n; i++) {
+        struct cv_buf raw = CV_BUF_INIT(64);
+        cv_err err = cv_base64_decode(&raw, cv_str_c(parts[i].ck));
+        if (err || !parts[i].ck[0]) {
+            cv_buf_release(&raw);
+            return CV_S3_INVALID_PART;
+        }
+        sigv4_checksum_update(&c, raw.ptr, raw.len);
+        cv_buf_release(&raw);
+    }
+    sigv4_checksum_final(&c, b64);
+    snprintf(out, outlen, "%s-%zu", b64, n);
+    return CV_OK;
+}
 
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
+}
+
+/*
+ * CompleteMultipartUpload is idempotent on AWS: completing an upload that was
+ * just completed answers as the first time did, while the object is still
+ * the one it produced. The commit keeps (upload id, bucket, key, ETag).
+ */
+static bool completed_again(struct store_req *r, const char *id)
+{
+    struct db_conn *c = db_reader(r->st->db);
+    sqlite3_stmt *q = NULL, *o;
+    char etag[80] = "";
+    bool ok = false;
+    cv_err err;
+
+    if (!c) {
+        return false;
+    }
+    if (sqlite3_prepare_v2(c->h,
+                           "SELECT etag FROM completed_uploads WHERE id = ?1 AND bucket = ?2 AND "
+                           "key = ?3",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+        db_bind_str(q, 2, r->bucket);
+        db_bind_str(q, 3, r->key);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            snprintf(etag, sizeof(etag), "%s", (const char *)sqlite3_column_text(q, 0));
+        }
+    }
+    sqlite3_finalize(q);
+    if (etag[0]) {
+        o = db_stmt(c, STMT_OBJ_HEAD_ID);
+        db_bind_str(o, 1, r->bucket);
+        db_bind_str(o, 2, r->key);
+        ok = sqlite3_step(o) == SQLITE_ROW && sqlite3_column_text(o, 3) &&
+             strcmp((const char *)sqlite3_column_text(o, 3), etag) == 0;
+        sqlite3_reset(o);
+    }
+    db_reader_done(r->st->db, c);
+    if (!ok) {
+        return false;
+    }
+    err = xml_begin(&r->resp.body, "CompleteMultipartUploadResult");
+    if (!err) {
+        err = xml_elem(&r->resp.body, "Bucket", r->bucket.ptr, r->bucket.len);
+    }
+    if (!err) {
+        err = xml_elem(&r->resp.body, "Key", r->key.ptr, r->key.len);
+    }
+    if (!err) {
+        err = xml_elemc(&r->resp.body, "ETag", etag);
+    }
+    if (!err) {
+        err = xml_end(&r->resp.body, "CompleteMultipartUploadResult");
+    }
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return true;
+    }
+    r->resp.status = 200;
+    r->resp.content_type = "application/xml";
+    return true;
 }
 
 void s3_complete_multipart(struct store_req *r)
@@ -460,13 +603,19 @@ void s3_complete_multipart(struct store_req *r)
     uint64_t total = 0;
     struct obj_commit oc;
     struct cv_buf *b = &r->resp.body;
+    enum sigv4_checksum_algo algo;
+    char composite[SIGV4_CK_B64_MAX + 16] = "";
     cv_err err;
 
     memset(&oc, 0, sizeof(oc));
     if (!id || upload_load(r, id, &u) != CV_OK) {
+        if (id && completed_again(r, id)) {
+            return; /* a repeated Complete of a finished upload answers the same (AWS) */
+        }
         no_such_upload(r, id);
         return;
     }
+    algo = sigv4_checksum_from_name(cv_str_c(u.ck_algo));
     if (xml_parse(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &root) != CV_OK ||
         strcmp(root->name, "CompleteMultipartUpload") != 0) {
         resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
@@ -509,6 +658,17 @@ void s3_complete_multipart(struct store_req *r)
         {
             struct cv_str e = cv_str_trim(xml_text(xml_child(p, "ETag")));
             snprintf(parts[k].etag, sizeof(parts[k].etag), "%.*s", (int)CV_MIN(e.len, 78), e.ptr);
+        }
+        if (algo != SIGV4_CK_NONE) {
+            char tag[32];
+            const struct xml_node *ckn;
+            snprintf(tag, sizeof(tag), "Checksum%s", sigv4_checksum_name(algo));
+            ckn = xml_child(p, tag);
+            if (ckn) {
+                struct cv_str ckv = cv_str_trim(xml_text(ckn));
+                snprintf(parts[k].ck_req, sizeof(parts[k].ck_req), "%.*s",
+                         (int)CV_MIN(ckv.len, SIGV4_CK_B64_MAX - 1), ckv.ptr);
+            }
         }
         k++;
     }
@@ -554,6 +714,12 @@ void s3_complete_multipart(struct store_req *r)
                 snprintf(pr->file, sizeof(pr->file), "%.*s", (int)CV_MIN(f.len, 32),
                          f.ptr ? f.ptr : "");
             }
+            if (sqlite3_column_text(s, 6)) {
+                snprintf(pr->ck, sizeof(pr->ck), "%s", (const char *)sqlite3_column_text(s, 6));
+            }
+            if (pr->ck_req[0] && strcmp(pr->ck_req, pr->ck) != 0) {
+                break; /* the named checksum is not the part's: InvalidPart */
+            }
             want++;
         }
         db_reader_done(r->st->db, c);
@@ -597,6 +763,18 @@ void s3_complete_multipart(struct store_req *r)
         nums[i] = parts[i].num;
     }
     cv_md5_final(&m, md5);
+    if (algo != SIGV4_CK_NONE) {
+        struct cv_str want_ck = req_header(r, sigv4_checksum_header(algo));
+        if (composite_checksum(algo, parts, n, composite, sizeof(composite)) != CV_OK) {
+            resp_error(r, CV_S3_INVALID_PART, "A part has no checksum of the upload's algorithm.",
+                       NULL);
+            goto out;
+        }
+        if (want_ck.ptr && !cv_str_eq_c(cv_str_trim(want_ck), composite)) {
+            resp_error(r, CV_S3_BAD_CHECKSUM, NULL, NULL);
+            goto out;
+        }
+    }
     etag[0] = '"';
     cv_hex_encode(md5, CV_MD5_LEN, etag + 1);
     snprintf(etag + 33, sizeof(etag) - 33, "-%zu\"", n);
@@ -614,6 +792,11 @@ void s3_complete_multipart(struct store_req *r)
     oc.nsegs = n;
     oc.storage_class = u.storage_class[0] ? u.storage_class : NULL;
     oc.acl = u.acl[0] ? u.acl : NULL;
+    oc.tags = u.tags;
+    if (composite[0]) {
+        oc.ck_algo = sigv4_checksum_name(algo);
+        oc.ck_value = composite;
+    }
     oc.upload_id = id;
     oc.used_parts = nums;
     oc.nused = n;
@@ -646,6 +829,14 @@ void s3_complete_multipart(struct store_req *r)
     }
     if (!err) {
         err = xml_elemc(b, "ETag", etag);
+    }
+    if (!err && composite[0]) {
+        char tag[32];
+        snprintf(tag, sizeof(tag), "Checksum%s", sigv4_checksum_name(algo));
+        err = xml_elemc(b, tag, composite);
+        if (!err) {
+            err = xml_elemc(b, "ChecksumType", "COMPOSITE");
+        }
     }
     if (!err) {
         err = xml_end(b, "CompleteMultipartUploadResult");
@@ -706,7 +897,14 @@ void s3_abort_multipart(struct store_req *r)
     j.id = upload_id_param(r);
     j.oc.arena = &r->arena;
     if (!j.id || upload_load(r, j.id, &u) != CV_OK) {
-        no_such_upload(r, j.id);
+        if (store_allowed(r, "s3:AbortMultipartUpload", r->bucket, r->key, r->bi)) {
+            no_such_upload(r, j.id);
+        } else {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+        }
+        return;
+    }
+    if (!mpu_allowed(r, "s3:AbortMultipartUpload", &u)) {
         return;
     }
     err = db_write(r->st->db, abort_tx, &j);
@@ -757,7 +955,14 @@ void s3_list_parts(struct store_req *r)
     cv_err err;
 
     if (!id || upload_load(r, id, &u) != CV_OK) {
-        no_such_upload(r, id);
+        if (store_allowed(r, "s3:ListMultipartUploadParts", r->bucket, r->key, r->bi)) {
+            no_such_upload(r, id);
+        } else {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+        }
+        return;
+    }
+    if (!mpu_allowed(r, "s3:ListMultipartUploadParts", &u)) {
         return;
     }
     if ((mk && cv_parse_u64(mk->value, &marker)) || (mp && cv_parse_u64(mp->value, &maxp))) {
@@ -858,7 +1063,10 @@ void s3_list_multipart_uploads(struct store_req *r)
 {
     const struct query_param *km = req_param(r, "key-marker"), *um = req_param(r, "upload-id-marker");
     const struct query_param *mu = req_param(r, "max-uploads"), *pf = req_param(r, "prefix");
+    const struct query_param *dl = req_param(r, "delimiter");
     uint64_t maxu = 1000;
+    struct cv_buf prefixes = CV_BUF_INIT(16 << 20);
+    struct cv_str last_cp = CV_STR_NULL; /* the common prefix emitted last (in prefixes) */
     struct db_conn *c;
     sqlite3_stmt *s;
     struct cv_buf *b = &r->resp.body;
@@ -883,13 +1091,31 @@ void s3_list_multipart_uploads(struct store_req *r)
     s = db_stmt(c, STMT_UPLOAD_LIST);
     db_bind_str(s, 1, r->bucket);
     db_bind_str(s, 2, km ? km->value : CV_STR(""));
-    db_bind_str(s, 3, um ? um->value : CV_STR(""));
+    /* Without upload-id-marker only keys after key-marker follow (ids are hex:
+     * "~" sorts after every one of them). */
+    db_bind_str(s, 3, um ? um->value : (km ? CV_STR("~") : CV_STR("")));
     sqlite3_bind_int64(s, 4, 100000);
     err = CV_OK;
     while (!err && sqlite3_step(s) == SQLITE_ROW) {
         struct cv_str key = db_col_str(s, 1), uid = db_col_str(s, 0);
         char lm[25];
+        size_t plen = pf ? pf->value.len : 0, cpl = 0;
         if (pf && (key.len < pf->value.len || memcmp(key.ptr, pf->value.ptr, pf->value.len) != 0)) {
+            continue;
+        }
+        /* Keys with the delimiter after the prefix fold into common prefixes. */
+        if (dl && dl->value.len) {
+            for (size_t i = plen; i + dl->value.len <= key.len; i++) {
+                if (memcmp(key.ptr + i, dl->value.ptr, dl->value.len) == 0) {
+                    cpl = i + dl->value.len;
+                    break;
+                }
+            }
+        }
+        if (cpl && last_cp.len == cpl && memcmp(last_cp.ptr, key.ptr, cpl) == 0) {
+            /* Under the prefix just reported: skipped, but a later page starts after it. */
+            snprintf(next_key, sizeof(next_key), "%.*s", (int)key.len, key.ptr);
+            snprintf(next_id, sizeof(next_id), "%.*s", (int)uid.len, uid.ptr);
             continue;
         }
         if (count == maxu) {
@@ -899,6 +1125,21 @@ void s3_list_multipart_uploads(struct store_req *r)
         count++;
         snprintf(next_key, sizeof(next_key), "%.*s", (int)key.len, key.ptr);
         snprintf(next_id, sizeof(next_id), "%.*s", (int)uid.len, uid.ptr);
+        if (cpl) {
+            err = cv_buf_adds(&prefixes, "<CommonPrefixes>");
+            if (!err) {
+                err = xml_elem(&prefixes, "Prefix", key.ptr, cpl);
+            }
+            if (!err) {
+                err = cv_buf_adds(&prefixes, "</CommonPrefixes>");
+            }
+            last_cp.ptr = cv_arena_strndup(&r->arena, key.ptr, cpl);
+            last_cp.len = cpl;
+            if (!err && !last_cp.ptr) {
+                err = CV_ENOMEM;
+            }
+            continue;
+        }
         cv_time_iso8601_ms(sqlite3_column_int64(s, 4), lm);
         err = cv_buf_adds(&items, "<Upload>");
         if (!err) {
@@ -947,6 +1188,9 @@ void s3_list_multipart_uploads(struct store_req *r)
     if (!err && pf) {
         err = xml_elem(b, "Prefix", pf->value.ptr, pf->value.len);
     }
+    if (!err && dl) {
+        err = xml_elem(b, "Delimiter", dl->value.ptr, dl->value.len);
+    }
     if (!err) {
         err = xml_elemf(b, "MaxUploads", "%llu", (unsigned long long)maxu);
     }
@@ -956,10 +1200,14 @@ void s3_list_multipart_uploads(struct store_req *r)
     if (!err && items.len) {
         err = cv_buf_add(b, items.ptr, items.len);
     }
+    if (!err && prefixes.len) {
+        err = cv_buf_add(b, prefixes.ptr, prefixes.len);
+    }
     if (!err) {
         err = xml_end(b, "ListMultipartUploadsResult");
     }
     cv_buf_release(&items);
+    cv_buf_release(&prefixes);
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;

@@ -90,6 +90,19 @@ bool s3_body_precheck(struct store_req *r)
             return false;
         }
     }
+    if (ck == SIGV4_CK_NONE && r->op == OP_UPLOAD_PART) {
+        /* Parts of an upload created with a checksum algorithm carry it. */
+        const struct query_param *uid = req_param(r, "uploadId");
+        struct db_conn *c = uid ? db_reader(r->st->db) : NULL;
+        sqlite3_stmt *q = c ? db_stmt(c, STMT_UPLOAD_CK_ALGO) : NULL;
+        if (q) {
+            db_bind_str(q, 1, uid->value);
+            if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
+                ck = sigv4_checksum_from_name(db_col_str(q, 0));
+            }
+        }
+        db_reader_done(r->st->db, c);
+    }
     if (ck != SIGV4_CK_NONE) {
         sigv4_checksum_init(&r->ck, ck);
     }
@@ -157,6 +170,22 @@ static bool body_digests_ok(struct store_req *r, uint8_t md5[CV_MD5_LEN], char c
     return true;
 }
 
+/* The x-amz-tagging of an object write, in stored form (arena), or NULL. */
+static const char *request_tags(struct store_req *r)
+{
+    struct cv_buf b = CV_BUF_INIT(8192);
+    char *out = NULL;
+
+    if (!r->authz_request_tags || !r->authz_request_tags->n) {
+        return NULL;
+    }
+    if (tags_encode(r->authz_request_tags, &b) == CV_OK) {
+        out = cv_arena_strndup(&r->arena, b.ptr, b.len);
+    }
+    cv_buf_release(&b);
+    return out;
+}
+
 /* ---------------------------------------------------------------- PUT */
 
 void s3_put_object(struct store_req *r)
@@ -207,6 +236,7 @@ void s3_put_object(struct store_req *r)
     }
     oc.storage_class = sc.ptr ? arena_cstr(r, sc) : NULL;
     oc.acl = acl;
+    oc.tags = request_tags(r);
     if (inm.ptr) {
         if (!cv_str_eq_c(cv_str_trim(inm), "*")) {
             blob_writer_abort(&r->blob);
@@ -259,6 +289,7 @@ struct obj_row {
     int64_t nparts;
     char storage_class[24];
     char acl[32];
+    char *tags; /* stored form (arena), or NULL */
 };
 
 /* Loads a key's row. With want_body, an inline body is copied out. */
@@ -283,8 +314,11 @@ static cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str 
     if (sqlite3_step(s) == SQLITE_ROW) {
         struct cv_str e = db_col_str(s, 2), m = db_col_str(s, 4), f = db_col_str(s, 6);
         struct cv_str ca = db_col_str(s, 7), cvv = db_col_str(s, 8), scl = db_col_str(s, 10);
-        struct cv_str acl = db_col_str(s, 11);
+        struct cv_str acl = db_col_str(s, 11), tags = db_col_str(s, 12);
         err = CV_OK;
+        if (tags.ptr && tags.len) {
+            o->tags = cv_arena_strndup(&r->arena, tags.ptr, tags.len);
+        }
         o->id = sqlite3_column_int64(s, 0);
         o->size = (uint64_t)sqlite3_column_int64(s, 1);
         snprintf(o->etag, sizeof(o->etag), "%.*s", (int)e.len, e.ptr);
@@ -415,7 +449,9 @@ static void emit_meta(struct store_req *r, const char *meta, size_t len, bool *h
                 if (strcmp(name, "content-type") == 0) {
                     *has_ctype = true;
                 }
-                (void)resp_header(r, name, value);
+                /* MHD refuses empty header values; a lone space is the same
+                 * field value to every HTTP client (OWS is not part of it). */
+                (void)resp_header(r, name, value[0] ? value : " ");
             }
         }
         p = nl + 1;
@@ -491,9 +527,14 @@ void s3_get_object(struct store_req *r, bool head)
     for (attempt = 0;; attempt++) {
         err = obj_load(r, r->bucket, r->key, &o, !head);
         if (err == CV_S3_NO_SUCH_KEY) {
-            /* 404 only to callers who may list the bucket; others learn nothing. */
-            if (store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi)) {
-                resp_error(r, err, NULL, "Key", "", NULL);
+            /* 404 only to callers who may list the bucket (with the key as
+             * the prefix); others learn nothing. */
+            bool may_list;
+            r->authz_prefix = r->key;
+            may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
+            r->authz_prefix = CV_STR_NULL;
+            if (may_list) {
+                resp_error(r, err, NULL, "Key", r->key.ptr, NULL);
             } else {
                 resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
             }
@@ -566,7 +607,7 @@ void s3_get_object(struct store_req *r, bool head)
         }
         if (o.nparts == 0) {
             if (n != 1) {
-                resp_error(r, CV_S3_INVALID_RANGE, "The requested partnumber is not satisfiable",
+                resp_error(r, CV_S3_INVALID_PART, "The requested partnumber is not satisfiable",
                            NULL);
                 goto fail;
             }
@@ -586,7 +627,7 @@ void s3_get_object(struct store_req *r, bool head)
             }
             if (n > nsegs) {
                 close_segments(hsegs, hn);
-                resp_error(r, CV_S3_INVALID_RANGE, "The requested partnumber is not satisfiable",
+                resp_error(r, CV_S3_INVALID_PART, "The requested partnumber is not satisfiable",
                            NULL);
                 goto fail;
             }
@@ -633,11 +674,19 @@ void s3_get_object(struct store_req *r, bool head)
     if (o.storage_class[0] && strcmp(o.storage_class, "STANDARD") != 0) {
         (void)resp_header(r, "x-amz-storage-class", o.storage_class);
     }
+    if (o.tags) {
+        size_t ntags = 1;
+        for (const char *t = o.tags; *t; t++) {
+            ntags += *t == '&';
+        }
+        (void)resp_headerf(r, "x-amz-tagging-count", "%zu", ntags);
+    }
     if (o.ck_algo[0] && cv_str_eq_ci_c(req_header(r, "x-amz-checksum-mode"), "ENABLED") &&
         !ranged) {
         enum sigv4_checksum_algo a = sigv4_checksum_from_name(cv_str_c(o.ck_algo));
-        if (a != SIGV4_CK_NONE && o.nparts == 0) {
+        if (a != SIGV4_CK_NONE) {
             (void)resp_header(r, sigv4_checksum_header(a), o.ck_value);
+            (void)resp_header(r, "x-amz-checksum-type", o.nparts ? "COMPOSITE" : "FULL_OBJECT");
         }
     }
     if (ranged) {
@@ -753,18 +802,18 @@ cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str 
     return CV_OK;
 }
 
-static bool copy_cond_failed(struct store_req *r, const struct obj_row *o)
+bool s3_copy_cond_failed(struct store_req *r, const char *etag, int64_t mtime_ms)
 {
     struct cv_str im = req_header(r, "x-amz-copy-source-if-match");
     struct cv_str inm = req_header(r, "x-amz-copy-source-if-none-match");
     struct cv_str ims = req_header(r, "x-amz-copy-source-if-modified-since");
     struct cv_str ius = req_header(r, "x-amz-copy-source-if-unmodified-since");
-    int64_t t, m = o->mtime / 1000;
+    int64_t t, m = mtime_ms / 1000;
 
-    if (im.ptr && !s3_etag_matches(im, o->etag)) {
+    if (im.ptr && !s3_etag_matches(im, etag)) {
         return true;
     }
-    if (inm.ptr && s3_etag_matches(inm, o->etag)) {
+    if (inm.ptr && s3_etag_matches(inm, etag)) {
         return true;
     }
     if (!im.ptr && ius.ptr && cv_time_parse_http(cv_str_trim(ius), &t) == CV_OK && m > t) {
@@ -835,7 +884,7 @@ void s3_copy_object(struct store_req *r)
     struct bucket_info sbi;
     struct obj_row o;
     struct obj_commit oc;
-    struct cv_buf meta = CV_BUF_INIT(64 * 1024);
+    struct cv_buf meta = CV_BUF_INIT(64 * 1024), spol = CV_BUF_INIT(64 * 1024);
     struct cv_str directive = req_header(r, "x-amz-metadata-directive");
     struct cv_str sc = req_header(r, "x-amz-storage-class");
     struct blob_writer w;
@@ -860,12 +909,14 @@ void s3_copy_object(struct store_req *r)
             goto out;
         }
     }
-    err = s3_bucket_get(r, sb, &sbi, NULL);
+    err = s3_bucket_get(r, sb, &sbi, &spol);
     if (err) {
         resp_error(r, err, NULL, NULL);
         goto out;
     }
-    if (!store_authorize(r, "s3:GetObject", sb, sk, &sbi)) {
+    if (!store_allowed_ex(r, "s3:GetObject", sb, sk, &sbi,
+                          (struct cv_str){spol.ptr ? spol.ptr : "", spol.len}, false)) {
+        resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
         goto out;
     }
     err = obj_load(r, sb, sk, &o, true);
@@ -873,7 +924,7 @@ void s3_copy_object(struct store_req *r)
         resp_error(r, err, NULL, NULL);
         goto out;
     }
-    if (copy_cond_failed(r, &o)) {
+    if (s3_copy_cond_failed(r, o.etag, o.mtime)) {
         resp_error(r, CV_S3_PRECONDITION_FAILED, NULL, NULL);
         goto out;
     }
@@ -937,6 +988,8 @@ void s3_copy_object(struct store_req *r)
     }
     oc.storage_class = sc.ptr ? arena_cstr(r, sc) : (o.storage_class[0] ? o.storage_class : NULL);
     oc.acl = acl;
+    oc.tags = cv_str_eq_c(req_header(r, "x-amz-tagging-directive"), "REPLACE") ? request_tags(r)
+                                                                               : o.tags;
     err = db_write(r->st->db, obj_commit_tx, &oc);
     if (err) {
         resp_error(r, err, NULL, NULL);
@@ -965,6 +1018,7 @@ out:
     blob_writer_abort(&w);
     obj_row_release(&o);
     cv_buf_release(&meta);
+    cv_buf_release(&spol);
 }
 
 /* ---------------------------------------------------------------- ACL */
@@ -1039,17 +1093,84 @@ void s3_get_object_tagging(struct store_req *r)
         return;
     }
     obj_row_release(&o);
-    err = xml_begin(&r->resp.body, "Tagging");
-    if (!err) {
-        err = cv_buf_adds(&r->resp.body, "<TagSet></TagSet>");
-    }
-    if (!err) {
-        err = xml_end(&r->resp.body, "Tagging");
-    }
+    err = tags_write_xml(&r->arena, cv_str_c(o.tags ? o.tags : ""), &r->resp.body);
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;
     }
     r->resp.status = 200;
     r->resp.content_type = "application/xml";
+}
+
+struct tags_job {
+    struct cv_str bucket, key;
+    const char *tags; /* NULL: delete */
+};
+
+static cv_err set_tags_tx(struct db_conn *c, void *arg)
+{
+    struct tags_job *j = arg;
+    sqlite3_stmt *s = db_stmt(c, STMT_OBJ_TAGS);
+    int64_t id;
+
+    db_bind_str(s, 1, j->bucket);
+    db_bind_str(s, 2, j->key);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return CV_S3_NO_SUCH_KEY;
+    }
+    id = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    s = db_stmt(c, STMT_OBJ_SET_TAGS);
+    sqlite3_bind_int64(s, 1, id);
+    if (j->tags && j->tags[0]) {
+        sqlite3_bind_text(s, 2, j->tags, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 2);
+    }
+    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
+}
+
+void s3_put_object_tagging(struct store_req *r)
+{
+    struct tag_set ts;
+    struct tags_job j = {r->bucket, r->key, NULL};
+    struct cv_buf enc = CV_BUF_INIT(8192);
+    char msg[160] = "";
+    cv_err err;
+
+    err = tags_parse_xml(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &ts, msg,
+                         sizeof(msg));
+    if (err) {
+        resp_error(r, err, msg[0] ? msg : NULL, NULL);
+        return;
+    }
+    /* The new tags are condition keys of this decision (IAM.md §3). */
+    r->authz_request_tags = &ts;
+    if (!store_authorize(r, "s3:PutObjectTagging", r->bucket, r->key, r->bi)) {
+        return;
+    }
+    err = tags_encode(&ts, &enc);
+    j.tags = enc.ptr;
+    if (!err) {
+        err = db_write(r->st->db, set_tags_tx, &j);
+    }
+    cv_buf_release(&enc);
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    r->resp.status = 200;
+}
+
+void s3_delete_object_tagging(struct store_req *r)
+{
+    struct tags_job j = {r->bucket, r->key, NULL};
+    cv_err err = db_write(r->st->db, set_tags_tx, &j);
+
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    r->resp.status = 204;
 }

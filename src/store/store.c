@@ -153,6 +153,11 @@ static cv_err lookup_db(struct store *st, struct cv_str akid, struct cred_entry 
                      e->ident.account);
         }
         e->active = cv_str_eq_c(status, "Active");
+        {
+            struct cv_str canon = db_col_str(s, 6);
+            snprintf(e->ident.canonical, sizeof(e->ident.canonical), "%.*s", (int)canon.len,
+                     canon.ptr ? canon.ptr : "");
+        }
         err = store_open_secret(st, e->akid, sqlite3_column_blob(s, 2),
                                 (size_t)sqlite3_column_bytes(s, 2), e->secret, sizeof(e->secret));
     }
@@ -535,6 +540,9 @@ cv_err store_open(const struct store_config *cfg, struct store **out, char *errm
         goto out;
     }
     err = sigv4_key_cache_new(1024, &st->keys);
+    if (!err) {
+        err = store_authz_init(st);
+    }
     if (err) {
         goto out;
     }
@@ -696,6 +704,7 @@ void store_close(struct store *st)
     store_http_stop(st);
     db_close(st->db);
     sigv4_key_cache_free(st->keys);
+    store_authz_free(st);
     if (st->creds) {
         cv_secure_zero(st->creds, st->credcap * sizeof(*st->creds));
     }

@@ -24,29 +24,33 @@
     X(ACCOUNT_FIRST, "SELECT id, name, canonical_id FROM accounts ORDER BY created, id LIMIT 1")  \
     X(ACCOUNT_INSERT,                                                                              \
       "INSERT INTO accounts(id, name, canonical_id, created) VALUES (?1, ?2, ?3, ?4)")             \
-    X(KEY_BY_ID, "SELECT k.account, k.user, k.secret, k.status, u.user_id, u.path "               \
-                 "FROM access_keys k LEFT JOIN users u ON u.account = k.account AND u.name = "    \
-                 "k.user WHERE k.akid = ?1")                                                      \
+    X(KEY_BY_ID, "SELECT k.account, k.user, k.secret, k.status, u.user_id, u.path, "              \
+                 "a.canonical_id FROM access_keys k JOIN accounts a ON a.id = k.account LEFT "    \
+                 "JOIN users u ON u.account = k.account AND u.name = k.user WHERE k.akid = ?1")   \
     X(KEY_INSERT, "INSERT INTO access_keys(akid, account, user, secret, status, created) "        \
                   "VALUES (?1, ?2, ?3, ?4, 'Active', ?5)")                                         \
     X(KEY_ROOT_OF, "SELECT akid, secret FROM access_keys WHERE account = ?1 AND user IS NULL "   \
                    "ORDER BY created LIMIT 1")                                                     \
-    X(BUCKET_GET, "SELECT account, created, policy, ownership, region FROM buckets WHERE name = ?1") \
+    X(BUCKET_GET, "SELECT account, created, policy, ownership, region, policy_lockout FROM "      \
+                  "buckets WHERE name = ?1")                                                      \
     X(BUCKET_INSERT, "INSERT INTO buckets(name, account, created, ownership, region, acl) "        \
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
     X(BUCKET_DELETE, "DELETE FROM buckets WHERE name = ?1")                                        \
-    X(BUCKET_LIST, "SELECT name, created FROM buckets WHERE account = ?1 ORDER BY name")           \
+    X(BUCKET_LIST, "SELECT name, created FROM buckets WHERE account = ?1 AND name > ?2 AND "      \
+                   "substr(name, 1, length(?3)) = ?3 ORDER BY name LIMIT ?4")                     \
     X(BUCKET_ANY_OBJECT, "SELECT 1 FROM objects WHERE bucket = ?1 LIMIT 1")                        \
     X(BUCKET_ANY_UPLOAD, "SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1")                        \
-    X(BUCKET_SET_POLICY, "UPDATE buckets SET policy = ?2 WHERE name = ?1")                         \
+    X(BUCKET_SET_POLICY, "UPDATE buckets SET policy = ?2, policy_lockout = ?3 WHERE name = ?1")    \
     X(BUCKET_SET_ACL, "UPDATE buckets SET acl = ?2 WHERE name = ?1")                               \
     X(BUCKET_GET_ACL, "SELECT acl FROM buckets WHERE name = ?1")                                   \
     X(OBJ_GET, "SELECT id, size, etag, mtime, meta, body, file, ck_algo, ck_value, nparts, "       \
-               "storage_class, acl FROM objects WHERE bucket = ?1 AND key = ?2")                   \
-    X(OBJ_HEAD_ID, "SELECT id, file, nparts FROM objects WHERE bucket = ?1 AND key = ?2")          \
+               "storage_class, acl, tags FROM objects WHERE bucket = ?1 AND key = ?2")             \
+    X(OBJ_TAGS, "SELECT id, tags FROM objects WHERE bucket = ?1 AND key = ?2")                     \
+    X(OBJ_SET_TAGS, "UPDATE objects SET tags = ?2 WHERE id = ?1")                                  \
+    X(OBJ_HEAD_ID, "SELECT id, file, nparts, etag FROM objects WHERE bucket = ?1 AND key = ?2")    \
     X(OBJ_INSERT, "INSERT INTO objects(bucket, key, size, etag, mtime, meta, body, file, "        \
-                  "ck_algo, ck_value, nparts, storage_class, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " \
-                  "?7, ?8, ?9, ?10, ?11, ?12, ?13)")                                                \
+                  "ck_algo, ck_value, nparts, storage_class, acl, tags) VALUES (?1, ?2, ?3, ?4, "  \
+                  "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                   \
     X(OBJ_DELETE, "DELETE FROM objects WHERE id = ?1")                                             \
     X(OBJ_SET_ACL, "UPDATE objects SET acl = ?2 WHERE id = ?1")                                    \
     X(OBJ_LIST, "SELECT key, size, etag, mtime, storage_class FROM objects WHERE bucket = ?1 AND " \
@@ -55,10 +59,10 @@
     X(SEG_LIST, "SELECT seq, size, body, file FROM segments WHERE object = ?1 ORDER BY seq")       \
     X(SEG_DELETE, "DELETE FROM segments WHERE object = ?1")                                        \
     X(UPLOAD_INSERT, "INSERT INTO uploads(id, bucket, key, initiator, initiator_account, created, " \
-                     "meta, ck_algo, storage_class, acl) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " \
-                     "?9, ?10)")                                                                     \
+                     "meta, ck_algo, storage_class, acl, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, " \
+                     "?8, ?9, ?10, ?11)")                                                            \
     X(UPLOAD_GET, "SELECT bucket, key, initiator, initiator_account, created, meta, ck_algo, "     \
-                  "storage_class, acl FROM uploads WHERE id = ?1")                                  \
+                  "storage_class, acl, tags FROM uploads WHERE id = ?1")                            \
     X(UPLOAD_DELETE, "DELETE FROM uploads WHERE id = ?1")                                          \
     X(UPLOAD_LIST, "SELECT id, key, initiator, initiator_account, created, storage_class FROM "   \
                    "uploads WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND id > ?3)) ORDER BY " \
@@ -69,7 +73,11 @@
     X(PART_LIST, "SELECT num, size, etag, mtime, body, file, ck_value FROM parts WHERE upload = "  \
                  "?1 AND num > ?2 ORDER BY num LIMIT ?3")                                           \
     X(PART_FILES, "SELECT file FROM parts WHERE upload = ?1 AND file IS NOT NULL")                 \
-    X(PART_DELETE_ALL, "DELETE FROM parts WHERE upload = ?1")
+    X(PART_DELETE_ALL, "DELETE FROM parts WHERE upload = ?1")                                      \
+    X(COMPLETED_PUT, "INSERT OR REPLACE INTO completed_uploads(id, bucket, key, etag, completed) " \
+                     "VALUES (?1, ?2, ?3, ?4, ?5)")                                                  \
+    X(COMPLETED_EXPIRE, "DELETE FROM completed_uploads WHERE completed < ?1")                      \
+    X(UPLOAD_CK_ALGO, "SELECT ck_algo FROM uploads WHERE id = ?1")
 
 enum store_stmt {
 #define STMT_ENUM_(id, sql) STMT_##id,
@@ -164,8 +172,9 @@ struct identity {
     char account[13];
     char user[65];     /* IAM user name (kind USER) */
     char user_id[32];  /* AIDA... (kind USER) */
-    char arn[160];     /* arn:aws:iam::ACCOUNT:root | :user/PATHNAME */
+    char arn[600];     /* arn:aws:iam::ACCOUNT:root | :user/PATHNAME */
     char akid[24];
+    char canonical[65]; /* the account's canonical user id */
 };
 
 /* ------------------------------------------------------------- requests */
@@ -215,7 +224,28 @@ struct bucket_info {
     char ownership[32];
     char region[32];
     bool has_policy;
+    bool policy_lockout; /* put with ConfirmRemoveSelfBucketAccess: no root lock-out guard */
 };
+
+/*
+ * Object tags (tags.c): stored as the canonical "k=v&k2=v2" form (URL
+ * encoded, the x-amz-tagging header's format).
+ */
+#define TAGS_MAX 10
+struct tag_set {
+    struct cv_str key[TAGS_MAX], value[TAGS_MAX]; /* decoded, arena */
+    size_t n;
+};
+/** Parses the x-amz-tagging form; CV_S3_INVALID_TAG (message in @p msg) on bad input. */
+CV_WUR cv_err tags_parse_query(struct cv_arena *a, struct cv_str q, struct tag_set *ts,
+                               char *msg, size_t msglen);
+/** Parses a Tagging XML document. */
+CV_WUR cv_err tags_parse_xml(struct cv_arena *a, const char *xml, size_t len, struct tag_set *ts,
+                             char *msg, size_t msglen);
+/** The canonical stored form. */
+CV_WUR cv_err tags_encode(const struct tag_set *ts, struct cv_buf *out);
+/** <Tagging><TagSet>...</TagSet></Tagging> for GetObjectTagging. */
+CV_WUR cv_err tags_write_xml(struct cv_arena *a, struct cv_str stored, struct cv_buf *out);
 
 struct store_req {
     struct store *st;
@@ -245,6 +275,13 @@ struct store_req {
     bool bucket_loaded;
     struct bucket_info *bi;
     struct cv_buf bucket_policy; /* its policy document, if any */
+
+    /* For the ListBucket decision that picks 404 or 403 for a missing key:
+     * the key is the s3:prefix (so prefix-scoped grants work, as on AWS). */
+    struct cv_str authz_prefix;
+    /* Tags for the s3:RequestObjectTag/s3:ExistingObjectTag condition keys. */
+    const struct tag_set *authz_request_tags;
+    const struct tag_set *authz_existing_tags;
 
     /* Authentication. */
     struct identity ident;
@@ -277,7 +314,7 @@ struct store_req {
     struct sigv4_checksum ck;
     char ck_expect[SIGV4_CK_B64_MAX]; /* from the header, if given */
     bool started;
-    bool head_done;
+    bool deferred; /* response decided on the head, sent on the next callback */
 
     /* Response. */
     struct store_resp resp;
@@ -342,8 +379,9 @@ struct store {
     pthread_mutex_t cred_lock;
     struct cred_entry *creds;
     size_t ncreds, credcap;
-    atomic_uint_least64_t cred_gen;
+    atomic_uint_least64_t cred_gen; /* bumped by every IAM write */
     int lock_fd;
+    struct authz_cache *authz; /* compiled policies (authz.c) */
 };
 
 /** Looks up an access key: identity and secret (decrypted). */
@@ -387,6 +425,8 @@ enum s3_op {
     OP_GET_OBJECT_ACL,
     OP_PUT_OBJECT_ACL,
     OP_GET_OBJECT_TAGGING,
+    OP_PUT_OBJECT_TAGGING,
+    OP_DELETE_OBJECT_TAGGING,
     OP_CREATE_MULTIPART,
     OP_UPLOAD_PART,
     OP_UPLOAD_PART_COPY,
@@ -436,6 +476,8 @@ void s3_copy_object(struct store_req *r);
 void s3_get_object_acl(struct store_req *r);
 void s3_put_object_acl(struct store_req *r);
 void s3_get_object_tagging(struct store_req *r);
+void s3_put_object_tagging(struct store_req *r);
+void s3_delete_object_tagging(struct store_req *r);
 void s3_create_multipart(struct store_req *r);
 void s3_upload_part(struct store_req *r, bool copy);
 void s3_complete_multipart(struct store_req *r);
@@ -480,6 +522,8 @@ CV_WUR cv_err meta_collect(struct store_req *r, struct cv_buf *meta, bool *too_l
  */
 enum range_result { RANGE_NONE = 0, RANGE_OK, RANGE_UNSATISFIABLE };
 enum range_result s3_parse_range(struct cv_str hdr, uint64_t size, uint64_t *off, uint64_t *len);
+/** x-amz-copy-source-range: CV_S3_INVALID_ARGUMENT (syntax) or CV_S3_INVALID_RANGE (bounds). */
+CV_WUR cv_err s3_parse_copy_range(struct cv_str hdr, uint64_t size, uint64_t *off, uint64_t *len);
 
 /*
  * Authorization (authz.c): may the request's identity perform @p action on
@@ -492,6 +536,17 @@ bool store_authorize(struct store_req *r, const char *action, struct cv_str buck
 /** The same check without setting a response (DeleteObjects per key). */
 bool store_allowed(struct store_req *r, const char *action, struct cv_str bucket,
                    struct cv_str key, const struct bucket_info *bi);
+/**
+ * The check for a bucket other than the request's (copy sources) with its
+ * policy text, and for multipart operations with the initiator's default.
+ */
+bool store_allowed_ex(struct store_req *r, const char *action, struct cv_str bucket,
+                      struct cv_str key, const struct bucket_info *bi, struct cv_str policy_text,
+                      bool mpu_initiator);
+/** IAM API permission (iam:CreateUser on arn:aws:iam::A:user/N): root always, users by policy. */
+bool store_authorize_iam(struct store_req *r, const char *action, const char *resource_arn);
+CV_WUR cv_err store_authz_init(struct store *st);
+void store_authz_free(struct store *st);
 
 /*
  * Committing an object version (objects.c): replaces whatever the key held,
@@ -524,6 +579,7 @@ struct obj_commit {
     size_t nsegs;
     enum put_cond cond;
     struct cv_str cond_etag;
+    const char *tags; /* canonical stored form, or NULL */
     /* Multipart completion: the upload to retire with this commit. */
     const char *upload_id;
     const int64_t *used_parts; /* part numbers that became segments */
@@ -547,6 +603,8 @@ bool s3_etag_matches(struct cv_str header, const char *etag);
 bool s3_body_precheck(struct store_req *r);
 /** Parses x-amz-copy-source into bucket and key (arena); sets the error. */
 CV_WUR cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str *key);
+/** Do the x-amz-copy-source-if-* headers refuse a source with this ETag and mtime? */
+bool s3_copy_cond_failed(struct store_req *r, const char *etag, int64_t mtime_ms);
 /** Copies [off, off+len) of a stored body into @p w, updating @p md5. */
 CV_WUR cv_err s3_copy_data(struct store_req *r, int64_t id, bool inline_body, const void *body,
                            const char *file, int64_t nparts, uint64_t off, uint64_t len,
@@ -568,11 +626,19 @@ CV_WUR cv_err s3_acl_write(struct store_req *r, const char *owner_account, const
 CV_WUR cv_err s3_acl_from_request(struct store_req *r, const struct bucket_info *bi,
                                   const char **canned);
 
+/** Does the request carry any x-amz-grant-* header? */
+bool s3_has_grant_headers(const struct store_req *r);
+
 /* A canned ACL name is valid? */
 bool s3_canned_acl_valid(struct cv_str acl);
 
 /* The object's ETag quoted, built from an MD5 or a multipart md5-of-md5s. */
 void s3_etag_from_md5(const uint8_t md5[CV_MD5_LEN], char out[35]);
+
+/* IAM and STS query APIs (iam.c). */
+void store_iam_dispatch(struct store_req *r);
+/** An IAM/STS-shaped error (<ErrorResponse>), @p msg NULL for the default text. */
+void iam_error(struct store_req *r, cv_err code, const char *msg);
 
 /* HTTP front (http.c). */
 CV_WUR cv_err store_http_start(struct store *st, char *errmsg, size_t errlen);

@@ -92,7 +92,6 @@ iam path prefix = /s3-tests/
 display_name = main
 user_id = $main_id
 email = main@example.com
-api_name = us-east-1
 access_key = 0555b35654ad1656d804
 secret_key = h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q==
 

@@ -167,6 +167,13 @@ static void clock_formats(void **state)
     assert_int_equal(cv_time_parse_http(CV_STR("Fri May 24 00:00:00 2013"), &t), CV_OK);
     assert_int_equal(t, 1369353600);
     assert_int_equal(cv_time_parse_http(CV_STR("yesterday"), &t), CV_EPARSE);
+    /* RFC 2822 zones (Python's email.utils.formatdate, botocore's Date header). */
+    assert_int_equal(cv_time_parse_http(CV_STR("Fri, 24 May 2013 00:00:00 -0000"), &t), CV_OK);
+    assert_int_equal(t, 1369353600);
+    assert_int_equal(cv_time_parse_http(CV_STR("Fri, 24 May 2013 02:00:00 +0200"), &t), CV_OK);
+    assert_int_equal(t, 1369353600);
+    assert_int_equal(cv_time_parse_http(CV_STR("Fri, 24 May 2013 00:00:00 +2400"), &t), CV_EPARSE);
+    assert_int_equal(cv_time_parse_http(CV_STR("Fri, 24 May 2013 00:00:00 XYZ"), &t), CV_EPARSE);
     assert_int_equal(cv_time_parse_iso8601(CV_STR("2013-05-24T00:00:00Z"), &ms), CV_OK);
     assert_int_equal(ms, 1369353600000);
     assert_int_equal(cv_time_parse_iso8601(CV_STR("2013-05-24T02:00:00.5+02:00"), &ms), CV_OK);

@@ -126,9 +126,9 @@ static cv_err collect(void *ud, const char *data, size_t len)
  * Decodes @p body fed in the pieces given by @p cuts (sorted offsets) and
  * returns the first error (feed or finish). The decoded bytes land in @p out.
  */
-static cv_err decode_cuts(const struct enc_opts *o, const char *seed, const char *body,
-                          size_t len, const size_t *cuts, size_t ncuts, struct cv_buf *out,
-                          const char *trailer, struct sigv4_chunked *keep)
+static cv_err decode_cuts(const struct enc_opts *o, const char *seed, const char *body, size_t len,
+                          const size_t *cuts, size_t ncuts, struct cv_buf *out, const char *trailer,
+                          struct sigv4_chunked *keep)
 {
     struct sigv4_chunked d;
     struct sigv4_signing_key key;
@@ -162,8 +162,8 @@ static cv_err decode_cuts(const struct enc_opts *o, const char *seed, const char
     return err;
 }
 
-static cv_err decode_whole(const struct enc_opts *o, const char *seed, const char *body,
-                           size_t len, struct cv_buf *out, const char *trailer)
+static cv_err decode_whole(const struct enc_opts *o, const char *seed, const char *body, size_t len,
+                           struct cv_buf *out, const char *trailer)
 {
     return decode_cuts(o, seed, body, len, NULL, 0, out, trailer, NULL);
 }
@@ -363,9 +363,8 @@ static void test_s3_example_sequence(void **state)
     cv_free(md);
 }
 
-static const enum sigv4_checksum_algo ALL_ALGOS[] = {SIGV4_CK_CRC32, SIGV4_CK_CRC32C,
-                                                     SIGV4_CK_SHA1, SIGV4_CK_SHA256,
-                                                     SIGV4_CK_CRC64NVME};
+static const enum sigv4_checksum_algo ALL_ALGOS[] = {SIGV4_CK_CRC32, SIGV4_CK_CRC32C, SIGV4_CK_SHA1,
+                                                     SIGV4_CK_SHA256, SIGV4_CK_CRC64NVME};
 
 static void test_unsigned_trailer(void **state)
 {
@@ -389,7 +388,8 @@ static void test_unsigned_trailer(void **state)
         assert_int_equal(d.decoded_total, dlen);
         sigv4_chunked_release(&d);
 
-        /* The same with the extra CRLF some encoders put before the trailer, and an upper-case name. */
+        /* The same with the extra CRLF some encoders put before the trailer, and an upper-case
+         * name. */
         cv_buf_reset(&body);
         o.blank_before_trailer = true;
         o.upper_trailer_name = true;
@@ -412,7 +412,8 @@ static void test_unsigned_trailer(void **state)
 /* What @aws-sdk/client-s3 v3 sends for a stream body, written out literally. */
 static void test_unsigned_literal(void **state)
 {
-    static const char body[] = "5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
+    static const char body[] =
+        "5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
     struct enc_opts o = {SIGV4_STREAM_UNSIGNED_TRAILER, SIGV4_CK_CRC32, 0, NULL, false, false};
     struct cv_buf out = CV_BUF_INIT(1024);
 
@@ -450,14 +451,14 @@ static void test_signed_trailer(void **state)
         /* Tampered trailer signature. */
         p = find(&body, "x-amz-trailer-signature:") + 24;
         p[5] = p[5] == '0' ? '1' : '0';
-        check_all_feeds(&o, SEED, body.ptr, body.len, NULL, 0, hn,
-                        CV_S3_SIGNATURE_DOES_NOT_MATCH, false);
+        check_all_feeds(&o, SEED, body.ptr, body.len, NULL, 0, hn, CV_S3_SIGNATURE_DOES_NOT_MATCH,
+                        false);
         p[5] = p[5] == '0' ? '1' : '0';
         /* A tampered checksum value breaks the trailer signature first. */
         p = find(&body, hn) + strlen(hn) + 1;
         *p = *p == 'A' ? 'B' : 'A';
-        check_all_feeds(&o, SEED, body.ptr, body.len, NULL, 0, hn,
-                        CV_S3_SIGNATURE_DOES_NOT_MATCH, false);
+        check_all_feeds(&o, SEED, body.ptr, body.len, NULL, 0, hn, CV_S3_SIGNATURE_DOES_NOT_MATCH,
+                        false);
         cv_buf_release(&body);
     }
     /* Signed trailer with no checksum: the signature covers an empty trailer. */
@@ -494,10 +495,10 @@ static void test_signed_trailer(void **state)
         sigv4_derive_key(&key, CV_STR(SECRET), &scope);
         sigv4_trailer_signature(&key, CV_STR(AMZ), CV_STR(SCOPE), (struct cv_str){prev, 64}, h,
                                 sig);
-        assert_int_equal(cv_buf_addf(&body,
-                                     "x-amz-checksum-crc32:%s\r\nx-amz-trailer-signature:%s\r\n\r\n",
-                                     b64, sig),
-                         CV_OK);
+        assert_int_equal(
+            cv_buf_addf(&body, "x-amz-checksum-crc32:%s\r\nx-amz-trailer-signature:%s\r\n\r\n", b64,
+                        sig),
+            CV_OK);
         check_all_feeds(&o, SEED, body.ptr, body.len, NULL, 0, "x-amz-checksum-crc32",
                         CV_S3_BAD_CHECKSUM, false);
         cv_buf_release(&body);
@@ -533,9 +534,9 @@ static void test_signed_plain(void **state)
         struct sigv4_signing_key key;
         seed_parsed(&p, SEED);
         sigv4_derive_key(&key, CV_STR(SECRET), &scope);
-        assert_int_equal(sigv4_chunked_init(&d, SIGV4_STREAM_SIGNED, &key, &p,
-                                            CV_STR("x-amz-checksum-crc32")),
-                         CV_EINVAL);
+        assert_int_equal(
+            sigv4_chunked_init(&d, SIGV4_STREAM_SIGNED, &key, &p, CV_STR("x-amz-checksum-crc32")),
+            CV_EINVAL);
         sigv4_chunked_release(&d);
         assert_int_equal(sigv4_chunked_init(&d, SIGV4_STREAM_SIGNED, NULL, NULL, CV_STR_NULL),
                          CV_EINVAL);
@@ -548,8 +549,7 @@ static void test_signed_plain(void **state)
                                             CV_STR("x-amz-checksum-crc32,x-amz-checksum-sha1")),
                          CV_EINVAL);
         sigv4_chunked_release(&d);
-        assert_int_equal(sigv4_chunked_init(&d, (enum sigv4_stream_mode)9, NULL, NULL,
-                                            CV_STR_NULL),
+        assert_int_equal(sigv4_chunked_init(&d, (enum sigv4_stream_mode)9, NULL, NULL, CV_STR_NULL),
                          CV_EINVAL);
         sigv4_chunked_release(&d);
         cv_buf_release(&out);
@@ -594,9 +594,9 @@ static void test_framing_errors(void **state)
         }
         assert_int_equal(got, cases[i].want);
         cv_buf_reset(&out);
-        assert_int_equal(decode_bytewise(&o, NULL, cases[i].body, strlen(cases[i].body), &out,
-                                         NULL),
-                         cases[i].want);
+        assert_int_equal(
+            decode_bytewise(&o, NULL, cases[i].body, strlen(cases[i].body), &out, NULL),
+            cases[i].want);
         cv_buf_release(&out);
     }
     /* Trailer problems with a declared CRC32 trailer. */
@@ -610,8 +610,9 @@ static void test_framing_errors(void **state)
             {"declared trailer absent", "3\r\nabc\r\n0\r\n\r\n\r\n", CV_S3_INVALID_CHUNK},
             {"another checksum", "3\r\nabc\r\n0\r\nx-amz-checksum-crc32c:Ad5FvQ==\r\n\r\n",
              CV_S3_INVALID_CHUNK},
-            {"duplicate", "3\r\nabc\r\n0\r\nx-amz-checksum-crc32:NSRBwg==\r\n"
-                          "x-amz-checksum-crc32:NSRBwg==\r\n\r\n",
+            {"duplicate",
+             "3\r\nabc\r\n0\r\nx-amz-checksum-crc32:NSRBwg==\r\n"
+             "x-amz-checksum-crc32:NSRBwg==\r\n\r\n",
              CV_S3_INVALID_CHUNK},
             {"empty value", "3\r\nabc\r\n0\r\nx-amz-checksum-crc32:\r\n\r\n", CV_S3_INVALID_CHUNK},
             {"wrong value", "3\r\nabc\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n",
@@ -638,8 +639,7 @@ static void test_framing_errors(void **state)
         char big[2048];
         struct cv_buf out = CV_BUF_INIT(1024);
         memset(big, '0', sizeof(big));
-        assert_int_equal(decode_whole(&o, NULL, big, sizeof(big), &out, NULL),
-                         CV_S3_INVALID_CHUNK);
+        assert_int_equal(decode_whole(&o, NULL, big, sizeof(big), &out, NULL), CV_S3_INVALID_CHUNK);
         memcpy(big, "3;", 2);
         memset(big + 2, 'x', sizeof(big) - 2);
         assert_int_equal(decode_bytewise(&o, NULL, big, sizeof(big), &out, NULL),
@@ -678,8 +678,7 @@ static void test_signed_framing_errors(void **state)
             break;
         }
         cv_buf_reset(&out);
-        assert_int_equal(decode_whole(&o, SEED, body, (size_t)n, &out, NULL),
-                         CV_S3_INVALID_CHUNK);
+        assert_int_equal(decode_whole(&o, SEED, body, (size_t)n, &out, NULL), CV_S3_INVALID_CHUNK);
     }
     /* Well-formed but wrongly signed. */
     {
@@ -691,8 +690,8 @@ static void test_signed_framing_errors(void **state)
     }
     /* Signed trailer mode: the trailer signature line is required. */
     {
-        struct enc_opts ot = {SIGV4_STREAM_SIGNED_TRAILER, SIGV4_CK_CRC32, 1000, SEED, false,
-                              false};
+        struct enc_opts ot = {
+            SIGV4_STREAM_SIGNED_TRAILER, SIGV4_CK_CRC32, 1000, SEED, false, false};
         struct cv_buf body = CV_BUF_INIT(4096);
         char *p;
         encode(&body, &ot, "abc", 3, NULL);
@@ -767,14 +766,14 @@ static void test_constant_memory(void **state)
         encode(&body, &modes[m], data, dlen, NULL);
         sigv4_derive_key(&key, CV_STR(SECRET), &scope);
         seed_parsed(&p, SEED);
-        assert_int_equal(sigv4_chunked_init(&d, modes[m].mode, &key, &p,
-                                            tr ? cv_str_c(tr) : CV_STR_NULL),
-                         CV_OK);
+        assert_int_equal(
+            sigv4_chunked_init(&d, modes[m].mode, &key, &p, tr ? cv_str_c(tr) : CV_STR_NULL),
+            CV_OK);
         cv_alloc_fail_after(-1); /* resets the counter */
         for (size_t off = 0; off < body.len; off += 7001) {
-            assert_int_equal(sigv4_chunked_feed(&d, body.ptr + off, CV_MIN(7001, body.len - off),
-                                                discard, NULL),
-                             CV_OK);
+            assert_int_equal(
+                sigv4_chunked_feed(&d, body.ptr + off, CV_MIN(7001, body.len - off), discard, NULL),
+                CV_OK);
         }
         assert_int_equal(sigv4_chunked_finish(&d), CV_OK);
         allocs = cv_alloc_count();
@@ -799,8 +798,10 @@ static cv_err sweep_signed_trailer(void)
     if (!blen) {
         struct enc_opts o = {SIGV4_STREAM_SIGNED_TRAILER, SIGV4_CK_SHA256, 100, SEED, false, false};
         struct cv_buf b = CV_BUF_INIT(4096);
-        encode(&b, &o, "0123456789012345678901234567890123456789012345678901234567890123456789"
-                       "01234567890123456789012345678901234567890123456789", 120, NULL);
+        encode(&b, &o,
+               "0123456789012345678901234567890123456789012345678901234567890123456789"
+               "01234567890123456789012345678901234567890123456789",
+               120, NULL);
         memcpy(body, b.ptr, b.len);
         blen = b.len;
         cv_buf_release(&b);

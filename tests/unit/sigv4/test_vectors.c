@@ -69,9 +69,9 @@ static void check_sts(const char *name, const char *amz, const struct sigv4_scop
 {
     struct cv_buf sts = CV_BUF_INIT(1 << 20);
 
-    assert_int_equal(sigv4_string_to_sign(cv_str_c(amz), scope,
-                                          (struct cv_str){creq->ptr, creq->len}, &sts),
-                     CV_OK);
+    assert_int_equal(
+        sigv4_string_to_sign(cv_str_c(amz), scope, (struct cv_str){creq->ptr, creq->len}, &sts),
+        CV_OK);
     SV_ASSERT_TEXT(sts.ptr, sts.len, want, want_len, "string to sign", name);
     cv_buf_release(&sts);
 }
@@ -101,10 +101,10 @@ static int run_c_auth_case(const char *dir, const char *name)
     assert_non_null(reqtxt);
     root = json_loadb(ctxt, ctxlen, 0, &jerr);
     assert_non_null(root);
-    akid = json_string_value(json_object_get(json_object_get(root, "credentials"),
-                                             "access_key_id"));
-    secret = json_string_value(json_object_get(json_object_get(root, "credentials"),
-                                               "secret_access_key"));
+    akid =
+        json_string_value(json_object_get(json_object_get(root, "credentials"), "access_key_id"));
+    secret = json_string_value(
+        json_object_get(json_object_get(root, "credentials"), "secret_access_key"));
     token = json_string_value(json_object_get(json_object_get(root, "credentials"), "token"));
     region = json_string_value(json_object_get(root, "region"));
     service = json_string_value(json_object_get(root, "service"));
@@ -144,9 +144,8 @@ static int run_c_auth_case(const char *dir, const char *name)
     assert_non_null(f);
     check_sts(name, amz, &scope, &creq, f, flen);
     cv_free(f);
-    assert_int_equal(sigv4_sign(&r.req, &cred, scope.region, scope.service, cv_str_c(amz), flags,
-                                &auth),
-                     CV_OK);
+    assert_int_equal(
+        sigv4_sign(&r.req, &cred, scope.region, scope.service, cv_str_c(amz), flags, &auth), CV_OK);
     f = sv_read_filef(&flen, "%s/%s/header-signature.txt", dir, name);
     assert_non_null(f);
     {
@@ -565,8 +564,7 @@ static void test_s3_examples(void **state)
             assert_int_equal(sigv4_parse(&r.req, &p, NULL, 0), CV_OK);
             assert_int_equal(p.expires, 86400);
             assert_int_equal(sigv4_check_time(&p, p.request_time + 86400), CV_OK);
-            assert_int_equal(sigv4_check_time(&p, p.request_time + 86401),
-                             CV_S3_EXPIRED_PRESIGNED);
+            assert_int_equal(sigv4_check_time(&p, p.request_time + 86401), CV_S3_EXPIRED_PRESIGNED);
             assert_int_equal(sigv4_check_time(&p, p.request_time - 901), CV_S3_NOT_YET_VALID);
         }
         cv_buf_release(&q);
