@@ -180,9 +180,6 @@ def test_multipart_part_checksums_listed():
     s3.abort_multipart_upload(Bucket=B, Key="mp/ck-list", UploadId=uid)
 
 
-@cvstore.known_bug("a multipart upload made with ChecksumAlgorithm CRC32 has no checksum once "
-                   "completed (AWS: the composite CRC32 of the parts' CRC32s, suffixed -N, on the "
-                   "Complete answer and on GET/HEAD with x-amz-checksum-mode ENABLED)")
 def test_multipart_composite_checksum():
     parts, uid, done = checksummed_upload("mp/ck")
     composite = "%s-2" % crc32_b64(b"".join(base64.b64decode(d["ChecksumCRC32"]) for d in done))
@@ -192,8 +189,6 @@ def test_multipart_composite_checksum():
        "HEAD composite checksum")
 
 
-@cvstore.known_bug("CompleteMultipartUpload accepts a part whose ChecksumCRC32 does not match "
-                   "the part's (AWS refuses the completion with a 400)")
 def test_multipart_wrong_part_checksum_refused():
     parts, uid, done = checksummed_upload("mp/ck-bad")
     done[0]["ChecksumCRC32"] = crc32_b64(b"not the part")
