@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #define SAMPLE_MAX_IDS (1u << 20) /* 4 MiB of stem ids */
+#define SPILL_MEM (1u << 20)      /* per-record spill kept in memory before a temp file */
+#define SPILL_REC_MAX (5 * 4 + 5 + 5 * 64) /* varints: 4 scores, count, 64 stems */
 #define RECORD_MAX_STEMS 64
 #define QUOTES 3
 #define QUOTE_MAX_BYTES 280
@@ -60,12 +62,15 @@ struct run {
     struct ins_vocab v;
     struct ins_tokbuf tb;
     struct ins_sample sample;
+    struct ins_spill spill;
     struct ins_model model;
     struct input *in;
     size_t nin;
     uint64_t nrec, nskipped, nbytes, ntimed;
     int64_t tmin, tmax;
     uint32_t stems[RECORD_MAX_STEMS];
+    uint8_t head[RECORD_MAX_STEMS]; /* the stem ends a run of content stems somewhere */
+    uint64_t bgkeys[256];
     size_t nst;
     uint32_t stamp;
     uint64_t labels[5], pos, neu, neg, themed_records;
@@ -120,6 +125,11 @@ static cv_err spool_stdin(struct run *run, struct input *in)
     }
     in->fd = fd;
     in->owned = true;
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        cv_errf(run->errmsg, run->errlen, "-: cannot rewind the spooled input: %s",
+                strerror(errno));
+        return CV_EIO;
+    }
     if (in->fmt == INS_FMT_AUTO) {
         /* Sniff: an object on the first non-blank line means JSON Lines. */
         char head[256];
@@ -183,48 +193,106 @@ static cv_err rewind_input(struct run *run, struct input *in)
 
 /* ---------------------------------------------------------- per record */
 
-/* The record's distinct stems (first RECORD_MAX_STEMS); bigrams in pass 1. */
-static void collect_stems(struct run *run, bool pass1)
+/*
+ * The record's distinct stems (the first RECORD_MAX_STEMS) and their
+ * document frequencies; the adjacent pairs (bigrams) of sampled records.
+ */
+static void collect_stems(struct run *run)
 {
     const struct ins_tokbuf *tb = &run->tb;
+    struct ins_stem_mark *marks = run->v.smarks;
     uint32_t prev = INS_PIECE_STOP;
     /* Bigrams (labels, phrases) are counted on the sampled records only. */
-    bool bigrams = pass1 && run->nrec % run->sample.stride == 0;
+    bool bigrams = run->nrec % run->sample.stride == 0;
+    size_t nbg = 0;
 
     run->nst = 0;
     run->stamp++;
     if (run->stamp == 0) {
         for (uint32_t i = 0; i < run->v.nstems; i++) {
-            run->v.stems[i].mark = 0;
+            marks[i].stamp = 0;
         }
         run->stamp = 1;
     }
+    /*
+     * A stem directly followed by another content stem modifies it ("food
+     * delivery", "coffee maker"): a record's stem that is never the last of
+     * such a run is marked INS_STEM_MOD. pend is the previous piece's slot.
+     */
+    int pend = -1;
     for (size_t i = 0; i < tb->ntoks; i++) {
         const struct ins_word *w = tb->toks[i].w;
         const struct ins_piece *p = ins_word_pieces(&run->v, w);
-        for (unsigned k = 0; k < w->npieces; k++) {
-            uint32_t st = p[k].stem;
+        unsigned np = tb->toks[i].mention ? 0 : w->npieces;
+        if (np == 0) {
+            /* A stopword, number, link or @mention: a phrase boundary. */
+            if (pend >= 0) {
+                run->head[pend] = 1;
+                pend = -1;
+            }
+            prev = INS_PIECE_STOP;
+        }
+        for (unsigned k = 0; k < np; k++) {
+            uint32_t st = w->npieces == 1 ? w->stem1 : p[k].stem;
             if (st == INS_PIECE_STOP) {
+                if (pend >= 0) {
+                    run->head[pend] = 1;
+                    pend = -1;
+                }
                 prev = INS_PIECE_STOP;
                 continue;
             }
-            struct ins_stem *s = &run->v.stems[st];
-            if (bigrams && prev != INS_PIECE_STOP && prev != st) {
-                ins_vocab_bigram(&run->v, prev, st);
+            if (prev == run->v.st_customer && (st == run->v.st_service || st == run->v.st_care)) {
+                st = run->v.st_support; /* "customer service": support, not staff */
+            }
+            /* Phrases never hold a sentiment word ("great service"): not counted. */
+            if (bigrams && prev != INS_PIECE_STOP && prev != st && !marks[prev].sentiment &&
+                !marks[st].sentiment) {
+                if (nbg == CV_ARRAY_LEN(run->bgkeys)) {
+                    ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
+                    nbg = 0;
+                }
+                run->bgkeys[nbg++] = (uint64_t)prev << 32 | st;
             }
             prev = st;
-            if (s->mark != run->stamp) {
-                s->mark = run->stamp;
-                if (pass1) {
-                    s->df++;
-                }
+            pend = -1;
+            if (marks[st].stamp != run->stamp) {
+                marks[st].stamp = run->stamp;
+                marks[st].df++;
                 if (run->nst < RECORD_MAX_STEMS) {
+                    run->head[run->nst] = 0;
+                    pend = (int)run->nst;
                     run->stems[run->nst++] = st;
+                }
+            } else {
+                for (size_t j = 0; j < run->nst; j++) {
+                    if (run->stems[j] == st) {
+                        pend = (int)j;
+                        break;
+                    }
                 }
             }
         }
         if (tb->toks[i].break_after) {
+            if (pend >= 0) {
+                run->head[pend] = 1;
+                pend = -1;
+            }
             prev = INS_PIECE_STOP;
+        }
+    }
+    if (pend >= 0) {
+        run->head[pend] = 1;
+    }
+    ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
+}
+
+/* The record's stems for assignment: the modifier-only ones flagged INS_STEM_MOD. */
+static void flag_modifiers(struct run *run)
+{
+    for (size_t k = 0; k < run->nst; k++) {
+        if (!run->head[k]) {
+            run->stems[k] |= INS_STEM_MOD;
         }
     }
 }
@@ -254,6 +322,100 @@ static void skip_report(struct run *run, const char *msg)
     } else {
         cv_warn("%s (skipped)", msg);
     }
+}
+
+/* ---------------------------------------------------------------- spill */
+
+static size_t put_varint(unsigned char *p, uint64_t v)
+{
+    size_t n = 0;
+
+    while (v >= 0x80) {
+        p[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (unsigned char)v;
+    return n;
+}
+
+static bool get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    uint64_t x = 0;
+    unsigned shift = 0;
+
+    while (*p < end && shift < 64) {
+        unsigned char b = *(*p)++;
+        x |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return true;
+        }
+        shift += 7;
+    }
+    return false;
+}
+
+/*
+ * A record for pass 2: its rounded scores as integers (compound x 1e4,
+ * proportions x 1e3: dividing again gives the very same doubles) and its
+ * distinct stems in order of appearance.
+ */
+/* x * scale is within a rounding error of an integer (x was rounded to it): that integer. */
+static int64_t to_int(double x, double scale)
+{
+    double y = x * scale;
+    return (int64_t)(y < 0 ? y - 0.5 : y + 0.5);
+}
+
+static cv_err spill_record(struct run *run, const struct ins_sentiment *s)
+{
+    unsigned char tmp[SPILL_REC_MAX];
+    size_t n = 0;
+    int64_t ck = to_int(s->compound, 1e4);
+
+    n += put_varint(tmp + n, ck < 0 ? ((uint64_t)(-ck) << 1) - 1 : (uint64_t)ck << 1);
+    n += put_varint(tmp + n, (uint64_t)to_int(s->pos, 1e3));
+    n += put_varint(tmp + n, (uint64_t)to_int(s->neu, 1e3));
+    n += put_varint(tmp + n, (uint64_t)to_int(s->neg, 1e3));
+    n += put_varint(tmp + n, run->nst);
+    for (size_t k = 0; k < run->nst; k++) {
+        uint32_t st = run->stems[k];
+        n += put_varint(tmp + n, (uint64_t)(st & ~INS_STEM_MOD) << 1 | (st >> 31));
+    }
+    return ins_spill_put(&run->spill, tmp, n);
+}
+
+static cv_err unspill_record(struct run *run, struct ins_sentiment *s)
+{
+    struct ins_spill *sp = &run->spill;
+    uint64_t v[5];
+
+    if (ins_spill_need(sp, SPILL_REC_MAX) != CV_OK) {
+        return CV_EIO;
+    }
+    const unsigned char *p = sp->buf + sp->pos, *end = sp->buf + sp->len;
+    for (int k = 0; k < 5; k++) {
+        if (!get_varint(&p, end, &v[k])) {
+            return CV_EPARSE;
+        }
+    }
+    if (v[4] > RECORD_MAX_STEMS) {
+        return CV_EPARSE;
+    }
+    s->compound = (v[0] & 1 ? -(double)((v[0] + 1) >> 1) : (double)(v[0] >> 1)) / 1e4;
+    s->pos = (double)v[1] / 1e3;
+    s->neu = (double)v[2] / 1e3;
+    s->neg = (double)v[3] / 1e3;
+    run->nst = (size_t)v[4];
+    for (size_t k = 0; k < run->nst; k++) {
+        uint64_t st;
+        if (!get_varint(&p, end, &st) || (st >> 1) >= run->v.nstems) {
+            return CV_EPARSE;
+        }
+        run->stems[k] = (uint32_t)(st >> 1) | ((st & 1) ? INS_STEM_MOD : 0);
+    }
+    sp->pos = (size_t)(p - sp->buf);
+    return CV_OK;
 }
 
 static cv_err pass1(struct run *run)
@@ -300,11 +462,23 @@ static cv_err pass1(struct run *run)
             if (err) {
                 break;
             }
-            for (size_t k = 0; k < run->tb.ntoks; k++) {
-                run->tb.toks[k].w->count++;
-            }
-            collect_stems(run, true);
+            struct ins_sentiment s;
+            ins_vader(&run->tb, &s);
+            collect_stems(run);
+            uint32_t stride = run->sample.stride;
+            flag_modifiers(run);
             err = ins_sample_add(&run->sample, (uint32_t)run->nrec, run->stems, run->nst);
+            /* Bigrams are counted on sampled records: they follow the sample's halving. */
+            for (; stride < run->sample.stride; stride *= 2) {
+                ins_vocab_bigrams_halve(&run->v);
+            }
+            if (!err) {
+                err = spill_record(run, &s);
+                if (err == CV_EIO) {
+                    cv_errf(run->errmsg, run->errlen, "cannot write a temporary file: %s",
+                            strerror(errno));
+                }
+            }
             if (err) {
                 break;
             }
@@ -468,12 +642,14 @@ static cv_err pass2(struct run *run, const struct ins_sink *sink)
             if (e) {
                 continue; /* reported in pass 1 */
             }
-            err = ins_tokenize(&run->v, &run->tb, rec.text.ptr, rec.text.len);
+            err = unspill_record(run, &s);
             if (err) {
+                cv_errf(run->errmsg, run->errlen, "%s: %s", in->name,
+                        err == CV_EIO ? "cannot read a temporary file"
+                                      : "the input changed while it was being read");
+                err = CV_EIO;
                 break;
             }
-            ins_vader(&run->tb, &s);
-            collect_stems(run, false);
             nth = ins_model_assign(&run->model, run->stems, run->nst, th, CV_ARRAY_LEN(th),
                                    &score);
             lab = ins_label_of(s.compound);
@@ -530,6 +706,10 @@ static cv_err pass2(struct run *run, const struct ins_sink *sink)
         }
         ins_reader_release(&r);
     }
+    if (!err && (ins_spill_need(&run->spill, 1) != CV_OK || run->spill.pos < run->spill.len)) {
+        cv_errf(run->errmsg, run->errlen, "the input changed while it was being read");
+        err = CV_EIO;
+    }
     return err;
 }
 
@@ -540,7 +720,7 @@ static void surface(const struct run *run, uint32_t st, struct cv_str *out)
     const struct ins_stem *s = &run->v.stems[st];
 
     if (s->surface_word != UINT32_MAX) {
-        const struct ins_word *w = run->v.words[s->surface_word];
+        const struct ins_word *w = ins_vocab_at(&run->v, s->surface_word);
         out->ptr = w->key + s->surface_off;
         out->len = s->surface_len;
     } else {
@@ -553,7 +733,7 @@ static void surface(const struct run *run, uint32_t st, struct cv_str *out)
 static void compute_surfaces(struct run *run)
 {
     for (uint32_t i = 0; i < run->v.nwords; i++) {
-        const struct ins_word *w = run->v.words[i];
+        const struct ins_word *w = ins_vocab_at(&run->v, i);
         const struct ins_piece *p = ins_word_pieces(&run->v, w);
         for (unsigned k = 0; k < w->npieces; k++) {
             if (p[k].stem == INS_PIECE_STOP) {
@@ -562,7 +742,7 @@ static void compute_surfaces(struct run *run)
             struct ins_stem *s = &run->v.stems[p[k].stem];
             if (w->count > s->surface_count ||
                 (w->count == s->surface_count && s->surface_word != UINT32_MAX &&
-                 w->count > 0 && strcmp(w->key, run->v.words[s->surface_word]->key) < 0)) {
+                 w->count > 0 && strcmp(w->key, ins_vocab_at(&run->v, s->surface_word)->key) < 0)) {
                 s->surface_count = w->count;
                 s->surface_word = i;
                 s->surface_off = p[k].off;
@@ -590,17 +770,17 @@ static cv_err gather_bigrams(struct run *run)
     const struct ins_vocab *v = &run->v;
     size_t n = 0;
 
-    for (uint32_t i = 0; v->bkeys && i <= v->bmask; i++) {
-        n += v->bcounts[i] >= 3;
+    for (uint32_t i = 0; v->btab && i <= v->bmask; i++) {
+        n += v->btab[i].count >= 3;
     }
     run->bigrams = cv_malloc((n ? n : 1) * sizeof(struct bigram));
     if (!run->bigrams) {
         return CV_ENOMEM;
     }
-    for (uint32_t i = 0; v->bkeys && i <= v->bmask; i++) {
-        if (v->bcounts[i] >= 3) {
-            struct bigram bg = {(uint32_t)(v->bkeys[i] >> 32), (uint32_t)v->bkeys[i],
-                                v->bcounts[i]};
+    for (uint32_t i = 0; v->btab && i <= v->bmask; i++) {
+        if (v->btab[i].count >= 3) {
+            struct bigram bg = {(uint32_t)(v->btab[i].key >> 32), (uint32_t)v->btab[i].key,
+                                v->btab[i].count};
             run->bigrams[run->nbigrams++] = bg;
         }
     }
@@ -650,7 +830,9 @@ static void make_label(struct run *run, struct ins_theme *th)
     uint32_t hdf = run->v.stems[th->head].df;
 
     surface(run, th->head, &h);
-    if (nb && (bg[0].a == th->head || bg[0].b == th->head) && bg[0].count * 10 >= hdf * 4) {
+    /* Bigram counts are of sampled records: compare with the head's sample frequency. */
+    if (nb && (bg[0].a == th->head || bg[0].b == th->head) &&
+        (uint64_t)bg[0].count * 10 >= (uint64_t)run->v.stems[th->head].sdf * 4) {
         struct cv_str x, y;
         surface(run, bg[0].a, &x);
         surface(run, bg[0].b, &y);
@@ -966,7 +1148,10 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
     }
     cv_buf_init(&run.line, 64u << 20);
     ins_sample_init(&run.sample, SAMPLE_MAX_IDS);
-    err = ins_vocab_init(&run.v);
+    err = ins_spill_init(&run.spill, SPILL_MEM);
+    if (!err) {
+        err = ins_vocab_init(&run.v);
+    }
     if (!err) {
         err = open_inputs(&run, paths, npaths);
     }
@@ -974,12 +1159,22 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
         err = pass1(&run);
     }
     if (!err) {
+        for (uint32_t i = 0; i < run.v.nstems; i++) {
+            run.v.stems[i].df = run.v.smarks[i].df;
+        }
+        ins_vocab_resolve_groups(&run.v);
         compute_surfaces(&run);
         err = ins_model_build(&run.model, &run.v, &run.sample, run.nrec, max_themes);
     }
     if (!err) {
         run.ts = cv_calloc(run.model.nthemes ? run.model.nthemes : 1, sizeof(*run.ts));
         err = run.ts ? setup_trend(&run) : CV_ENOMEM;
+    }
+    if (!err) {
+        err = ins_spill_rewind(&run.spill);
+        if (err) {
+            cv_errf(errmsg, errlen, "cannot write a temporary file: %s", strerror(errno));
+        }
     }
     if (!err) {
         err = pass2(&run, records);
@@ -1027,6 +1222,7 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
     cv_free(run.bigrams);
     ins_model_release(&run.model);
     ins_sample_release(&run.sample);
+    ins_spill_release(&run.spill);
     ins_tokbuf_release(&run.tb);
     ins_vocab_release(&run.v);
     cv_buf_release(&run.line);

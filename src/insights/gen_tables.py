@@ -10,6 +10,10 @@ checked against the SHA-256 sums given on the command line before use:
   --emoji FILE SHA256     unicode-emoji-json's data-by-emoji.json
                           (emoji -> {"name": CLDR short name, ...})
   --components FILE SHA256  unicode-emoji-json's data-emoji-components.json
+  --wordnet DATA SHA256 INDEX SHA256
+                          WordNet 3.0's data.noun and index.noun (Debian's
+                          wordnet-base): the food nouns for the themes' food
+                          aspect, see food_nouns()
   --out FILE              the generated C source
 
 The emoji table maps single code points to their Unicode short name, which is
@@ -53,6 +57,81 @@ def c_string(b):
     return '"' + "".join(out) + '"'
 
 
+WORDNET_NOTICE = ("WordNet 3.0 Copyright 2006 by Princeton University. All rights reserved. "
+                  "Used under the WordNet 3.0 license: the food nouns of the insights "
+                  "themes are derived from its noun database.")
+
+# Food nouns that are more often something else in customer feedback.
+FOOD_EXCLUDE = {"apple", "cookie", "java", "mix", "generic", "grinder", "hash", "bitter", "bootleg",
+                "sub", "coloring", "colouring", "murphy", "spirits"}
+
+
+def food_nouns(data, index):
+    """Single words whose most frequent WordNet sense is a food or drink.
+
+    A lemma is a food noun when, walking its senses in WordNet's frequency
+    order, a sense under food/nutrient, solid food, meal, dish (prepared
+    food), beverage or a meal's course comes before any sense that is not an
+    animal, a plant or a part of one ("chicken" the bird comes first, then
+    the meat; "date" the day comes before the fruit, so it is not food; "dog"
+    the person comes before the hot dog).
+    """
+    syn = {}
+    for line in data.split("\n"):
+        if not line or line.startswith("  "):
+            continue
+        head = line.partition(" | ")[0].split()
+        off, wc = head[0], int(head[3], 16)
+        words = [head[4 + 2 * k].lower() for k in range(wc)]
+        i = 4 + 2 * wc
+        pc = int(head[i])
+        i += 1
+        hypo = []
+        for _ in range(pc):
+            sym, o, pos = head[i], head[i + 1], head[i + 2]
+            i += 4
+            if sym == "~" and pos == "n":
+                hypo.append(o)
+        syn[off] = (words, hypo)
+    senses = {}
+    for line in index.split("\n"):
+        if not line or line.startswith("  "):
+            continue
+        f = line.split()
+        senses[f[0]] = f[-int(f[2]):]
+
+    def sense(lemma, n):
+        return senses[lemma][n - 1]
+
+    def closure(roots):
+        seen, stack = set(), list(roots)
+        while stack:
+            o = stack.pop()
+            if o not in seen:
+                seen.add(o)
+                stack.extend(syn[o][1])
+        return seen
+
+    try:
+        food = closure([sense("food", 1), sense("food", 2), sense("meal", 1), sense("meal", 2),
+                        sense("dish", 2), sense("beverage", 1), sense("course", 7)])
+        living = closure([sense("animal", 1), sense("plant", 2), sense("plant_part", 1),
+                          sense("fungus", 1)])
+    except (KeyError, IndexError):
+        die("wordnet: unexpected database (WordNet 3.0 expected)")
+    out = []
+    for lemma, offs in senses.items():
+        if not (lemma.isascii() and lemma.isalpha()) or len(lemma) < 3 or lemma in FOOD_EXCLUDE:
+            continue
+        for o in offs:
+            if o in food:
+                out.append(lemma)
+                break
+            if o not in living:
+                break
+    return sorted(out)
+
+
 def main(argv):
     args = {}
     i = 1
@@ -61,12 +140,15 @@ def main(argv):
         if a in ("--lexicon", "--emoji", "--components"):
             args[a] = (argv[i + 1], argv[i + 2])
             i += 3
+        elif a == "--wordnet":
+            args[a] = (argv[i + 1], argv[i + 2], argv[i + 3], argv[i + 4])
+            i += 5
         elif a == "--out":
             args[a] = argv[i + 1]
             i += 2
         else:
             die("unknown argument " + a)
-    for k in ("--lexicon", "--emoji", "--components", "--out"):
+    for k in ("--lexicon", "--emoji", "--components", "--wordnet", "--out"):
         if k not in args:
             die("missing " + k)
 
@@ -121,6 +203,17 @@ def main(argv):
         out.append("    {0x%X, %s, %d}," % (cp, c_string(nb), len(nb)))
     out.append("};")
     out.append("const size_t ins_emoji_len = sizeof(ins_emoji) / sizeof(ins_emoji[0]);")
+    wn = args["--wordnet"]
+    foods = food_nouns(read_checked(wn[0], wn[1]).decode("latin-1"),
+                       read_checked(wn[2], wn[3]).decode("latin-1"))
+    out.append("")
+    out.append("const char ins_wordnet_notice[] = %s;" % c_string(WORDNET_NOTICE.encode()))
+    out.append("/* Food nouns derived from WordNet 3.0 (see gen_tables.py food_nouns). */")
+    out.append("const char *const ins_food_nouns[] = {")
+    for w in foods:
+        out.append("    %s," % c_string(w.encode()))
+    out.append("};")
+    out.append("const size_t ins_food_nouns_len = sizeof(ins_food_nouns) / sizeof(ins_food_nouns[0]);")
     text = "\n".join(out) + "\n"
     tmp = args["--out"] + ".tmp"
     with open(tmp, "w", encoding="ascii") as f:

@@ -8,6 +8,8 @@
 
 #include "insights/insights.h"
 
+#include <string.h>
+
 /* ------------------------------------------------------ generated tables */
 
 /* The VADER lexicon (single-token entries), sorted by bytes. */
@@ -27,6 +29,11 @@ struct ins_emoji_entry {
 };
 extern const struct ins_emoji_entry ins_emoji[];
 extern const size_t ins_emoji_len;
+
+/* Nouns whose most frequent WordNet 3.0 sense is a food or drink, sorted. */
+extern const char *const ins_food_nouns[];
+extern const size_t ins_food_nouns_len;
+extern const char ins_wordnet_notice[];
 
 /** Lexicon valence of a lower-cased token, or false when absent. */
 bool ins_lexicon_find(const char *w, size_t len, double *valence);
@@ -78,6 +85,8 @@ enum ins_word_flags {
     INS_W_LEX = 1 << 0,   /* in the lexicon */
     INS_W_NEG = 1 << 1,   /* VADER negated(): a negation word or contains "n't" */
     INS_W_BOOST = 1 << 2, /* a booster or dampener */
+    INS_W_DAMP = 1 << 3,  /* with INS_W_BOOST: a dampener (B_DECR), else B_INCR */
+    INS_W_IDIOM = 1 << 4, /* a word of one of VADER's multi-word idioms or boosters */
 };
 
 /* A piece of a token for themes: a stem id, or INS_PIECE_STOP (a boundary). */
@@ -85,21 +94,32 @@ enum ins_word_flags {
 struct ins_piece {
     uint32_t stem;
     uint16_t off, len; /* the surface form inside the word's key */
+    uint8_t group;     /* the surface form's aspect group (ins_aspect_group), or 0 */
 };
 
-/* One distinct lower-cased token. Entries never move once created. */
+/*
+ * One distinct lower-cased token. Entries never move once created. They live
+ * in 64-byte slots (the entry and, for keys of up to 15 bytes, the key), so
+ * a lookup touches one cache line of entry data.
+ */
 struct ins_word {
     const char *key; /* lower-cased, NUL-terminated, owned by the vocabulary */
     uint32_t len;
     uint32_t hash;
     double valence; /* lexicon valence when INS_W_LEX */
-    double boost;   /* booster scalar when INS_W_BOOST */
+    uint64_t count; /* occurrences seen (first pass) */
     uint16_t flags;
     uint8_t special; /* enum ins_special */
     uint8_t npieces;
     uint32_t pieces; /* index of the first piece in the vocabulary's pool */
-    uint64_t count;  /* occurrences seen in the first pass */
+    uint32_t stem1;  /* the stem of the only piece when npieces == 1 */
 };
+
+/* VADER's booster scalar of a word with INS_W_BOOST. */
+static inline double ins_word_boost(const struct ins_word *w)
+{
+    return (w->flags & INS_W_DAMP) ? -0.293 : 0.293;
+}
 
 /* Kind of a stem, for theme candidates. */
 enum ins_stem_kind {
@@ -112,10 +132,10 @@ struct ins_stem {
     const char *key; /* owned by the vocabulary */
     uint32_t len;
     uint32_t hash;
-    uint32_t df;       /* records containing it (first pass) */
-    uint32_t last_rec; /* record stamp for df (1-based) */
-    uint32_t mark;     /* scratch stamp for per-record dedup */
-    uint8_t kind;      /* enum ins_stem_kind */
+    uint32_t df;       /* records containing it (first pass; set from smarks after it) */
+    uint32_t sdf;      /* sampled records containing it (set by ins_model_build) */
+    uint8_t kind;      /* enum ins_stem_kind: kind0, or content for an aspect word */
+    uint8_t kind0;     /* the kind of its surface forms (the strongest) */
     uint8_t group;     /* built-in aspect synonym group + 1, or 0 */
     uint32_t surface_word; /* word index of the most frequent surface form */
     uint16_t surface_off, surface_len;
@@ -125,10 +145,12 @@ struct ins_stem {
 struct ins_arena; /* chunked bump allocator */
 
 struct ins_vocab {
-    struct ins_word **words; /* by index, in creation order */
-    uint32_t nwords, capwords;
+    unsigned char **wchunks; /* word slots, INS_WCHUNK per chunk, in creation order */
+    void **wchunk_raw;       /* the allocations behind wchunks (aligned inside) */
+    uint32_t nwords, nchunks, capchunks;
     uint64_t *wtab; /* open addressing: hash << 32 | (word index + 1); 0 = empty */
     uint32_t wmask;
+    uint64_t *hot; /* direct-mapped cache of recent words, INS_HOT slots like wtab's */
     struct ins_stem *stems;
     uint32_t nstems, capstems;
     uint32_t *stab;
@@ -139,22 +161,125 @@ struct ins_vocab {
     void *stemmer; /* struct sb_stemmer */
     uint32_t max_words; /* beyond it, tokens are scored but not interned */
     void *scratch_ring; /* entries for tokens that are not interned */
-    /* adjacent content-stem pairs (stopword-delimited bigrams): key a<<32|b */
-    uint64_t *bkeys;
-    uint32_t *bcounts;
+    /* adjacent content-stem pairs (stopword-delimited bigrams) */
+    struct ins_bigram_slot *btab;
     uint32_t bmask, nbigrams;
+    /* per stem, dense (one cache line holds 8): record stamp and document frequency */
+    struct ins_stem_mark *smarks;
+    /* stems of "customer", "service", "care", "support" ("customer service" is support) */
+    uint32_t st_customer, st_service, st_care, st_support;
 };
+
+/* A bigram table slot: key a<<32|b, count (0 = empty). */
+struct ins_bigram_slot {
+    uint64_t key;
+    uint32_t count, pad;
+};
+
+struct ins_stem_mark {
+    uint32_t stamp; /* last record (a per-run stamp) that contained the stem */
+    uint32_t df;    /* records containing it (first pass) */
+    uint8_t sentiment; /* the stem's kind is INS_STEM_SENTIMENT (for bigrams) */
+};
+
+#define INS_WSLOT 64u
+#define INS_WCHUNK_BITS 12u
+#define INS_WCHUNK (1u << INS_WCHUNK_BITS)
 
 CV_WUR cv_err ins_vocab_init(struct ins_vocab *v);
 void ins_vocab_release(struct ins_vocab *v);
+/** The word with index @p i (< v->nwords), in creation order. */
+static inline struct ins_word *ins_vocab_at(const struct ins_vocab *v, uint32_t i)
+{
+    return (struct ins_word *)(void *)(v->wchunks[i >> INS_WCHUNK_BITS] +
+                                       (size_t)(i & (INS_WCHUNK - 1)) * INS_WSLOT);
+}
+/** The vocabulary's hash of a key (ins_vocab_word_h wants this value). */
+static inline uint32_t ins_vocab_hash(const char *s, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        h = (h ^ x) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    if (i < len) {
+        uint64_t x = 0;
+        memcpy(&x, s + i, len - i);
+        h = (h ^ x) * 0xC4CEB9FE1A85EC53ull;
+    }
+    h ^= h >> 29;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+/**
+ * ins_vocab_hash() for a key followed by at least 8 readable bytes (it reads
+ * past the key and masks instead of copying the tail).
+ */
+static inline uint32_t ins_vocab_hash_padded(const char *s, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        h = (h ^ x) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    if (i < len) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        x &= ~0ull << (64 - 8 * (len - i)); /* the first len-i bytes */
+#else
+        x &= ~0ull >> (64 - 8 * (len - i));
+#endif
+        h = (h ^ x) * 0xC4CEB9FE1A85EC53ull;
+    }
+    h ^= h >> 29;
+    h *= 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+#define INS_HOT 4096u
+/**
+ * The word a key with hash @p h probably is (a recent word with that hash in
+ * the small cache), or UINT32_MAX; starts fetching what ins_vocab_words
+ * will read: the entry, or else the key's table slot.
+ */
+static inline uint32_t ins_vocab_hint(const struct ins_vocab *v, uint32_t h)
+{
+    uint64_t e = v->hot[h & (INS_HOT - 1)];
+
+    if (e && (uint32_t)(e >> 32) == h) {
+        uint32_t i = (uint32_t)e - 1;
+        __builtin_prefetch(ins_vocab_at(v, i));
+        return i;
+    }
+    __builtin_prefetch(&v->wtab[h & v->wmask]);
+    return UINT32_MAX;
+}
 /**
  * Returns the entry for the lower-cased token @p lower (borrowed: valid until
  * ins_vocab_release, or until the next call for the scratch entry of a token
  * that could not be interned), creating it on first sight. NULL on CV_ENOMEM.
  */
 struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t len);
-/** Counts the bigram (a, b); silently stops adding new ones past a cap. */
-void ins_vocab_bigram(struct ins_vocab *v, uint32_t a, uint32_t b);
+/** ins_vocab_word() with the key's ins_vocab_hash() already computed. */
+struct ins_word *ins_vocab_word_h(struct ins_vocab *v, const char *lower, size_t len,
+                                  uint32_t hash);
+/**
+ * Counts @p n bigrams (keys a<<32|b) in order, fetching their slots first;
+ * silently stops adding new ones past a cap.
+ */
+void ins_vocab_bigrams(struct ins_vocab *v, const uint64_t *keys, size_t n);
+/** Halves every bigram count (dropping those that reach 0): the sample was halved. */
+void ins_vocab_bigrams_halve(struct ins_vocab *v);
 static inline const struct ins_piece *ins_word_pieces(const struct ins_vocab *v,
                                                      const struct ins_word *w)
 {
@@ -167,10 +292,30 @@ static inline const struct ins_piece *ins_word_pieces(const struct ins_vocab *v,
 bool ins_is_stopword(const char *w, size_t len);
 /** True for a generic feedback word (a feature, never a theme name). */
 bool ins_is_generic(const char *w, size_t len);
-/** Built-in aspect synonym group of a word (1-based), or 0. */
+/** Built-in aspect group of a listed word (1-based, exact match), or 0. */
 unsigned ins_synonym_group(const char *w, size_t len);
+/** The name of aspect group @p g ("service", "food", ...), or "". */
+const char *ins_group_name(unsigned g);
+/** An attribute aspect (price, cleanliness, location): it outweighs the entity it rates. */
+bool ins_group_is_attribute(unsigned g);
+/**
+ * The aspect group of a surface word: a listed aspect word or an inflection
+ * of one ("crashes", "delivered", "priced"), or a food noun: 1-based, or 0.
+ */
+unsigned ins_aspect_group(const char *w, size_t len);
+/**
+ * After the first pass: a stem keeps the aspect group of its surface forms
+ * only when they make at least half of its occurrences ("attention" is not
+ * "attentive", "produced" is not "produce"). Returns the stems regrouped.
+ */
+void ins_vocab_resolve_groups(struct ins_vocab *v);
+/** A food noun (WordNet), plural forms included. */
+bool ins_is_food_noun(const char *w, size_t len);
+extern const unsigned ins_group_support, ins_group_food;
 /** VADER booster value of a lower-cased word, or false. */
 bool ins_booster_find(const char *w, size_t len, double *scalar);
+/** A word of one of VADER's multi-word idioms or booster phrases (vader.c). */
+bool ins_is_idiom_word(const char *w, size_t len);
 /** VADER negation word (NEGATE list). */
 bool ins_is_negate_word(const char *w, size_t len);
 
@@ -180,7 +325,25 @@ struct ins_tok {
     struct ins_word *w; /* owned by the vocabulary */
     uint8_t upper;       /* str.isupper() of the token as written */
     uint8_t break_after; /* punctuation ended the token: a phrase boundary */
+    uint8_t mention;     /* written as an @mention: no theme word, a boundary */
 };
+
+/* A token's key for a batch lookup: bytes [off, off+len) of a buffer. */
+struct ins_key {
+    uint32_t off, len; /* len == INS_KEY_SKIP: the token's word is already set;
+                          off becomes the word's index once it is resolved */
+    uint32_t hash;     /* ins_vocab_hash() of the key */
+    uint32_t cand;     /* the probable word (ins_vocab_hint), or UINT32_MAX */
+};
+#define INS_KEY_SKIP UINT32_MAX
+
+/**
+ * Looks up (and interns) @p n keys of @p base at once, setting toks[i].w:
+ * the table slots and entries of all keys are fetched before any is
+ * compared, so their cache misses overlap. CV_ENOMEM only.
+ */
+CV_WUR cv_err ins_vocab_words(struct ins_vocab *v, const char *base, struct ins_key *keys,
+                              size_t n, struct ins_tok *toks);
 
 /*
  * Per-record scratch: the emoji-expanded text, the lower-cased token and the
@@ -190,6 +353,9 @@ struct ins_tokbuf {
     struct ins_tok *toks;
     size_t ntoks, cap;
     struct cv_buf text; /* emoji-expanded copy when needed */
+    char *low;          /* lower-cased copy of an ASCII record */
+    size_t lowcap;
+    struct ins_key *keys; /* cap entries: the record's keys in low */
     unsigned excl, quest; /* '!' and '?' counts */
 };
 void ins_tokbuf_release(struct ins_tokbuf *tb);
@@ -197,13 +363,36 @@ void ins_tokbuf_release(struct ins_tokbuf *tb);
 /**
  * Tokenizes @p text the way VADER does (emoji replaced by their names,
  * split on white space, surrounding ASCII punctuation stripped unless that
- * leaves two characters or fewer) and looks each token up in @p v.
+ * leaves two characters or fewer) and looks each token up in @p v, counting
+ * it (ins_word.count).
  */
 CV_WUR cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text,
                            size_t len);
 
 /** VADER's polarity_scores() over a tokenized record. */
 void ins_vader(const struct ins_tokbuf *tb, struct ins_sentiment *out);
+
+/* ------------------------------------------------------- spill (spill.c) */
+
+/*
+ * A byte stream written once, then read once: a memory buffer of @c cap
+ * bytes that moves on to an unlinked temporary file ($TMPDIR) when it fills.
+ */
+struct ins_spill {
+    unsigned char *buf;
+    size_t len, pos, cap; /* buf[pos..len) is unread (when reading) */
+    int fd;               /* -1 while everything fits in memory */
+    bool reading, eof;
+    uint64_t file_bytes;
+};
+CV_WUR cv_err ins_spill_init(struct ins_spill *s, size_t cap);
+void ins_spill_release(struct ins_spill *s);
+/** Appends @p n (at most cap) bytes. CV_EIO when the temporary file fails. */
+CV_WUR cv_err ins_spill_put(struct ins_spill *s, const void *p, size_t n);
+/** Switches to reading from the start. */
+CV_WUR cv_err ins_spill_rewind(struct ins_spill *s);
+/** Makes at least @p n (<= cap) unread bytes available in buf[pos..len), fewer at the end. */
+CV_WUR cv_err ins_spill_need(struct ins_spill *s, size_t n);
 
 /* ------------------------------------------------------ readers (reader.c) */
 
@@ -276,7 +465,7 @@ CV_WUR cv_err ins_json_object(const char *s, size_t len, struct ins_json_field *
 
 /* Records kept for the theme model: stem ids of a deterministic sample. */
 struct ins_sample {
-    uint32_t *ids;  /* stem ids, record after record */
+    uint32_t *ids;  /* stem ids (INS_STEM_MOD flags kept), record after record */
     size_t nids, capids, maxids;
     uint32_t *recs; /* start of each record in ids; nrecs+1 entries */
     size_t nrecs, caprecs;
@@ -313,8 +502,12 @@ CV_WUR cv_err ins_sample_add(struct ins_sample *s, uint32_t recno, const uint32_
 CV_WUR cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
                               uint64_t nrecords, unsigned max_themes);
 void ins_model_release(struct ins_model *m);
+/* In a record's stem list: the stem only ever modifies the next word ("food delivery"). */
+#define INS_STEM_MOD (1u << 31)
+
 /**
- * Assigns a record (its distinct stems) to themes: fills @p out (up to
+ * Assigns a record (its distinct stems, some flagged INS_STEM_MOD: their
+ * weights count half) to themes: fills @p out (up to
  * @p max theme indices, best first) and returns their count. *score gets the
  * best theme's score.
  */

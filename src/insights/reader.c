@@ -243,9 +243,18 @@ static bool parse_time(struct cv_str s, int64_t *ms)
 
 static void set_line_id(struct ins_reader *r, struct ins_record *rec, uint64_t line)
 {
-    int n = snprintf(r->idbuf, sizeof(r->idbuf), "%llu", (unsigned long long)line);
+    char tmp[24];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + line % 10);
+        line /= 10;
+    } while (line);
+    for (size_t i = 0; i < n; i++) {
+        r->idbuf[i] = tmp[n - 1 - i];
+    }
     rec->id.ptr = r->idbuf;
-    rec->id.len = (size_t)n;
+    rec->id.len = n;
 }
 
 static cv_err next_text(struct ins_reader *r, struct ins_record *rec)

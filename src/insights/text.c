@@ -7,29 +7,6 @@
 
 #include <string.h>
 
-bool ins_lexicon_find(const char *w, size_t len, double *valence)
-{
-    size_t lo = 0, hi = ins_lexicon_len;
-    struct cv_str key = {w, len};
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        struct cv_str e = {ins_lexicon[mid].word, ins_lexicon[mid].len};
-        int c = cv_str_cmp(e, key);
-
-        if (c == 0) {
-            *valence = ins_lexicon[mid].valence;
-            return true;
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return false;
-}
-
 const struct ins_emoji_entry *ins_emoji_find(uint32_t cp)
 {
     size_t lo = 0, hi = ins_emoji_len;
@@ -287,8 +264,13 @@ void ins_tokbuf_release(struct ins_tokbuf *tb)
         return;
     }
     cv_free(tb->toks);
+    cv_free(tb->keys);
+    tb->keys = NULL;
     tb->toks = NULL;
     tb->ntoks = tb->cap = 0;
+    cv_free(tb->low);
+    tb->low = NULL;
+    tb->lowcap = 0;
     cv_buf_release(&tb->text);
 }
 
@@ -349,9 +331,179 @@ static cv_err expand_emoji(struct ins_tokbuf *tb, const char *text, size_t len, 
 }
 
 /* Long tokens are never interned: they cannot be lexicon words. */
-static struct ins_word long_plain = {"", 0, 0, 0, 0, 0, 0, 0, 0, 0};
-static struct ins_word long_neg = {"", 0, 0, 0, 0, INS_W_NEG, 0, 0, 0, 0};
+static struct ins_word long_plain = {"", 0, 0, 0, 0, 0, 0, 0, 0, INS_PIECE_STOP};
+static struct ins_word long_neg = {"", 0, 0, 0, 0, INS_W_NEG, 0, 0, 0, INS_PIECE_STOP};
 #define TOKEN_INTERN_MAX 60
+
+static cv_err grow_toks(struct ins_tokbuf *tb)
+{
+    size_t ncap = tb->cap ? tb->cap * 2 : 64;
+    struct ins_tok *nt = cv_realloc(tb->toks, ncap * sizeof(*nt));
+
+    if (!nt) {
+        return CV_ENOMEM;
+    }
+    tb->toks = nt;
+    struct ins_key *nk = cv_realloc(tb->keys, ncap * sizeof(*nk));
+    if (!nk) {
+        return CV_ENOMEM;
+    }
+    tb->keys = nk;
+    tb->cap = ncap;
+    return CV_OK;
+}
+
+/* VADER's "n't" test on a token as written (for tokens too long to intern). */
+static struct ins_word *long_word(const unsigned char *p, size_t c, size_t d)
+{
+    for (size_t k = c; k + 3 <= d; k++) {
+        if ((p[k] == 'n' || p[k] == 'N') && p[k + 1] == '\'' &&
+            (p[k + 2] == 't' || p[k + 2] == 'T')) {
+            return &long_neg;
+        }
+    }
+    return &long_plain;
+}
+
+/*
+ * The end of the token starting at @p i of an ASCII record: the first white
+ * space byte at or after i, or @p len. Eight bytes at a time over the
+ * lower-cased copy (8 bytes of slack): a byte <= 0x20 is a candidate
+ * (white space is 0x09-0x0D, 0x1C-0x1F, 0x20), confirmed by its class.
+ */
+static size_t token_end(const char *low, const unsigned char *p, size_t i, size_t len)
+{
+    for (;;) {
+        uint64_t x, m;
+        memcpy(&x, low + i, 8);
+        m = ~(x + 0x5F5F5F5F5F5F5F5Full) & 0x8080808080808080ull;
+        while (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            size_t j = i + (size_t)(__builtin_clzll(m) >> 3);
+            m &= ~(0x8000000000000000ull >> (8 * (j - i)));
+#else
+            size_t j = i + (size_t)(__builtin_ctzll(m) >> 3);
+            m &= m - 1;
+#endif
+            if (j >= len) {
+                return len;
+            }
+            if (byte_class[p[j]] == CL_SPACE) {
+                return j;
+            }
+        }
+        i += 8;
+        if (i >= len) {
+            return len;
+        }
+    }
+}
+
+/* str.isupper() of an ASCII token: a capital and no small letter (most exit at once). */
+static bool ascii_upper(const unsigned char *p, size_t a, size_t b)
+{
+    bool up = false;
+
+    for (size_t k = a; k < b; k++) {
+        unsigned cl = byte_class[p[k]];
+        if (cl == CL_LOWER) {
+            return false;
+        }
+        up |= cl == CL_UPPER;
+    }
+    return up;
+}
+
+/*
+ * The fast path for an all-ASCII record (no emoji, no Unicode spaces, ASCII
+ * case rules): the record is lower-cased in one pass, '!' and '?' are
+ * counted in one pass, and each token is a range of the lower-cased copy.
+ */
+static cv_err tokenize_ascii(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text,
+                             size_t len)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    unsigned excl = 0, quest = 0;
+    size_t i = 0;
+    char *low;
+
+    if (tb->lowcap < len + 8) { /* 8 bytes of slack for ins_vocab_hash_padded() */
+        size_t ncap = len < 256 ? 256 + 8 : len + len / 2 + 8;
+        char *nl = cv_realloc(tb->low, ncap);
+        if (!nl) {
+            return CV_ENOMEM;
+        }
+        tb->low = nl;
+        tb->lowcap = ncap;
+    }
+    low = tb->low;
+    for (size_t k = 0; k < len; k++) {
+        unsigned char ch = p[k];
+        low[k] = (char)(ch + ((unsigned char)(ch - 'A') < 26u ? 32u : 0u));
+        excl += ch == '!';
+        quest += ch == '?';
+    }
+    memset(low + len, 0, 8);
+    tb->excl = excl;
+    tb->quest = quest;
+    while (i < len) {
+        size_t a, b, c, d;
+        bool brk;
+        struct ins_tok *t;
+        struct ins_key *k;
+
+        while (i < len && byte_class[p[i]] == CL_SPACE) {
+            i++;
+        }
+        if (i >= len) {
+            break;
+        }
+        a = i;
+        b = token_end(low, p, i, len);
+        i = b;
+        c = a;
+        d = b;
+        brk = false;
+        if (byte_class[p[a]] == CL_PUNCT || byte_class[p[b - 1]] == CL_PUNCT) {
+            while (c < d && byte_class[p[c]] == CL_PUNCT) {
+                c++;
+            }
+            while (d > c && byte_class[p[d - 1]] == CL_PUNCT) {
+                d--;
+            }
+            brk = d < b;
+            if (d - c <= 2) {
+                c = a;
+                d = b;
+            }
+        }
+        if (tb->ntoks == tb->cap && grow_toks(tb) != CV_OK) {
+            return CV_ENOMEM;
+        }
+        t = &tb->toks[tb->ntoks];
+        k = &tb->keys[tb->ntoks];
+        if (d - c > TOKEN_INTERN_MAX) {
+            t->w = long_word(p, c, d);
+            k->len = INS_KEY_SKIP;
+        } else {
+            k->off = (uint32_t)c;
+            k->len = (uint32_t)(d - c);
+            k->hash = ins_vocab_hash_padded(low + c, d - c);
+            k->cand = ins_vocab_hint(v, k->hash);
+        }
+        t->upper = ascii_upper(p, a, b);
+        t->break_after = brk; /* punctuation ended the token */
+        t->mention = p[a] == '@';
+        tb->ntoks++;
+    }
+    if (ins_vocab_words(v, low, tb->keys, tb->ntoks, tb->toks) != CV_OK) {
+        return CV_ENOMEM;
+    }
+    for (size_t n = 0; n < tb->ntoks; n++) {
+        tb->toks[n].w->count++;
+    }
+    return CV_OK;
+}
 
 cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text, size_t len)
 {
@@ -366,7 +518,10 @@ cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text
     }
     tb->ntoks = 0;
     tb->excl = tb->quest = 0;
-    if (!ins_is_ascii(text, len)) {
+    if (ins_is_ascii(text, len)) {
+        return tokenize_ascii(v, tb, text, len);
+    }
+    {
         err = expand_emoji(tb, text, len, &expanded);
         if (err) {
             return err;
@@ -458,14 +613,8 @@ cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text
             d = b;
         }
         /* Lower-case and look up. */
-        if (tb->ntoks == tb->cap) {
-            size_t ncap = tb->cap ? tb->cap * 2 : 64;
-            struct ins_tok *nt = cv_realloc(tb->toks, ncap * sizeof(*nt));
-            if (!nt) {
-                return CV_ENOMEM;
-            }
-            tb->toks = nt;
-            tb->cap = ncap;
+        if (tb->ntoks == tb->cap && grow_toks(tb) != CV_OK) {
+            return CV_ENOMEM;
         }
         t = &tb->toks[tb->ntoks];
         ll = 0;
@@ -506,23 +655,17 @@ cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text
         }
         if (ll > TOKEN_INTERN_MAX) {
             /* Too long for the lexicon; only VADER's "n't" test applies. */
-            bool neg = false;
-            for (k = c; k + 3 <= d; k++) {
-                if ((p[k] == 'n' || p[k] == 'N') && p[k + 1] == '\'' &&
-                    (p[k + 2] == 't' || p[k + 2] == 'T')) {
-                    neg = true;
-                    break;
-                }
-            }
-            w = neg ? &long_neg : &long_plain;
+            w = long_word(p, c, d);
         } else {
             w = ins_vocab_word(v, lower, ll);
             if (!w) {
                 return CV_ENOMEM;
             }
         }
+        w->count++;
         t->w = w;
         t->break_after = brk;
+        t->mention = p[a] == '@';
         tb->ntoks++;
     }
     return CV_OK;

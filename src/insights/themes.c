@@ -29,6 +29,12 @@
 #define MAX_FEATURES 3000
 #define CLUSTER_SIM 0.22f
 #define MEMBER_WEIGHT 8.0f
+#define ATTRIBUTE_WEIGHT 20.0f /* a word of an attribute aspect (price, cleanliness, location) */
+#define MODIFIER_SHARE 0.5f   /* a word that modifies the next ("food delivery") */
+#define SECOND_SHARE 0.75f     /* another named theme joins at this share of the best score */
+#define DERIVED_COVERAGE 0.02  /* a theme outside the aspect groups covers 2 % of records */
+#define VEC_MIN_FEATURES 3    /* a context vector needs 3 features seen twice */
+#define SIM_SHRINK 5.0         /* context similarity of rare words shrinks by df/(df+5) */
 #define ASSIGN_THRESHOLD 1.6f
 #define PROFILE_MIN 3
 #define COHESION_MIN 0.15
@@ -182,14 +188,30 @@ struct cluster {
     uint32_t *m; /* candidate indices */
     uint32_t n;
     bool alive;
+    uint8_t group; /* the first built-in aspect among its members, or 0 */
 };
+
+/* The first alive b > a with the largest sim[a][b], or UINT32_MAX. */
+static void row_best(const float *sim, const struct cluster *cl, uint32_t n, uint32_t a,
+                     uint32_t *rbest)
+{
+    const float *row = sim + (size_t)a * n;
+    uint32_t best = UINT32_MAX;
+
+    for (uint32_t b = a + 1; b < n; b++) {
+        if (cl[b].alive && (best == UINT32_MAX || row[b] > row[best])) {
+            best = b;
+        }
+    }
+    rbest[a] = best;
+}
 
 /*
  * A cluster is a theme only if it hangs together: its members' contexts are
  * alike on average (clusters of unrelated chatter words merge at the
  * threshold but stay loose), or, for a single word, it is frequent.
  */
-/* Does the cluster hold a built-in synonym group (two or more of its words)? */
+/* Does the cluster hold a word of a built-in aspect group? */
 static bool cl_grouped(const struct ins_vocab *v, const struct cluster *c, const uint32_t *cand)
 {
     uint32_t n = 0;
@@ -197,7 +219,7 @@ static bool cl_grouped(const struct ins_vocab *v, const struct cluster *c, const
     for (uint32_t i = 0; i < c->n; i++) {
         n += v->stems[cand[c->m[i]]].group != 0;
     }
-    return n >= 2;
+    return n >= 1;
 }
 
 static double cohesion(const struct cluster *c, const struct sparse *vec)
@@ -217,12 +239,60 @@ static double cohesion(const struct cluster *c, const struct sparse *vec)
 static bool coherent(const struct cluster *c, const struct sparse *vec, const uint32_t *sdf,
                      const uint32_t *cand, uint32_t cov, uint32_t nrec, bool grouped)
 {
+    CV_UNUSED(cov);
+    if (grouped) {
+        return true; /* an aspect: its words belong together by the list */
+    }
     if (c->n == 1) {
         uint32_t df = sdf[cand[c->m[0]]];
         return df >= 0.03 * nrec && df <= 0.2 * nrec;
     }
-    CV_UNUSED(cov);
-    return cohesion(c, vec) >= COHESION_MIN || grouped;
+    return cohesion(c, vec) >= COHESION_MIN;
+}
+
+/*
+ * A theme that no sampled record would get (its words always come with a
+ * stronger theme's: "price" outweighs "reasonable") would show with no
+ * mentions: it is dropped, and the weights renumbered.
+ */
+static void drop_idle_themes(struct ins_model *m, const struct ins_sample *s)
+{
+    uint32_t wins[64] = {0}, map[64], out[4], nt = (uint32_t)CV_MIN(m->nthemes, 64), k = 0;
+    float score;
+
+    for (size_t r = 0; r < s->nrecs; r++) {
+        size_t n = ins_model_assign(m, s->ids + s->recs[r], s->recs[r + 1] - s->recs[r], out, 4,
+                                    &score);
+        for (size_t j = 0; j < n; j++) {
+            wins[out[j]]++;
+        }
+    }
+    for (uint32_t t = 0; t < nt; t++) {
+        map[t] = wins[t] ? k++ : UINT32_MAX;
+    }
+    if (k == nt) {
+        return;
+    }
+    for (uint32_t t = 0; t < nt; t++) {
+        if (map[t] == UINT32_MAX) {
+            cv_free(m->themes[t].members);
+        } else {
+            m->themes[map[t]] = m->themes[t];
+        }
+    }
+    m->nthemes = k;
+    uint32_t nw = 0;
+    for (uint32_t st = 0; st < m->nstems; st++) {
+        uint32_t b = m->wstart[st], e = m->wstart[st + 1];
+        m->wstart[st] = nw;
+        for (uint32_t w = b; w < e; w++) {
+            if (m->wtheme[w] < nt && map[m->wtheme[w]] != UINT32_MAX) {
+                m->wtheme[nw] = map[m->wtheme[w]];
+                m->wval[nw++] = m->wval[w];
+            }
+        }
+    }
+    m->wstart[m->nstems] = nw;
 }
 
 cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
@@ -234,9 +304,9 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     uint32_t ncand = 0, nfeat = 0;
     uint32_t *co = NULL;
     struct sparse *vec = NULL;
-    float *sim = NULL;
+    float *sim = NULL, *dense = NULL;
     struct cluster *cl = NULL;
-    uint32_t *cov = NULL, *stamp = NULL, *rank = NULL;
+    uint32_t *cov = NULL, *stamp = NULL, *rank = NULL, *rbest = NULL;
     float *lift = NULL;
     uint32_t *tcount = NULL;
     cv_err err = CV_ENOMEM;
@@ -263,7 +333,10 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         goto out;
     }
     for (size_t i = 0; i < s->nids; i++) {
-        sdf[s->ids[i]]++;
+        sdf[s->ids[i] & ~INS_STEM_MOD]++;
+    }
+    for (uint32_t i = 0; i < ns; i++) {
+        v->stems[i].sdf = sdf[i];
     }
     for (uint32_t i = 0; i < ns; i++) {
         order[i] = i;
@@ -282,16 +355,20 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     }
     for (uint32_t k = 0; k < ns; k++) {
         uint32_t st = order[k];
-        if (sdf[st] < 2) {
+        if (sdf[st] == 0) {
             break;
         }
-        if (nfeat < MAX_FEATURES) {
+        if (sdf[st] < 2 && !v->stems[st].group) {
+            continue; /* once: only an aspect word is a candidate */
+        }
+        if (nfeat < MAX_FEATURES && sdf[st] >= 2) {
             fidx[st] = (int32_t)nfeat;
             feat[nfeat++] = st;
         }
         bool grouped = v->stems[st].group != 0;
+        /* Every word of an aspect group counts for its theme, however rare. */
         if (ncand < MAX_CANDIDATES && v->stems[st].kind == INS_STEM_CONTENT &&
-            (sdf[st] >= min_df || (grouped && sdf[st] >= 3))) {
+            (sdf[st] >= min_df || (grouped && sdf[st] >= 1))) {
             cidx[st] = (int32_t)ncand;
             cand[ncand++] = st;
         }
@@ -310,13 +387,13 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         const uint32_t *ids = s->ids + s->recs[r];
         uint32_t n = s->recs[r + 1] - s->recs[r];
         for (uint32_t a = 0; a < n; a++) {
-            int32_t c = cidx[ids[a]];
+            int32_t c = cidx[ids[a] & ~INS_STEM_MOD];
             if (c < 0) {
                 continue;
             }
             uint32_t *row = co + (size_t)c * nfeat;
             for (uint32_t b = 0; b < n; b++) {
-                int32_t f = fidx[ids[b]];
+                int32_t f = fidx[ids[b] & ~INS_STEM_MOD];
                 if (b != a && f >= 0) {
                     row[f]++;
                 }
@@ -336,12 +413,15 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         for (uint32_t f = 0; f < nfeat; f++) {
             nnz += row[f] >= 2;
         }
+        if (nnz < VEC_MIN_FEATURES) {
+            nnz = 0; /* too thin a context to compare: no likeness */
+        }
         vec[c].idx = cv_malloc((nnz ? nnz : 1) * sizeof(uint32_t));
         vec[c].val = cv_malloc((nnz ? nnz : 1) * sizeof(float));
         if (!vec[c].idx || !vec[c].val) {
             goto out;
         }
-        for (uint32_t f = 0; f < nfeat; f++) {
+        for (uint32_t f = 0; nnz > 0 && f < nfeat; f++) {
             if (row[f] < 2 || feat[f] == cand[c]) {
                 continue;
             }
@@ -365,20 +445,37 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     /* Pairwise similarity. */
     sim = cv_malloc((size_t)ncand * ncand * sizeof(float));
     cl = cv_calloc(ncand, sizeof(*cl));
-    if (!sim || !cl) {
+    dense = cv_calloc(nfeat ? nfeat : 1, sizeof(float));
+    if (!sim || !cl || !dense) {
         goto out;
     }
     for (uint32_t a = 0; a < ncand; a++) {
+        uint8_t ga = v->stems[cand[a]].group;
         sim[(size_t)a * ncand + a] = 1;
+        /* a's vector spread out: each dot product walks b's entries only */
+        for (uint32_t k = 0; k < vec[a].n; k++) {
+            dense[vec[a].idx[k]] = vec[a].val[k];
+        }
         for (uint32_t b = a + 1; b < ncand; b++) {
-            float x = sparse_dot(&vec[a], &vec[b]);
-            uint8_t ga = v->stems[cand[a]].group, gb = v->stems[cand[b]].group;
+            uint8_t gb = v->stems[cand[b]].group;
+            float x;
             if (ga && ga == gb) {
                 x = 1.0f;
             } else if (ga && gb) {
                 x = 0.0f; /* different built-in aspects stay apart */
+            } else {
+                x = 0;
+                for (uint32_t k = 0; k < vec[b].n; k++) {
+                    x += dense[vec[b].idx[k]] * vec[b].val[k];
+                }
+                /* The contexts of rare words are thin: trust their likeness less. */
+                double mdf = CV_MIN(sdf[cand[a]], sdf[cand[b]]);
+                x = (float)(x * (mdf / (mdf + SIM_SHRINK)));
             }
             sim[(size_t)a * ncand + b] = sim[(size_t)b * ncand + a] = x;
+        }
+        for (uint32_t k = 0; k < vec[a].n; k++) {
+            dense[vec[a].idx[k]] = 0;
         }
     }
     for (uint32_t a = 0; a < ncand; a++) {
@@ -389,29 +486,38 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         cl[a].m[0] = a;
         cl[a].n = 1;
         cl[a].alive = true;
+        cl[a].group = v->stems[cand[a]].group;
     }
 
-    /* Average-linkage agglomeration (Lance-Williams update of sim). */
+    /*
+     * Average-linkage agglomeration (Lance-Williams update of sim). Each row
+     * keeps its best partner (the first b > a with the row's largest
+     * similarity), so a merge costs O(n) instead of a scan of the matrix;
+     * the pair chosen is the one a full scan would choose (largest
+     * similarity, then smallest a, then smallest b).
+     */
+    rbest = cv_malloc((size_t)ncand * sizeof(uint32_t));
+    if (!rbest) {
+        goto out;
+    }
+    for (uint32_t a = 0; a < ncand; a++) {
+        row_best(sim, cl, ncand, a, rbest);
+    }
     for (;;) {
         float best = CLUSTER_SIM;
         uint32_t ba = UINT32_MAX, bb = UINT32_MAX;
         for (uint32_t a = 0; a < ncand; a++) {
-            if (!cl[a].alive) {
-                continue;
-            }
-            const float *row = sim + (size_t)a * ncand;
-            for (uint32_t b = a + 1; b < ncand; b++) {
-                if (cl[b].alive && row[b] > best) {
-                    best = row[b];
-                    ba = a;
-                    bb = b;
-                }
+            if (cl[a].alive && rbest[a] != UINT32_MAX && sim[(size_t)a * ncand + rbest[a]] > best) {
+                best = sim[(size_t)a * ncand + rbest[a]];
+                ba = a;
+                bb = rbest[a];
             }
         }
         if (ba == UINT32_MAX) {
             break;
         }
         float wa = (float)cl[ba].n, wb = (float)cl[bb].n;
+        uint8_t g1 = cl[ba].group ? cl[ba].group : cl[bb].group;
         for (uint32_t k = 0; k < ncand; k++) {
             if (!cl[k].alive || k == ba || k == bb) {
                 continue;
@@ -419,26 +525,30 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
             float x = sim[(size_t)ba * ncand + k], y = sim[(size_t)bb * ncand + k];
             float z = (wa * x + wb * y) / (wa + wb);
             /* A built-in group never merges with another group. */
-            if (x == 0.0f || y == 0.0f) {
-                uint8_t g1 = 0, g2 = 0;
-                for (uint32_t i = 0; i < cl[ba].n && !g1; i++) {
-                    g1 = v->stems[cand[cl[ba].m[i]]].group;
-                }
-                for (uint32_t i = 0; i < cl[bb].n && !g1; i++) {
-                    g1 = v->stems[cand[cl[bb].m[i]]].group;
-                }
-                for (uint32_t i = 0; i < cl[k].n && !g2; i++) {
-                    g2 = v->stems[cand[cl[k].m[i]]].group;
-                }
-                if (g1 && g2 && g1 != g2) {
-                    z = 0.0f;
-                }
+            if ((x == 0.0f || y == 0.0f) && g1 && cl[k].group && g1 != cl[k].group) {
+                z = 0.0f;
             }
             sim[(size_t)ba * ncand + k] = sim[(size_t)k * ncand + ba] = z;
         }
         memcpy(cl[ba].m + cl[ba].n, cl[bb].m, cl[bb].n * sizeof(uint32_t));
         cl[ba].n += cl[bb].n;
+        cl[ba].group = g1;
         cl[bb].alive = false;
+        /* Rows whose best partner changed or died, and rows that may prefer ba now. */
+        for (uint32_t a = 0; a < ncand; a++) {
+            if (!cl[a].alive) {
+                continue;
+            }
+            if (a == ba || rbest[a] == ba || rbest[a] == bb) {
+                row_best(sim, cl, ncand, a, rbest);
+            } else if (a < ba) {
+                float z = sim[(size_t)a * ncand + ba];
+                float cur = rbest[a] == UINT32_MAX ? -1e30f : sim[(size_t)a * ncand + rbest[a]];
+                if (z > cur || (z == cur && ba < rbest[a])) {
+                    rbest[a] = ba;
+                }
+            }
+        }
     }
 
     /* Coverage of every cluster in the sample. */
@@ -457,7 +567,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     }
     for (uint32_t r = 0; r < nrec; r++) {
         for (uint32_t k = s->recs[r]; k < s->recs[r + 1]; k++) {
-            int32_t c = cidx[s->ids[k]];
+            int32_t c = cidx[s->ids[k] & ~INS_STEM_MOD];
             if (c < 0) {
                 continue;
             }
@@ -471,8 +581,14 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     cv_free(owner);
     uint32_t nalive = 0;
     uint32_t min_cov = (uint32_t)CV_MAX(3.0, ceil(0.01 * nrec));
+    uint32_t min_cov_derived = (uint32_t)CV_MAX(3.0, ceil(DERIVED_COVERAGE * nrec));
     for (uint32_t a = 0; a < ncand; a++) {
-        if (cl[a].alive && cov[a] >= min_cov && coherent(&cl[a], vec, sdf, cand, cov[a], nrec, cl_grouped(v, &cl[a], cand))) {
+        if (!cl[a].alive) {
+            continue;
+        }
+        bool grouped = cl_grouped(v, &cl[a], cand);
+        if (cov[a] >= (grouped ? min_cov : min_cov_derived) &&
+            coherent(&cl[a], vec, sdf, cand, cov[a], nrec, grouped)) {
             rank[nalive++] = a;
         }
     }
@@ -512,10 +628,15 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         qsort(th->members, c->n, sizeof(uint32_t), cmp_by_df);
         th->nmembers = c->n;
         th->head = th->members[0];
-        /* A word of a built-in aspect group names the theme before a descriptor. */
+        /*
+         * A word of a built-in aspect group names the theme before a more
+         * frequent descriptor, unless it is a minor member (half as frequent).
+         */
         for (uint32_t i = 0; i < c->n; i++) {
             if (v->stems[th->members[i]].group) {
-                th->head = th->members[i];
+                if (sdf[th->members[i]] * 2 >= sdf[th->members[0]]) {
+                    th->head = th->members[i];
+                }
                 break;
             }
         }
@@ -551,7 +672,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     for (uint32_t r = 0; r < nrec; r++) {
         uint32_t nrt = 0;
         for (uint32_t k = s->recs[r]; k < s->recs[r + 1]; k++) {
-            int32_t t = mtheme[s->ids[k]];
+            int32_t t = mtheme[s->ids[k] & ~INS_STEM_MOD];
             bool dup = false;
             for (uint32_t q = 0; q < nrt && t >= 0; q++) {
                 dup |= rt[q] == (uint32_t)t;
@@ -563,7 +684,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         for (uint32_t q = 0; q < nrt; q++) {
             tdf[rt[q]]++;
             for (uint32_t k = s->recs[r]; k < s->recs[r + 1]; k++) {
-                int32_t f = fidx[s->ids[k]];
+                int32_t f = fidx[s->ids[k] & ~INS_STEM_MOD];
                 if (f >= 0) {
                     tcount[(size_t)rt[q] * nfeat + (uint32_t)f]++;
                 }
@@ -597,7 +718,23 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
             nw += w > 0;
         }
     }
+    /* A word of an aspect group that has a theme names that theme, sampled or not. */
+    int32_t gtheme[256];
+    for (unsigned g = 0; g < 256; g++) {
+        gtheme[g] = -1;
+    }
+    for (uint32_t t = 0; t < nt; t++) {
+        for (size_t i = 0; i < m->themes[t].nmembers; i++) {
+            uint8_t g = v->stems[m->themes[t].members[i]].group;
+            if (g && gtheme[g] < 0) {
+                gtheme[g] = (int32_t)t;
+            }
+        }
+    }
     for (uint32_t i = 0; i < ns; i++) {
+        if (mtheme[i] < 0 && v->stems[i].group && gtheme[v->stems[i].group] >= 0) {
+            mtheme[i] = gtheme[v->stems[i].group];
+        }
         nw += mtheme[i] >= 0;
     }
     m->wtheme = cv_malloc((nw ? nw : 1) * sizeof(uint32_t));
@@ -613,7 +750,8 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         m->wstart[i] = (uint32_t)nw;
         if (mtheme[i] >= 0) {
             m->wtheme[nw] = (uint32_t)mtheme[i];
-            m->wval[nw++] = MEMBER_WEIGHT;
+            m->wval[nw++] = ins_group_is_attribute(v->stems[i].group) ? ATTRIBUTE_WEIGHT
+                                                                       : MEMBER_WEIGHT;
             continue;
         }
         int32_t f = fidx[i];
@@ -629,6 +767,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     cv_free(mtheme);
     cv_free(tdf);
     cv_free(rt);
+    drop_idle_themes(m, s);
     err = CV_OK;
 out:
     if (err) {
@@ -644,6 +783,7 @@ out:
     cv_free(vec);
     cv_free(cl);
     cv_free(sim);
+    cv_free(dense);
     cv_free(co);
     cv_free(sdf);
     cv_free(order);
@@ -654,6 +794,7 @@ out:
     cv_free(cov);
     cv_free(stamp);
     cv_free(rank);
+    cv_free(rbest);
     cv_free(lift);
     cv_free(tcount);
     return err;
@@ -670,15 +811,18 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     if (nt == 0 || max == 0) {
         return 0;
     }
-    memset(acc, 0, sizeof(acc));
+    for (uint32_t t = 0; t < nt; t++) {
+        acc[t] = 0;
+    }
     for (size_t i = 0; i < n; i++) {
-        uint32_t st = stems[i];
+        uint32_t st = stems[i] & ~INS_STEM_MOD;
+        float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
         if (st >= m->nstems) {
             continue;
         }
         for (uint32_t w = m->wstart[st]; w < m->wstart[st + 1]; w++) {
             if (m->wtheme[w] < nt) {
-                acc[m->wtheme[w]] += m->wval[w];
+                acc[m->wtheme[w]] += f * m->wval[w];
             }
         }
     }
@@ -696,7 +840,7 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     out[k++] = best;
     /* Other themes the record names explicitly. */
     for (uint32_t t = 0; t < nt && k < max; t++) {
-        if (t != best && acc[t] >= MEMBER_WEIGHT) {
+        if (t != best && acc[t] >= MEMBER_WEIGHT && acc[t] >= SECOND_SHARE * acc[best]) {
             out[k++] = t;
         }
     }

@@ -42,6 +42,21 @@ static const struct phrase booster_phrases[] = {
     {{"sort", "of", NULL}, 2, -0.293},
 };
 
+bool ins_is_idiom_word(const char *w, size_t len)
+{
+    for (size_t k = 0; k < CV_ARRAY_LEN(special_cases) + CV_ARRAY_LEN(booster_phrases); k++) {
+        const struct phrase *p = k < CV_ARRAY_LEN(special_cases)
+                                     ? &special_cases[k]
+                                     : &booster_phrases[k - CV_ARRAY_LEN(special_cases)];
+        for (unsigned i = 0; i < p->n; i++) {
+            if (strlen(p->w[i]) == len && memcmp(p->w[i], w, len) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 static bool word_is(const struct ins_word *w, const char *s)
 {
     size_t n = strlen(s);
@@ -55,7 +70,23 @@ static bool seq_is(const struct ins_tok *t, const size_t *idx, unsigned n, const
         return false;
     }
     for (unsigned k = 0; k < n; k++) {
+        if (!(t[idx[k]].w->flags & INS_W_IDIOM)) {
+            return false; /* no idiom has this word: skip the string compares */
+        }
+    }
+    for (unsigned k = 0; k < n; k++) {
         if (!word_is(t[idx[k]].w, p->w[k])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Can the tokens at idx be an idiom at all (every one an idiom word)? */
+static bool idiom_words(const struct ins_tok *t, const size_t *idx, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++) {
+        if (!(t[idx[k]].w->flags & INS_W_IDIOM)) {
             return false;
         }
     }
@@ -64,6 +95,9 @@ static bool seq_is(const struct ins_tok *t, const size_t *idx, unsigned n, const
 
 static bool special_lookup(const struct ins_tok *t, const size_t *idx, unsigned n, double *val)
 {
+    if (!idiom_words(t, idx, n)) {
+        return false;
+    }
     for (size_t k = 0; k < CV_ARRAY_LEN(special_cases); k++) {
         if (seq_is(t, idx, n, &special_cases[k])) {
             *val = special_cases[k].val;
@@ -105,12 +139,12 @@ static double idioms_check(double valence, const struct ins_tok *t, size_t n, si
         }
     }
     /* Booster bigrams such as "sort of" (threetwoone has three words: never). */
-    for (size_t k = 0; k < CV_ARRAY_LEN(booster_phrases); k++) {
+    for (size_t k = 0; idiom_words(t, threetwo, 2) && k < CV_ARRAY_LEN(booster_phrases); k++) {
         if (seq_is(t, threetwo, 2, &booster_phrases[k])) {
             valence += booster_phrases[k].val;
         }
     }
-    for (size_t k = 0; k < CV_ARRAY_LEN(booster_phrases); k++) {
+    for (size_t k = 0; idiom_words(t, twoone, 2) && k < CV_ARRAY_LEN(booster_phrases); k++) {
         if (seq_is(t, twoone, 2, &booster_phrases[k])) {
             valence += booster_phrases[k].val;
         }
@@ -123,7 +157,7 @@ static double scalar_inc_dec(const struct ins_tok *t, double valence, bool cap_d
     double scalar = 0.0;
 
     if (t->w->flags & INS_W_BOOST) {
-        scalar = t->w->boost;
+        scalar = ins_word_boost(t->w);
         if (valence < 0) {
             scalar *= -1;
         }
@@ -256,6 +290,15 @@ void ins_vader(const struct ins_tokbuf *tb, struct ins_sentiment *out)
 
     memset(out, 0, sizeof(*out));
     if (n == 0) {
+        return;
+    }
+    /* No lexicon word: every valence is 0, so compound 0 and all neutral. */
+    unsigned any = 0;
+    for (size_t i = 0; i < n; i++) {
+        any |= t[i].w->flags;
+    }
+    if (!(any & INS_W_LEX)) {
+        out->neu = 1.0;
         return;
     }
     if (n > CV_ARRAY_LEN(stack)) {

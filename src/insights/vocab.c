@@ -54,28 +54,6 @@ static void arena_free(struct ins_arena *a)
 
 /* ------------------------------------------------------------------ hash */
 
-static uint32_t hash_bytes(const char *s, size_t len)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-    size_t i = 0;
-
-    for (; i + 8 <= len; i += 8) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        h = (h ^ x) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 32;
-    }
-    if (i < len) {
-        uint64_t x = 0;
-        memcpy(&x, s + i, len - i);
-        h = (h ^ x) * 0xC4CEB9FE1A85EC53ull;
-    }
-    h ^= h >> 29;
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 32;
-    return (uint32_t)h;
-}
-
 #define VOCAB_MAX_WORDS (4u << 20)
 #define OVERFLOW_RING 1024
 
@@ -85,6 +63,8 @@ struct overflow {
     unsigned next;
 };
 
+static cv_err seed_groups(struct ins_vocab *v);
+
 cv_err ins_vocab_init(struct ins_vocab *v)
 {
     memset(v, 0, sizeof(*v));
@@ -92,10 +72,11 @@ cv_err ins_vocab_init(struct ins_vocab *v)
     v->wmask = 4095;
     v->smask = 4095;
     v->wtab = cv_calloc(v->wmask + 1, sizeof(uint64_t));
+    v->hot = cv_calloc(INS_HOT, sizeof(uint64_t));
     v->stab = cv_calloc(v->smask + 1, sizeof(uint32_t));
     v->arena = cv_calloc(1, sizeof(*v->arena));
     v->stemmer = sb_stemmer_new("english", NULL);
-    if (!v->wtab || !v->stab || !v->arena || !v->stemmer) {
+    if (!v->wtab || !v->hot || !v->stab || !v->arena || !v->stemmer || seed_groups(v) != CV_OK) {
         ins_vocab_release(v);
         return CV_ENOMEM;
     }
@@ -107,16 +88,21 @@ void ins_vocab_release(struct ins_vocab *v)
     if (!v) {
         return;
     }
-    cv_free(v->words);
+    for (uint32_t i = 0; i < v->nchunks; i++) {
+        cv_free(v->wchunk_raw[i]);
+    }
+    cv_free(v->wchunks);
+    cv_free(v->wchunk_raw);
     cv_free(v->wtab);
+    cv_free(v->hot);
     cv_free(v->stems);
     cv_free(v->stab);
     cv_free(v->pool);
     arena_free(v->arena);
     cv_free(v->arena);
     cv_free(v->scratch_ring);
-    cv_free(v->bkeys);
-    cv_free(v->bcounts);
+    cv_free(v->btab);
+    cv_free(v->smarks);
     if (v->stemmer) {
         sb_stemmer_delete(v->stemmer);
     }
@@ -136,7 +122,7 @@ static const struct {
 
 static uint32_t stem_intern(struct ins_vocab *v, const char *s, size_t len, cv_err *err)
 {
-    uint32_t h = hash_bytes(s, len);
+    uint32_t h = ins_vocab_hash(s, len);
     uint32_t pos = h & v->smask;
 
     for (;;) {
@@ -158,6 +144,12 @@ static uint32_t stem_intern(struct ins_vocab *v, const char *s, size_t len, cv_e
             return INS_PIECE_STOP;
         }
         v->stems = ns;
+        struct ins_stem_mark *nm = cv_realloc(v->smarks, ncap * sizeof(*nm));
+        if (!nm) {
+            *err = CV_ENOMEM;
+            return INS_PIECE_STOP;
+        }
+        v->smarks = nm;
         v->capstems = ncap;
     }
     if ((v->nstems + 1) * 2 > v->smask) {
@@ -195,8 +187,88 @@ static uint32_t stem_intern(struct ins_vocab *v, const char *s, size_t len, cv_e
     st->len = (uint32_t)len;
     st->hash = h;
     st->surface_word = UINT32_MAX;
+    v->smarks[v->nstems].stamp = 0;
+    v->smarks[v->nstems].df = 0;
+    v->smarks[v->nstems].sentiment = 0;
     v->stab[pos] = v->nstems + 1;
     return v->nstems++;
+}
+
+static uint32_t stem_of(struct ins_vocab *v, const char *w, size_t len, cv_err *err)
+{
+    const sb_symbol *st = sb_stemmer_stem(v->stemmer, (const sb_symbol *)w, (int)len);
+
+    if (!st) {
+        *err = CV_ENOMEM;
+        return INS_PIECE_STOP;
+    }
+    return stem_intern(v, (const char *)st, (size_t)sb_stemmer_length(v->stemmer), err);
+}
+
+/* The stems the "customer service" rule needs. */
+static cv_err seed_groups(struct ins_vocab *v)
+{
+    cv_err err = CV_OK;
+
+    v->st_customer = stem_of(v, "customer", 8, &err);
+    if (!err) {
+        v->st_service = stem_of(v, "service", 7, &err);
+    }
+    if (!err) {
+        v->st_care = stem_of(v, "care", 4, &err);
+    }
+    if (!err) {
+        v->st_support = stem_of(v, "support", 7, &err);
+    }
+    return err;
+}
+
+void ins_vocab_resolve_groups(struct ins_vocab *v)
+{
+    uint64_t *tot = cv_calloc((size_t)v->nstems + 1, 2 * sizeof(uint64_t));
+
+    if (!tot) {
+        return; /* keep the provisional groups */
+    }
+    for (uint32_t i = 0; i < v->nwords; i++) {
+        const struct ins_word *w = ins_vocab_at(v, i);
+        const struct ins_piece *p = ins_word_pieces(v, w);
+        for (unsigned k = 0; k < w->npieces; k++) {
+            uint32_t st = p[k].stem;
+            if (st == INS_PIECE_STOP) {
+                continue;
+            }
+            tot[2 * (size_t)st] += w->count;
+            if (p[k].group && p[k].group == v->stems[st].group) {
+                tot[2 * (size_t)st + 1] += w->count;
+            }
+        }
+    }
+    for (uint32_t st = 0; st < v->nstems; st++) {
+        struct ins_stem *s = &v->stems[st];
+        if (s->group && tot[2 * (size_t)st + 1] * 2 < tot[2 * (size_t)st]) {
+            s->group = 0;
+        }
+        s->kind = s->group ? INS_STEM_CONTENT : s->kind0;
+    }
+    cv_free(tot);
+}
+
+/* Tokens that name no aspect: @mentions and links. */
+static bool stop_token(const char *k, size_t n)
+{
+    if (n > 0 && k[0] == '@') {
+        return true;
+    }
+    if (n >= 4 && memcmp(k, "www.", 4) == 0) {
+        return true;
+    }
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if (k[i] == ':' && k[i + 1] == '/' && k[i + 2] == '/') {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Length of a separator at p[i] (ASCII non-letter, Latin-1 or general punctuation), or 0. */
@@ -227,6 +299,10 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
     uint32_t first = v->npool, count = 0;
     bool last_stop = true;
 
+    if (stop_token(w->key, w->len)) {
+        n = 0; /* no pieces: a boundary */
+    }
+
     while (i < n && count < 250) {
         size_t a, sl;
         struct ins_piece pc;
@@ -244,6 +320,7 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
         pc.off = (uint16_t)a;
         pc.len = (uint16_t)(i - a);
         pc.stem = INS_PIECE_STOP;
+        pc.group = 0;
         if (i - a >= 2 && i - a <= 40 && !ins_is_stopword(w->key + a, i - a)) {
             const sb_symbol *st =
                 sb_stemmer_stem(v->stemmer, (const sb_symbol *)w->key + a, (int)(i - a));
@@ -257,21 +334,22 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
             }
             struct ins_stem *s = &v->stems[pc.stem];
             double val;
-            unsigned grp = ins_synonym_group(w->key + a, i - a);
             uint8_t kind = INS_STEM_CONTENT;
-            if (grp) {
-                s->group = (uint8_t)grp;
-            } else if (ins_lexicon_find(w->key + a, i - a, &val) && (val >= 0.5 || val <= -0.5)) {
+            /* The group is settled by ins_vocab_resolve_groups(); until then the first seen. */
+            pc.group = (uint8_t)ins_aspect_group(w->key + a, i - a);
+            if (pc.group && !s->group) {
+                s->group = pc.group;
+            }
+            if (ins_lexicon_find(w->key + a, i - a, &val) && (val >= 0.5 || val <= -0.5)) {
                 kind = INS_STEM_SENTIMENT;
             } else if (ins_is_generic(w->key + a, i - a)) {
                 kind = INS_STEM_GENERIC;
             }
-            if (!s->group && kind > s->kind) {
-                s->kind = kind;
+            if (kind > s->kind0) {
+                s->kind0 = kind;
             }
-            if (s->group) {
-                s->kind = INS_STEM_CONTENT;
-            }
+            s->kind = s->group ? INS_STEM_CONTENT : s->kind0;
+            v->smarks[pc.stem].sentiment = s->kind == INS_STEM_SENTIMENT;
         }
         if (pc.stem == INS_PIECE_STOP && last_stop) {
             continue;
@@ -291,6 +369,7 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
     }
     w->pieces = first;
     w->npieces = (uint8_t)count;
+    w->stem1 = count == 1 ? v->pool[first].stem : INS_PIECE_STOP;
     return CV_OK;
 }
 
@@ -304,7 +383,12 @@ static void analyse_word(struct ins_word *w)
     }
     if (ins_booster_find(w->key, w->len, &val)) {
         w->flags |= INS_W_BOOST;
-        w->boost = val;
+        if (val < 0) {
+            w->flags |= INS_W_DAMP;
+        }
+    }
+    if (w->len <= 7 && ins_is_idiom_word(w->key, w->len)) { /* the longest is "beating" */
+        w->flags |= INS_W_IDIOM;
     }
     if (ins_is_negate_word(w->key, w->len)) {
         w->flags |= INS_W_NEG;
@@ -316,7 +400,7 @@ static void analyse_word(struct ins_word *w)
             }
         }
     }
-    for (size_t k = 0; k < CV_ARRAY_LEN(specials); k++) {
+    for (size_t k = 0; w->len <= 7 && k < CV_ARRAY_LEN(specials); k++) {
         if (strlen(specials[k].w) == w->len && memcmp(specials[k].w, w->key, w->len) == 0) {
             w->special = (uint8_t)specials[k].sp;
             break;
@@ -347,6 +431,7 @@ static struct ins_word *overflow_word(struct ins_vocab *v, const char *lower, si
     key[len] = '\0';
     w->key = key;
     w->len = (uint32_t)len;
+    w->stem1 = INS_PIECE_STOP;
     analyse_word(w);
     return w;
 }
@@ -373,9 +458,45 @@ static bool key_eq(const char *a, const char *b, size_t len)
     return true;
 }
 
+/* A new slot for word number v->nwords (chunks of INS_WCHUNK 64-byte slots). */
+static struct ins_word *new_slot(struct ins_vocab *v)
+{
+    uint32_t c = v->nwords >> INS_WCHUNK_BITS;
+
+    if (c == v->nchunks) {
+        if (v->nchunks == v->capchunks) {
+            uint32_t ncap = v->capchunks ? v->capchunks * 2 : 16;
+            unsigned char **nc = cv_realloc(v->wchunks, ncap * sizeof(*nc));
+            if (!nc) {
+                return NULL;
+            }
+            v->wchunks = nc;
+            void **nr = cv_realloc(v->wchunk_raw, ncap * sizeof(*nr));
+            if (!nr) {
+                return NULL;
+            }
+            v->wchunk_raw = nr;
+            v->capchunks = ncap;
+        }
+        void *raw = cv_malloc((size_t)INS_WCHUNK * INS_WSLOT + INS_WSLOT);
+        if (!raw) {
+            return NULL;
+        }
+        uintptr_t at = ((uintptr_t)raw + INS_WSLOT - 1) & ~(uintptr_t)(INS_WSLOT - 1);
+        v->wchunk_raw[c] = raw;
+        v->wchunks[c] = (unsigned char *)at;
+        v->nchunks++;
+    }
+    return ins_vocab_at(v, v->nwords);
+}
+
 struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t len)
 {
-    uint32_t h = hash_bytes(lower, len);
+    return ins_vocab_word_h(v, lower, len, ins_vocab_hash(lower, len));
+}
+
+struct ins_word *ins_vocab_word_h(struct ins_vocab *v, const char *lower, size_t len, uint32_t h)
+{
     uint32_t pos = h & v->wmask;
     struct ins_word *w;
     char *key;
@@ -386,7 +507,7 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
             break;
         }
         if ((uint32_t)(e >> 32) == h) {
-            w = v->words[(uint32_t)e - 1];
+            w = ins_vocab_at(v, (uint32_t)e - 1);
             if (w->len == len && key_eq(w->key, lower, len)) {
                 return w;
             }
@@ -396,15 +517,6 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
     if (v->nwords >= v->max_words) {
         return overflow_word(v, lower, len);
     }
-    if (v->nwords == v->capwords) {
-        uint32_t ncap = v->capwords ? v->capwords * 2 : 1024;
-        struct ins_word **nw = cv_realloc(v->words, ncap * sizeof(*nw));
-        if (!nw) {
-            return NULL;
-        }
-        v->words = nw;
-        v->capwords = ncap;
-    }
     if ((v->nwords + 1) * 2 > v->wmask) {
         uint32_t nmask = v->wmask * 2 + 1;
         uint64_t *nt = cv_calloc((size_t)nmask + 1, sizeof(uint64_t));
@@ -412,11 +524,12 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
             return NULL;
         }
         for (uint32_t i = 0; i < v->nwords; i++) {
-            uint32_t p = v->words[i]->hash & nmask;
+            uint32_t wh = ins_vocab_at(v, i)->hash;
+            uint32_t p = wh & nmask;
             while (nt[p]) {
                 p = (p + 1) & nmask;
             }
-            nt[p] = (uint64_t)v->words[i]->hash << 32 | (i + 1);
+            nt[p] = (uint64_t)wh << 32 | (i + 1);
         }
         cv_free(v->wtab);
         v->wtab = nt;
@@ -426,55 +539,138 @@ struct ins_word *ins_vocab_word(struct ins_vocab *v, const char *lower, size_t l
             pos = (pos + 1) & nmask;
         }
     }
-    /* The key right after the entry: one cache line for short words. */
-    w = arena_alloc(v->arena, sizeof(*w) + len + 1);
+    w = new_slot(v);
     if (!w) {
         return NULL;
     }
-    key = (char *)(w + 1);
-    memset(w, 0, sizeof(*w));
+    memset(w, 0, INS_WSLOT);
+    /* Short keys live in the slot, right after the entry: one cache line. */
+    if (len + 1 <= INS_WSLOT - sizeof(*w)) {
+        key = (char *)(w + 1);
+    } else {
+        key = arena_alloc(v->arena, len + 1);
+        if (!key) {
+            return NULL;
+        }
+    }
     memcpy(key, lower, len);
     key[len] = '\0';
     w->key = key;
     w->len = (uint32_t)len;
     w->hash = h;
+    w->stem1 = INS_PIECE_STOP;
     analyse_word(w);
     if (add_pieces(v, w) != CV_OK) {
         return NULL;
     }
-    v->words[v->nwords] = w;
     v->wtab[pos] = (uint64_t)h << 32 | (v->nwords + 1);
     v->nwords++;
     return w;
 }
 
+/* The index of an interned word (from its slot address), or UINT32_MAX. */
+static uint32_t word_index(const struct ins_vocab *v, const struct ins_word *w)
+{
+    const unsigned char *p = (const unsigned char *)w;
+
+    for (uint32_t c = v->nchunks; c-- > 0;) {
+        const unsigned char *b = v->wchunks[c];
+        if (p >= b && p < b + (size_t)INS_WCHUNK * INS_WSLOT) {
+            uint32_t i = (c << INS_WCHUNK_BITS) + (uint32_t)((size_t)(p - b) / INS_WSLOT);
+            return i < v->nwords ? i : UINT32_MAX;
+        }
+    }
+    return UINT32_MAX;
+}
+
+cv_err ins_vocab_words(struct ins_vocab *v, const char *base, struct ins_key *keys, size_t n,
+                       struct ins_tok *toks)
+{
+    /* 1. (The caller has a hint for every key, ins_vocab_hint, and fetched it.) */
+    /* 2. A slot with the key's hash names a candidate entry: fetch it. */
+    for (size_t i = 0; i < n; i++) {
+        if (keys[i].len == INS_KEY_SKIP || keys[i].cand != UINT32_MAX) {
+            continue;
+        }
+        uint32_t pos = keys[i].hash & v->wmask;
+        for (;;) {
+            uint64_t e = v->wtab[pos];
+            if (!e) {
+                break;
+            }
+            if ((uint32_t)(e >> 32) == keys[i].hash) {
+                keys[i].cand = (uint32_t)e - 1;
+                __builtin_prefetch(ins_vocab_at(v, keys[i].cand));
+                break;
+            }
+            pos = (pos + 1) & v->wmask;
+        }
+    }
+    /* 3. Confirm the candidates; the others take the full path (probe, intern). */
+    for (size_t i = 0; i < n; i++) {
+        const struct ins_key *k = &keys[i];
+        struct ins_word *w;
+        if (k->len == INS_KEY_SKIP) {
+            continue;
+        }
+        if (k->cand != UINT32_MAX) {
+            w = ins_vocab_at(v, k->cand);
+            if (w->len == k->len && key_eq(w->key, base + k->off, k->len)) {
+                toks[i].w = w;
+                keys[i].off = k->cand; /* the key's bytes are no longer needed: its index */
+                if (w->stem1 != INS_PIECE_STOP) {
+                    __builtin_prefetch(&v->smarks[w->stem1]); /* collect_stems is next */
+                }
+                continue;
+            }
+        }
+        w = ins_vocab_word_h(v, base + k->off, k->len, k->hash);
+        if (!w) {
+            return CV_ENOMEM;
+        }
+        toks[i].w = w;
+        keys[i].off = word_index(v, w);
+    }
+    /* Remember this record's words in the small cache. */
+    for (size_t i = 0; i < n; i++) {
+        if (keys[i].len != INS_KEY_SKIP && keys[i].off != UINT32_MAX) {
+            uint64_t e = (uint64_t)keys[i].hash << 32 | (keys[i].off + 1);
+            uint64_t *slot = &v->hot[keys[i].hash & (INS_HOT - 1)];
+            if (*slot != e) {
+                *slot = e;
+            }
+        }
+    }
+    return CV_OK;
+}
+
 #define BIGRAM_MAX (1u << 20)
 
-void ins_vocab_bigram(struct ins_vocab *v, uint32_t a, uint32_t b)
+static inline uint32_t bigram_pos(uint64_t key, uint32_t mask)
 {
-    uint64_t key = (uint64_t)a << 32 | b;
+    return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+}
+
+static void bigram_add(struct ins_vocab *v, uint64_t key)
+{
     uint32_t pos;
 
-    if (!v->bkeys) {
+    if (!v->btab) {
         v->bmask = 65535;
-        v->bkeys = cv_calloc((size_t)v->bmask + 1, sizeof(uint64_t));
-        v->bcounts = cv_calloc((size_t)v->bmask + 1, sizeof(uint32_t));
-        if (!v->bkeys || !v->bcounts) {
-            cv_free(v->bkeys);
-            cv_free(v->bcounts);
-            v->bkeys = NULL;
-            v->bcounts = NULL;
+        v->btab = cv_calloc((size_t)v->bmask + 1, sizeof(*v->btab));
+        if (!v->btab) {
             v->bmask = 0;
             return;
         }
     }
-    pos = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & v->bmask;
+    pos = bigram_pos(key, v->bmask);
     for (;;) {
-        if (v->bcounts[pos] == 0) {
+        struct ins_bigram_slot *e = &v->btab[pos];
+        if (e->count == 0) {
             break;
         }
-        if (v->bkeys[pos] == key) {
-            v->bcounts[pos]++;
+        if (e->key == key) {
+            e->count++;
             return;
         }
         pos = (pos + 1) & v->bmask;
@@ -484,34 +680,74 @@ void ins_vocab_bigram(struct ins_vocab *v, uint32_t a, uint32_t b)
     }
     if ((v->nbigrams + 1) * 2 > v->bmask) {
         uint32_t nmask = v->bmask * 2 + 1;
-        uint64_t *nk = cv_calloc((size_t)nmask + 1, sizeof(uint64_t));
-        uint32_t *nc = cv_calloc((size_t)nmask + 1, sizeof(uint32_t));
-        if (!nk || !nc) {
-            cv_free(nk);
-            cv_free(nc);
+        struct ins_bigram_slot *nt = cv_calloc((size_t)nmask + 1, sizeof(*nt));
+        if (!nt) {
             return;
         }
         for (uint32_t i = 0; i <= v->bmask; i++) {
-            if (v->bcounts[i]) {
-                uint32_t p = (uint32_t)((v->bkeys[i] * 0x9E3779B97F4A7C15ull) >> 40) & nmask;
-                while (nc[p]) {
+            if (v->btab[i].count) {
+                uint32_t p = bigram_pos(v->btab[i].key, nmask);
+                while (nt[p].count) {
                     p = (p + 1) & nmask;
                 }
-                nk[p] = v->bkeys[i];
-                nc[p] = v->bcounts[i];
+                nt[p] = v->btab[i];
             }
         }
-        cv_free(v->bkeys);
-        cv_free(v->bcounts);
-        v->bkeys = nk;
-        v->bcounts = nc;
+        cv_free(v->btab);
+        v->btab = nt;
         v->bmask = nmask;
-        pos = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & nmask;
-        while (v->bcounts[pos]) {
+        pos = bigram_pos(key, nmask);
+        while (v->btab[pos].count) {
             pos = (pos + 1) & nmask;
         }
     }
-    v->bkeys[pos] = key;
-    v->bcounts[pos] = 1;
+    v->btab[pos].key = key;
+    v->btab[pos].count = 1;
     v->nbigrams++;
+}
+
+void ins_vocab_bigrams_halve(struct ins_vocab *v)
+{
+    uint32_t live = 0, nmask = 65535;
+    struct ins_bigram_slot *nt;
+
+    if (!v->btab) {
+        return;
+    }
+    for (uint32_t i = 0; i <= v->bmask; i++) {
+        live += v->btab[i].count >= 2;
+    }
+    while ((live + 1) * 2 > nmask) {
+        nmask = nmask * 2 + 1;
+    }
+    nt = cv_calloc((size_t)nmask + 1, sizeof(*nt));
+    if (!nt) {
+        return; /* keep the counts as they are */
+    }
+    for (uint32_t i = 0; i <= v->bmask; i++) {
+        if (v->btab[i].count >= 2) {
+            uint32_t p = bigram_pos(v->btab[i].key, nmask);
+            while (nt[p].count) {
+                p = (p + 1) & nmask;
+            }
+            nt[p].key = v->btab[i].key;
+            nt[p].count = v->btab[i].count / 2;
+        }
+    }
+    cv_free(v->btab);
+    v->btab = nt;
+    v->bmask = nmask;
+    v->nbigrams = live;
+}
+
+void ins_vocab_bigrams(struct ins_vocab *v, const uint64_t *keys, size_t n)
+{
+    if (v->btab) {
+        for (size_t i = 0; i < n; i++) {
+            __builtin_prefetch(&v->btab[bigram_pos(keys[i], v->bmask)]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        bigram_add(v, keys[i]);
+    }
 }

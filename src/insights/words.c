@@ -62,7 +62,7 @@ static const char *const stopwords[] = {
     "isn", "isnt", "it", "its", "itself", "ive", "just", "keep", "kept", "kind", "kinda",
     "know", "knew", "last", "least", "less", "let", "lets", "like", "liked", "ll", "lot",
     "lots", "made", "make", "makes", "making", "many", "may", "maybe", "me", "might", "mine",
-    "more", "most", "much", "must", "my", "myself", "near", "nearly", "need", "needed",
+    "more", "most", "much", "must", "my", "myself", "nearly", "need", "needed",
     "needs", "neither", "never", "next", "no", "nobody", "none", "nor", "not", "nothing",
     "now", "of", "off", "often", "oh", "ok", "okay", "on", "once", "one", "ones", "only",
     "onto", "or", "other", "others", "otherwise", "ought", "our", "ours", "ourselves", "out",
@@ -80,6 +80,10 @@ static const char *const stopwords[] = {
     "while", "who", "whoever", "whole", "whom", "whose", "why", "will", "with", "within",
     "without", "won", "wont", "would", "wouldn", "yeah", "yes", "yet", "you", "youd",
     "youll", "your", "youre", "yours", "yourself", "yourselves", "youve",
+    /* numbers: never themes */
+    "zero", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "fifteen", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million",
+    "dozen",
 };
 
 /* Words that carry little on their own in feedback: features, not theme names. */
@@ -102,185 +106,290 @@ static const char *const generic_words[] = {
     "expect", "expected", "happen", "happened", "happens", "hope", "hoped", "mention",
     "mentioned", "remember", "saying", "talk", "talked", "talking", "wish", "wonder",
     "wondering", "second", "third", "anyone", "whatever", "maybe",
+    /* the order and the wait: part of many aspects, the name of none */
+    "order", "orders", "ordered", "ordering", "wait", "waited", "waiting", "forever", "ages",
+    "url", "removed", "new", "old",
 };
 
 /*
- * Aspect synonyms common in customer feedback: words of a group always land
- * in one theme (staff / waiter / service; delivery / shipping / courier).
+ * Aspects common in customer feedback (restaurants, hotels, shops and
+ * delivery, apps and software), our own general-purpose list: the words of
+ * a group always land in one theme, so synonyms that rarely share a record
+ * (staff / waiter / service; delivery / shipping / courier) are one theme.
+ * Words match by their Snowball stem, so inflections need not be listed
+ * ("delivered", "deliveries"). The food aspect also takes every noun whose
+ * most frequent WordNet sense is a food or drink (gen_tables.py). The first
+ * word names the aspect (ins_group_name).
  */
-static const char *const synonym_groups[][24] = {
-    {"service", "staff", "waiter", "waiters", "waitress", "waitresses", "server", "servers",
-     "waitstaff", "employee", "employees", "host", "hostess", "bartender", "bartenders",
-     "personnel", "attendant", "attendants", "receptionist", NULL},
-    {"delivery", "deliveries", "shipping", "shipment", "shipments", "courier", "couriers",
-     "dispatch", "parcel", "parcels", "package", "packages", "tracking", "carrier", "postage",
-     NULL},
-    {"price", "prices", "pricing", "priced", "cost", "costs", "value", "money", "expensive",
-     "cheap", "overpriced", "affordable", "pricey", "inexpensive", "bill", "fee", "fees",
-     NULL},
+static const char *const synonym_groups[][64] = {
+    {"service", "staff", "waiter", "waitress", "server", "waitstaff", "employee", "host",
+     "hostess", "bartender", "barista", "receptionist", "reception", "concierge", "clerk",
+     "doorman", "bellboy", "bellhop", "porter", "sommelier", "personnel",
+     "attendant", "attentive", "manager", "hospitality", NULL},
+    {"delivery", "delivered", "shipping", "ship", "shipment", "courier", "dispatch", "parcel", "tracking",
+     "package", "carrier", "postage", "transit", NULL},
+    {"price", "pricing", "cost", "costly", "value", "money", "expensive", "cheap", "cheaper",
+     "cheapest", "overpriced", "affordable", "pricey", "pricy", "inexpensive", "fee", "bargain",
+     "budget", "discount", "worth", "markup", NULL},
     {"ambience", "ambiance", "atmosphere", "decor", "d\xc3\xa9" "cor", "music", "vibe",
-     "interior", "decoration", NULL},
-    {"food", "dish", "dishes", "meal", "meals", "cuisine", "flavor", "flavour", "flavors",
-     "flavours", "portion", "portions", NULL},
-    {"support", "helpdesk", "agent", "agents", "representative", "representatives", "rep",
-     "reps", "hotline", NULL},
-    {"app", "apps", "application", "website", "site", "interface", "ui", "crash", "crashes",
-     "crashed", "crashing", "bug", "bugs", "glitch", "glitches", "freeze", "freezes",
-     "freezing", NULL},
-    {"battery", "batteries", "charge", "charging", "charger", NULL},
-    {"refund", "refunds", "return", "returns", "exchange", "replacement", NULL},
-    {"size", "sizes", "sizing", "fit", "fits", NULL},
-    {"payment", "payments", "checkout", "billing", "invoice", "invoices", NULL},
+     "interior", "decoration", "noisy", "noise", "loud", "crowded", "cramped",
+     "cozy", "cosy", "romantic", "charm", "elegant", "stylish", "seating", "terrace", NULL},
+    {"food", "dish", "meal", "cuisine", "flavor", "flavour", "flavorful", "flavourful",
+     "flavorless", "flavourless", "taste", "tasty", "tasteless", "delicious", "yummy", "bland",
+     "portion", "chef", "drink", "burger", "cake", "cream", "egg", "menu", "overcooked", "undercooked", "salty", "spicy", "soggy", "stale", "juicy", "crispy", "chewy",
+     NULL},
+    {"support", "helpdesk", "helpline", "hotline", "agent", "representative", "rep", "chatbot",
+     "callback", "chat", "complaint", NULL},
+    {"app", "application", "software", "website", "site", "interface", "ui", "crash", "bug",
+     "buggy", "glitch", "glitchy", "freeze", "frozen", "lag", "laggy", "loading", "update",
+     "version", "error", "stable", "stability", "unstable", "sync",
+     NULL},
+    {"battery", "charge", "charging", "charger", NULL},
+    {"size", "sizing", "fit", NULL},
+    {"payment", "pay", "paying", "checkout", "billing", "billed", "invoice", "refund", "card",
+     "cash", "paypal", "transaction", "receipt", "overcharge", NULL},
+    {"cleanliness", "clean", "cleaning", "dirty", "dirt", "filthy", "filth", "spotless",
+     "hygiene", "hygienic", "unhygienic", "sanitary", "unsanitary", "dust", "dusty", "stain",
+     "mold", "mould", "moldy", "mouldy", "grime", "grimy", "grubby", "tidy", "untidy",
+     "immaculate", "sticky", "smelly", "stink", "odor", "odour", "cockroach", "roach", "mice",
+     "pest", "vermin", "housekeeping", "trash", "litter", "rubbish", "garbage", NULL},
+    {"location", "located", "situated", "neighborhood", "neighbourhood", "downtown", "central",
+     "centre", "center", "nearby", "near", "distance", "walkable", "metro", "subway",
+     "station", "airport", "beach", "transport", "bus", "tram", "city", "surroundings", NULL},
+    {"room", "bedroom", "suite", "bed", "mattress", "pillow", "bathroom", "shower", "bathtub",
+     "balcony", "aircon", "heater", "heating", "minibar", "furniture", "curtain", "window",
+     "wall", "space", "spacious", "soundproofing", NULL},
 };
 
-struct wset {
-    const char **w;
-    size_t n;
-    unsigned *val;
+/* "customer service", "customer care": support, not staff (see collect_stems). */
+const unsigned ins_group_support = 6;
+const unsigned ins_group_food = 5;
+
+/*
+ * One hash table for every word list (and the lexicon and the food nouns):
+ * a word's classes are one probe away. Built once, with libc malloc (not
+ * cv_malloc, so allocation failure sweeps do not count it), for the process.
+ */
+enum {
+    WB_STOP = 1 << 0,
+    WB_GENERIC = 1 << 1,
+    WB_NEGATE = 1 << 2,
+    WB_BOOST_UP = 1 << 3,
+    WB_BOOST_DOWN = 1 << 4,
+    WB_FOOD = 1 << 5,
 };
 
-static int cmp_str(const void *a, const void *b)
+struct wentry {
+    const char *w; /* NULL: empty slot */
+    uint32_t len;
+    uint16_t bits;
+    uint8_t group;
+    int32_t lex; /* index in ins_lexicon, or -1 */
+};
+
+static struct wentry *wtab;
+static uint32_t wmask;
+static bool wtab_ready;
+
+static struct wentry *wslot(const char *w, size_t len, bool add)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    uint32_t pos = ins_vocab_hash(w, len) & wmask;
+
+    for (;;) {
+        struct wentry *e = &wtab[pos];
+        if (!e->w) {
+            if (!add) {
+                return NULL;
+            }
+            e->w = w;
+            e->len = (uint32_t)len;
+            e->lex = -1;
+            return e;
+        }
+        if (e->len == len && memcmp(e->w, w, len) == 0) {
+            return e;
+        }
+        pos = (pos + 1) & wmask;
+    }
 }
 
-static struct wset sets[5]; /* stop, generic, negate, synonyms, boosters */
-static double *boost_vals;
-static bool sets_ready;
-
-static void build(struct wset *s, const char *const *src, size_t n)
+static void add_list(const char *const *list, size_t n, uint16_t bits)
 {
-    s->w = malloc(n * sizeof(*s->w));
-    if (!s->w) {
-        s->n = 0;
+    for (size_t i = 0; i < n; i++) {
+        wslot(list[i], strlen(list[i]), true)->bits |= bits;
+    }
+}
+
+static void init_words(void)
+{
+    size_t total = CV_ARRAY_LEN(stopwords) + CV_ARRAY_LEN(generic_words) +
+                   CV_ARRAY_LEN(negate_words) + CV_ARRAY_LEN(boost_up) +
+                   CV_ARRAY_LEN(boost_down) + ins_food_nouns_len + ins_lexicon_len + 1024;
+    uint32_t cap = 1024;
+
+    while (cap < 2 * total) {
+        cap *= 2;
+    }
+    wtab = calloc(cap, sizeof(*wtab));
+    if (!wtab) {
+        wtab_ready = true; /* out of memory at start-up: every list is empty */
         return;
     }
-    memcpy(s->w, src, n * sizeof(*s->w));
-    qsort(s->w, n, sizeof(*s->w), cmp_str);
-    s->n = n;
-}
-
-/*
- * The sets are built once with libc malloc (not cv_malloc, so allocation
- * failure sweeps do not count them) and live for the process.
- */
-static void init_sets(void)
-{
-    static const char *syn[512];
-    static unsigned synval[512];
-    static const char *bst[128];
-    size_t ns = 0, nb = 0;
-
-    build(&sets[0], stopwords, CV_ARRAY_LEN(stopwords));
-    build(&sets[1], generic_words, CV_ARRAY_LEN(generic_words));
-    build(&sets[2], negate_words, CV_ARRAY_LEN(negate_words));
+    wmask = cap - 1;
+    add_list(stopwords, CV_ARRAY_LEN(stopwords), WB_STOP);
+    add_list(generic_words, CV_ARRAY_LEN(generic_words), WB_GENERIC);
+    add_list(negate_words, CV_ARRAY_LEN(negate_words), WB_NEGATE);
+    add_list(boost_up, CV_ARRAY_LEN(boost_up), WB_BOOST_UP);
+    add_list(boost_down, CV_ARRAY_LEN(boost_down), WB_BOOST_DOWN);
+    add_list(ins_food_nouns, ins_food_nouns_len, WB_FOOD);
     for (size_t g = 0; g < CV_ARRAY_LEN(synonym_groups); g++) {
-        for (size_t k = 0; synonym_groups[g][k] && ns < 512; k++) {
-            syn[ns++] = synonym_groups[g][k];
-        }
-    }
-    /* Sort the synonym words, carrying their group numbers along. */
-    for (size_t i = 1; i < ns; i++) {
-        for (size_t j = i; j > 0 && strcmp(syn[j - 1], syn[j]) > 0; j--) {
-            const char *t = syn[j];
-            syn[j] = syn[j - 1];
-            syn[j - 1] = t;
-        }
-    }
-    for (size_t i = 0; i < ns; i++) {
-        for (size_t g = 0; g < CV_ARRAY_LEN(synonym_groups); g++) {
-            for (size_t k = 0; synonym_groups[g][k]; k++) {
-                if (strcmp(synonym_groups[g][k], syn[i]) == 0) {
-                    synval[i] = (unsigned)g + 1;
-                }
+        for (size_t k = 0; synonym_groups[g][k]; k++) {
+            struct wentry *e = wslot(synonym_groups[g][k], strlen(synonym_groups[g][k]), true);
+            if (!e->group) {
+                e->group = (uint8_t)(g + 1);
             }
         }
     }
-    sets[3].w = syn;
-    sets[3].n = ns;
-    sets[3].val = synval;
-    for (size_t i = 0; i < CV_ARRAY_LEN(boost_up); i++) {
-        bst[nb++] = boost_up[i];
-    }
-    for (size_t i = 0; i < CV_ARRAY_LEN(boost_down); i++) {
-        bst[nb++] = boost_down[i];
-    }
-    qsort(bst, nb, sizeof(*bst), cmp_str);
-    sets[4].w = bst;
-    sets[4].n = nb;
-    boost_vals = malloc(nb * sizeof(double));
-    for (size_t i = 0; boost_vals && i < nb; i++) {
-        boost_vals[i] = B_INCR;
-        for (size_t k = 0; k < CV_ARRAY_LEN(boost_down); k++) {
-            if (strcmp(boost_down[k], bst[i]) == 0) {
-                boost_vals[i] = B_DECR;
-            }
+    for (size_t i = 0; i < ins_lexicon_len; i++) {
+        struct wentry *e = wslot(ins_lexicon[i].word, ins_lexicon[i].len, true);
+        if (e->lex < 0) {
+            e->lex = (int32_t)i;
         }
     }
-    sets_ready = true;
+    wtab_ready = true;
 }
 
-/* Index of @p w in set @p s, or -1. */
-static long find(unsigned which, const char *w, size_t len)
+static const struct wentry *lookup(const char *w, size_t len)
 {
-    const struct wset *s;
-    size_t lo = 0, hi;
+    if (!wtab_ready) {
+        init_words();
+    }
+    return wtab ? wslot(w, len, false) : NULL;
+}
 
-    if (!sets_ready) {
-        init_sets();
+bool ins_lexicon_find(const char *w, size_t len, double *valence)
+{
+    const struct wentry *e = lookup(w, len);
+
+    if (!e || e->lex < 0) {
+        return false;
     }
-    if (memchr(w, '\0', len)) {
-        return -1;
-    }
-    s = &sets[which];
-    hi = s->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        const char *e = s->w[mid];
-        int c = strncmp(e, w, len);
-        if (c == 0) {
-            c = e[len] == '\0' ? 0 : 1;
-        }
-        if (c == 0) {
-            return (long)mid;
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return -1;
+    *valence = ins_lexicon[e->lex].valence;
+    return true;
 }
 
 bool ins_is_stopword(const char *w, size_t len)
 {
-    return find(0, w, len) >= 0;
+    const struct wentry *e = lookup(w, len);
+    return e && (e->bits & WB_STOP);
 }
 
 bool ins_is_generic(const char *w, size_t len)
 {
-    return find(1, w, len) >= 0;
+    const struct wentry *e = lookup(w, len);
+    return e && (e->bits & WB_GENERIC);
 }
 
 bool ins_is_negate_word(const char *w, size_t len)
 {
-    return find(2, w, len) >= 0;
+    const struct wentry *e = lookup(w, len);
+    return e && (e->bits & WB_NEGATE);
 }
 
 unsigned ins_synonym_group(const char *w, size_t len)
 {
-    long i = find(3, w, len);
-    return i >= 0 ? sets[3].val[i] : 0;
+    const struct wentry *e = lookup(w, len);
+    return e ? e->group : 0;
 }
 
 bool ins_booster_find(const char *w, size_t len, double *scalar)
 {
-    long i = find(4, w, len);
+    const struct wentry *e = lookup(w, len);
 
-    if (i < 0 || !boost_vals) {
+    if (!e || !(e->bits & (WB_BOOST_UP | WB_BOOST_DOWN))) {
         return false;
     }
-    *scalar = boost_vals[i];
+    *scalar = (e->bits & WB_BOOST_UP) ? B_INCR : B_DECR;
     return true;
+}
+
+static bool food_find(const char *w, size_t len)
+{
+    const struct wentry *e = lookup(w, len);
+    return e && (e->bits & WB_FOOD);
+}
+
+unsigned ins_aspect_group(const char *w, size_t len)
+{
+    static const struct {
+        const char *suf, *rep;
+    } rules[] = {{"ies", "y"}, {"ied", "y"}, {"es", ""}, {"s", ""}, {"ed", ""}, {"ed", "e"},
+                 {"d", ""}, {"ing", ""}, {"ing", "e"}};
+    char base[48];
+    unsigned g = ins_synonym_group(w, len);
+
+    if (g || len >= sizeof(base) - 4) {
+        return g;
+    }
+    for (size_t r = 0; r < CV_ARRAY_LEN(rules); r++) {
+        size_t sl = strlen(rules[r].suf), rl = strlen(rules[r].rep);
+        if (len > sl + 2 && memcmp(w + len - sl, rules[r].suf, sl) == 0) {
+            size_t bl = len - sl;
+            memcpy(base, w, bl);
+            memcpy(base + bl, rules[r].rep, rl);
+            g = ins_synonym_group(base, bl + rl);
+            /* a doubled consonant: "shipped", "chatting" */
+            if (!g && rl == 0 && bl >= 3 && base[bl - 1] == base[bl - 2] &&
+                (sl == 2 || sl == 3)) {
+                g = ins_synonym_group(base, bl - 1);
+            }
+            if (g) {
+                return g;
+            }
+        }
+    }
+    if (ins_is_food_noun(w, len) && !ins_is_generic(w, len)) {
+        return ins_group_food;
+    }
+    return 0;
+}
+
+bool ins_group_is_attribute(unsigned g)
+{
+    /* Qualities people rate of something else: "overpriced drinks" is about price. */
+    const char *n = ins_group_name(g);
+    return strcmp(n, "price") == 0 || strcmp(n, "cleanliness") == 0 || strcmp(n, "location") == 0;
+}
+
+const char *ins_group_name(unsigned g)
+{
+    return g >= 1 && g <= CV_ARRAY_LEN(synonym_groups) ? synonym_groups[g - 1][0] : "";
+}
+
+bool ins_is_food_noun(const char *w, size_t len)
+{
+    /* WordNet's noun detachment rules (morphy) for plurals. */
+    static const struct {
+        const char *suf, *rep;
+    } rules[] = {{"s", ""}, {"ses", "s"}, {"xes", "x"}, {"zes", "z"},
+                 {"ches", "ch"}, {"shes", "sh"}, {"men", "man"}, {"ies", "y"}};
+    char base[48];
+
+    if (len < 3 || len >= sizeof(base) - 4) {
+        return false;
+    }
+    if (food_find(w, len)) {
+        return true;
+    }
+    for (size_t r = 0; r < CV_ARRAY_LEN(rules); r++) {
+        size_t sl = strlen(rules[r].suf), rl = strlen(rules[r].rep);
+        if (len > sl + 2 && memcmp(w + len - sl, rules[r].suf, sl) == 0) {
+            memcpy(base, w, len - sl);
+            memcpy(base + len - sl, rules[r].rep, rl);
+            if (food_find(base, len - sl + rl)) {
+                return true;
+            }
+        }
+    }
+    return false;
 }

@@ -710,7 +710,6 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     cv_buf_release(&r->xml);
     cv_buf_release(&r->bucket_policy);
     cv_buf_release(&r->resp.body);
-    cv_buf_release(&r->bucket_policy);
     free_segments(r);
     cv_arena_release(&r->arena);
     cv_free(r);

@@ -82,6 +82,8 @@ r = run(NOW + ["--records", gz, "-"], stdin=open(jsonl_path, "rb").read())
 check(r.returncode == 0, "stdin: exit 0")
 doc = validate_output(r.stdout, gz)
 check(doc["input"]["files"][0]["format"] == "jsonl", "stdin sniffed as jsonl")
+check(doc["themes"] and doc["themes"] == json.loads(run(NOW + [jsonl_path]).stdout)["themes"],
+      "stdin gives the same themes as the file")
 with gzip.open(gz, "rt") as f:
     check(sum(1 for _ in f) == 60, "gzip records")
 
@@ -125,6 +127,18 @@ for args in ([], ["--format", "xml", csv_path], ["--trend", "hourly", csv_path],
     r = run(args)
     check(r.returncode == 2, "usage %r: exit %d" % (args, r.returncode))
 check(run(["--help"]).returncode == 0, "--help")
+
+# Stop tokens: @mentions, links and numbers never make a theme or a keyword.
+lines = []
+for i in range(300):
+    lines.append("@anonymous %s the %s was %s http://url_removed %d five" % (
+        ["wow", "so", "hey"][i % 3], ["coffee", "delivery", "screen"][i % 3],
+        ["great", "late", "cracked"][i % 3], i))
+r = run(NOW + [path("mentions.txt", ("\n".join(lines) + "\n").encode())])
+doc = json.loads(r.stdout)
+words = {w for t in doc["themes"] for w in t["keywords"]} | {t["label"] for t in doc["themes"]}
+check(doc["themes"] and not words & {"anonymous", "url", "removed", "http", "five"},
+      "no theme from mentions, links or numbers: %s" % sorted(words))
 
 if failures:
     print("%d failed" % len(failures))

@@ -3,7 +3,7 @@
 # presign fetched with curl, sync), and s3api (put/get/head/delete-object,
 # list-objects-v2 prefix/delimiter/paging, copy-object COPY and REPLACE,
 # multipart by hand, ranged get, delete-objects), plus a 100 MiB multipart
-# upload and download compared by MD5.
+# upload, download and server-side move compared by MD5.
 # Each aws run costs ~1.5 s of start-up, so outcomes are checked with
 # curl --aws-sigv4 where the check is not itself about awscli.
 . "${CV_TESTLIB:-$(dirname "$0")/lib}/cvstore.sh"
@@ -147,6 +147,14 @@ cv_match "$(cv_curl HEAD "/$B/big.bin" | tr -d '\r')" 'ETag: "[0-9a-f]{32}-13"' 
     "100 MiB object has a 13-part multipart ETag"
 cv_run "s3 cp 100 MiB down" cv_aws s3 cp --only-show-errors "s3://$B/big.bin" "$w/big.back"
 cv_eq "$(cv_md5 "$w/big.back")" "$(cv_md5 "$w/big.bin")" "100 MiB round trip MD5"
+# Bucket to bucket: awscli copies it server-side in ranged UploadPartCopy parts.
+cv_run "s3 mv 100 MiB within the store (multipart copy)" cv_aws s3 mv --only-show-errors \
+    "s3://$B/big.bin" "s3://$B/moved/big.bin"
+cv_eq "$(cv_status HEAD "/$B/big.bin")" "404" "s3 mv removed the source"
+cv_match "$(cv_curl HEAD "/$B/moved/big.bin" | tr -d '\r')" 'ETag: "[0-9a-f]{32}-13"' \
+    "the copy was made of 13 copied parts"
+cv_curl GET "/$B/moved/big.bin" - -o "$w/big.back"
+cv_eq "$(cv_md5 "$w/big.back")" "$(cv_md5 "$w/big.bin")" "server-side copy MD5"
 rm -f "$w/big.bin" "$w/big.back"
 
 # --- delete-objects, rm, rb ------------------------------------------------------------

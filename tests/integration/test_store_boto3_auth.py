@@ -183,12 +183,14 @@ def test_presigned_urls():
     status, body = fetch(old)
     eq((status, xml_text(body, "Code"), xml_text(body, "Message")),
        (403, "AccessDenied", "Request has expired"), "expired presigned URL")
-    # Short expiry really expires.
-    short = presign("GET", "/%s/secret.txt" % B, 1)
-    eq(fetch(short)[0], 200, "1-second URL used at once")
-    time.sleep(2.2)
+    # A short expiry really expires (X-Amz-Date has whole seconds: wait past date + 4 s).
+    short = presign("GET", "/%s/secret.txt" % B, 4)
+    eq(fetch(short)[0], 200, "4-second URL used at once")
+    signed = datetime.datetime.strptime(
+        urllib.parse.parse_qs(urllib.parse.urlsplit(short).query)["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")
+    time.sleep(max(0.0, (signed - datetime.datetime.utcnow()).total_seconds() + 5.5))
     status, body = fetch(short)
-    eq((status, xml_text(body, "Message")), (403, "Request has expired"), "1-second URL later")
+    eq((status, xml_text(body, "Message")), (403, "Request has expired"), "4-second URL later")
     # Signed an hour in the future.
     future = presign("GET", "/%s/secret.txt" % B, 60,
                      datetime.datetime.utcnow() + datetime.timedelta(hours=1))

@@ -26,8 +26,10 @@ names exactly one write).
 
 Sizes are drawn so the run fits in about 3 minutes under ASan on 2 cores:
 half the bodies are small (inline in SQLite, group commit), some medium,
-a fifth large (file bodies up to 20 MiB). CV_CRASH_CYCLES and CV_CRASH_SEED
-override the cycle count and the seed (the seed is printed)."""
+a fifth large (file bodies up to 20 MiB), and the writers' run before each
+kill shrinks from 0.4-2.5 s when the machine is slow, to fit CV_CRASH_BUDGET
+(150 s). CV_CRASH_CYCLES and CV_CRASH_SEED override the cycle count and the
+seed (the seed is printed)."""
 import hashlib
 import os
 import random
@@ -45,6 +47,7 @@ if not cvstore.have_boto3():
     cvstore.skip("python3-boto3 is not installed (scripts/install-deps installs it)")
 
 CYCLES = int(os.environ.get("CV_CRASH_CYCLES", "20"))
+BUDGET = float(os.environ.get("CV_CRASH_BUDGET", "150"))  # seconds the cycles aim to fit in
 SEED = int(os.environ.get("CV_CRASH_SEED", str(int(time.time() * 1000) % 1000000)))
 WRITERS = 8
 KEYS_PER_WRITER = 6
@@ -208,13 +211,21 @@ def test_crash_cycles():
     all_keys = [k for ks in keys for k in ks]
     totals = {"acked": 0, "unknown": 0, "bytes": 0, "inflight_won": 0, "inflight_lost": 0}
     t0 = time.monotonic()
+    run_total = 0.0
     for cycle in range(1, CYCLES + 1):
         stop = threading.Event()
         writers = [Writer(w, keys[w], st.client(max_pool_connections=2), stop, rng.random())
                    for w in range(WRITERS)]
         for w in writers:
             w.start()
-        time.sleep(rng.uniform(0.4, 2.5))
+        # Writers run 0.4-2.5 s before the kill; on a slow machine the upper bound
+        # shrinks so that the 20 cycles still fit in the budget.
+        spent = time.monotonic() - t0
+        overhead = (spent - run_total) / (cycle - 1) if cycle > 1 else 1.0
+        room = (BUDGET - spent) / (CYCLES - cycle + 1) - overhead
+        window = rng.uniform(0.4, max(0.5, min(2.5, room)))
+        time.sleep(window)
+        run_total += window
         st.kill()
         stop.set()
         for w in writers:
