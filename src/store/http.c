@@ -427,6 +427,21 @@ static struct MHD_Response *stream_response(struct store_req *r, bool head)
         }
         return resp;
     }
+    /* One inline body (small objects): hand MHD the buffer itself. */
+    if (sp->nsegs == 1 && sp->segs[0].mem) {
+        struct store_segment *sg = &sp->segs[0];
+        if (sp->stream_off == 0 && sp->stream_len == sg->size) {
+            resp = MHD_create_response_from_buffer((size_t)sp->stream_len, sg->mem,
+                                                   MHD_RESPMEM_MUST_FREE);
+            if (resp) {
+                sg->mem = NULL; /* MHD frees it (cv_malloc is malloc) */
+            }
+        } else {
+            resp = MHD_create_response_from_buffer(
+                (size_t)sp->stream_len, (char *)sg->mem + sp->stream_off, MHD_RESPMEM_MUST_COPY);
+        }
+        return resp;
+    }
     sr = cv_calloc(1, sizeof(*sr));
     if (!sr) {
         return NULL;
@@ -446,7 +461,11 @@ static struct MHD_Response *stream_response(struct store_req *r, bool head)
     sr->seg_off = sp->stream_off;
     sr->left = sp->stream_len;
     sr->fd = -1;
-    resp = MHD_create_response_from_callback(sp->stream_len, 256 * 1024, seg_read, sr, seg_free);
+    /* MHD allocates (and clears) a block of this size per response: size it
+     * to the body for small objects. */
+    resp = MHD_create_response_from_callback(
+        sp->stream_len, (size_t)CV_MIN(sp->stream_len, (uint64_t)256 * 1024), seg_read, sr,
+        seg_free);
     if (!resp) {
         seg_free(sr);
     }
@@ -972,7 +991,9 @@ cv_err store_http_start(struct store *st, char *errmsg, size_t errlen)
         MHD_OPTION_UNESCAPE_CALLBACK, noop_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)lim->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)lim->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(lim->max_header_bytes * 2 + 256 * 1024), MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        /* MHD clears this pool per request: big enough for the head and a
+         * good read size, not more. */
+        (size_t)(lim->max_header_bytes * 2 + 96 * 1024), MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
         NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
     if (!st->mhd) {
         cv_errf(errmsg, errlen, "cannot listen on %s:%u: %s", st->cfg.listen_host,
