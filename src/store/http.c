@@ -557,12 +557,16 @@ static cv_err payload_sink(void *ud, const char *data, size_t len)
         return CV_S3_INVALID_CHUNK;
     }
     r->body_size += len;
-    cv_md5_update(&r->md5, data, len);
-    if (r->payload_hex) {
-        cv_sha256_update(&r->sha, data, len);
-    }
-    if (r->ck.algo != SIGV4_CK_NONE) {
-        sigv4_checksum_update(&r->ck, data, len);
+    if (r->hasher) {
+        hasher_feed(r->hasher, data, len);
+    } else {
+        cv_md5_update(&r->md5, data, len);
+        if (r->payload_hex) {
+            cv_sha256_update(&r->sha, data, len);
+        }
+        if (r->ck.algo != SIGV4_CK_NONE) {
+            sigv4_checksum_update(&r->ck, data, len);
+        }
     }
     if (r->body_kind == BODY_OBJECT) {
         return blob_write(&r->blob, data, len);
@@ -620,6 +624,10 @@ static cv_err body_verify(struct store_req *r)
 {
     uint8_t d[CV_SHA256_LEN];
     cv_err err;
+
+    /* The digests are complete once the hashing thread has drained. */
+    hasher_finish(r->hasher);
+    r->hasher = NULL;
 
     if (r->body_err) {
         return r->body_err;
@@ -720,6 +728,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r) {
         return;
     }
+    hasher_finish(r->hasher);
     if (r->chunked) {
         sigv4_chunked_release(r->chunked);
         cv_free(r->chunked);
@@ -800,6 +809,11 @@ static bool body_begin(struct store_req *r)
             return false;
         }
         blob_writer_init(&r->blob, r->st->data_dir, lim->inline_max);
+        if (r->has_decoded_length && r->decoded_length >= HASHER_MIN_BODY &&
+            hasher_start(&r->hasher, &r->md5, r->payload_hex ? &r->sha : NULL,
+                         r->ck.algo != SIGV4_CK_NONE ? &r->ck : NULL) != CV_OK) {
+            r->hasher = NULL; /* hash inline instead */
+        }
         break;
     case BODY_XML:
     case BODY_FORM:
