@@ -109,13 +109,20 @@ struct write_job {
     void *arg;
     cv_err result;
     bool done;
+    pthread_cond_t cv; /* signalled when done: only this waiter wakes */
     struct write_job *next;
 };
+
+/* The writer's transaction-control statements, prepared once. */
+enum tx_stmt { TX_BEGIN, TX_SAVEPOINT, TX_RELEASE, TX_ROLLBACK_TO, TX_COMMIT, TX_ROLLBACK, TX__N };
+static const char *const tx_sql[TX__N] = {"BEGIN IMMEDIATE", "SAVEPOINT job", "RELEASE job",
+                                          "ROLLBACK TO job", "COMMIT", "ROLLBACK"};
 
 struct db {
     char *path;
     pthread_mutex_t mu;
-    pthread_cond_t work_cv, done_cv;
+    pthread_cond_t work_cv;
+    sqlite3_stmt *tx[TX__N];
     struct write_job *head, **tail;
     bool stop;
     bool thread_started;
@@ -127,7 +134,9 @@ struct db {
     uint64_t commits, writes;
 };
 
-#define DB_POOL_MAX 64
+/* Idle read connections kept. Each holds a small page cache (the OS page
+ * cache serves the rest), so RSS stays flat under many connections. */
+#define DB_POOL_MAX 16
 
 static void conn_close(struct db_conn *c)
 {
@@ -161,8 +170,11 @@ static cv_err conn_open(const char *path, bool writer, struct db_conn **out, cha
     sqlite3_busy_timeout(c->h, 10000);
     sqlite3_extended_result_codes(c->h, 1);
     if (sqlite3_exec(c->h,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
-                     "PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;",
+                     writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                              "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-8000;"
+                              "PRAGMA temp_store=MEMORY;"
+                            : "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+                              "PRAGMA cache_size=-512; PRAGMA temp_store=MEMORY;",
                      NULL, NULL, NULL) != SQLITE_OK) {
         cv_errf(errmsg, errlen, "cannot configure %s: %s", path, sqlite3_errmsg(c->h));
         err = CV_EDB;
@@ -212,13 +224,21 @@ struct cv_str db_col_str(sqlite3_stmt *s, int i)
     return v;
 }
 
-static bool exec_ok(struct db_conn *c, const char *sql)
+static bool tx_run(struct db *db, enum tx_stmt t)
 {
-    char *msg = NULL;
+    sqlite3_stmt *s = db->tx[t];
+    int rc;
 
-    if (sqlite3_exec(c->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        cv_error("store: %s: %s", sql, msg ? msg : "?");
-        sqlite3_free(msg);
+    if (!s && sqlite3_prepare_v3(db->writer->h, tx_sql[t], -1, SQLITE_PREPARE_PERSISTENT, &s,
+                                 NULL) != SQLITE_OK) {
+        cv_error("store: %s: %s", tx_sql[t], sqlite3_errmsg(db->writer->h));
+        return false;
+    }
+    db->tx[t] = s;
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        cv_error("store: %s: %s", tx_sql[t], sqlite3_errmsg(db->writer->h));
         return false;
     }
     return true;
@@ -244,24 +264,24 @@ static void *writer_main(void *arg)
             break;
         }
 
-        ok = exec_ok(db->writer, "BEGIN IMMEDIATE");
+        ok = tx_run(db, TX_BEGIN);
         for (j = batch; j; j = j->next) {
             if (!ok) {
                 j->result = CV_EDB;
                 continue;
             }
-            if (!exec_ok(db->writer, "SAVEPOINT job")) {
+            if (!tx_run(db, TX_SAVEPOINT)) {
                 j->result = CV_EDB;
                 continue;
             }
             j->result = j->fn(db->writer, j->arg);
             if (j->result) {
-                exec_ok(db->writer, "ROLLBACK TO job");
+                tx_run(db, TX_ROLLBACK_TO);
             }
-            exec_ok(db->writer, "RELEASE job");
+            tx_run(db, TX_RELEASE);
         }
-        if (ok && !exec_ok(db->writer, "COMMIT")) {
-            exec_ok(db->writer, "ROLLBACK");
+        if (ok && !tx_run(db, TX_COMMIT)) {
+            tx_run(db, TX_ROLLBACK);
             for (j = batch; j; j = j->next) {
                 if (!j->result) {
                     j->result = CV_EDB;
@@ -273,13 +293,14 @@ static void *writer_main(void *arg)
         for (j = batch; j; j = j->next) {
             db->writes++;
         }
-        /* Mark done last: a waiter may free its job as soon as it sees done. */
+        /* Mark done last: a waiter may free its job as soon as it sees done
+         * (it cannot before we unlock, as it checks under the lock). */
         for (j = batch; j;) {
             struct write_job *next = j->next;
             j->done = true;
+            pthread_cond_signal(&j->cv);
             j = next;
         }
-        pthread_cond_broadcast(&db->done_cv);
         pthread_mutex_unlock(&db->mu);
     }
     return NULL;
@@ -287,20 +308,28 @@ static void *writer_main(void *arg)
 
 cv_err db_write(struct db *db, db_write_fn fn, void *arg)
 {
-    struct write_job job = {fn, arg, CV_OK, false, NULL};
+    struct write_job job;
 
+    job.fn = fn;
+    job.arg = arg;
+    job.result = CV_OK;
+    job.done = false;
+    job.next = NULL;
+    pthread_cond_init(&job.cv, NULL);
     pthread_mutex_lock(&db->mu);
     if (db->stop) {
         pthread_mutex_unlock(&db->mu);
+        pthread_cond_destroy(&job.cv);
         return CV_ECANCELED;
     }
     *db->tail = &job;
     db->tail = &job.next;
     pthread_cond_signal(&db->work_cv);
     while (!job.done) {
-        pthread_cond_wait(&db->done_cv, &db->mu);
+        pthread_cond_wait(&job.cv, &db->mu);
     }
     pthread_mutex_unlock(&db->mu);
+    pthread_cond_destroy(&job.cv);
     return job.result;
 }
 
@@ -365,7 +394,6 @@ cv_err db_open(const char *path, struct db **out, char *errmsg, size_t errlen)
     pthread_mutex_init(&db->mu, NULL);
     pthread_mutex_init(&db->pool_mu, NULL);
     pthread_cond_init(&db->work_cv, NULL);
-    pthread_cond_init(&db->done_cv, NULL);
     db->tail = &db->head;
     db->path = cv_strdup(path);
     if (!db->path) {
@@ -420,6 +448,9 @@ void db_close(struct db *db)
         c = next;
     }
     db->pool = NULL;
+    for (size_t t = 0; t < TX__N; t++) {
+        sqlite3_finalize(db->tx[t]);
+    }
     if (db->writer) {
         /* A clean shutdown folds the WAL back into the database. */
         sqlite3_exec(db->writer->h, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
@@ -428,7 +459,6 @@ void db_close(struct db *db)
     pthread_mutex_destroy(&db->mu);
     pthread_mutex_destroy(&db->pool_mu);
     pthread_cond_destroy(&db->work_cv);
-    pthread_cond_destroy(&db->done_cv);
     cv_free(db->path);
     cv_free(db);
 }

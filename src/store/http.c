@@ -427,6 +427,21 @@ static struct MHD_Response *stream_response(struct store_req *r, bool head)
         }
         return resp;
     }
+    /* One inline body (small objects): hand MHD the buffer itself. */
+    if (sp->nsegs == 1 && sp->segs[0].mem) {
+        struct store_segment *sg = &sp->segs[0];
+        if (sp->stream_off == 0 && sp->stream_len == sg->size) {
+            resp = MHD_create_response_from_buffer((size_t)sp->stream_len, sg->mem,
+                                                   MHD_RESPMEM_MUST_FREE);
+            if (resp) {
+                sg->mem = NULL; /* MHD frees it (cv_malloc is malloc) */
+            }
+        } else {
+            resp = MHD_create_response_from_buffer(
+                (size_t)sp->stream_len, (char *)sg->mem + sp->stream_off, MHD_RESPMEM_MUST_COPY);
+        }
+        return resp;
+    }
     sr = cv_calloc(1, sizeof(*sr));
     if (!sr) {
         return NULL;
@@ -446,7 +461,11 @@ static struct MHD_Response *stream_response(struct store_req *r, bool head)
     sr->seg_off = sp->stream_off;
     sr->left = sp->stream_len;
     sr->fd = -1;
-    resp = MHD_create_response_from_callback(sp->stream_len, 256 * 1024, seg_read, sr, seg_free);
+    /* MHD allocates (and clears) a block of this size per response: size it
+     * to the body for small objects. */
+    resp = MHD_create_response_from_callback(
+        sp->stream_len, (size_t)CV_MIN(sp->stream_len, (uint64_t)256 * 1024), seg_read, sr,
+        seg_free);
     if (!resp) {
         seg_free(sr);
     }
@@ -538,12 +557,16 @@ static cv_err payload_sink(void *ud, const char *data, size_t len)
         return CV_S3_INVALID_CHUNK;
     }
     r->body_size += len;
-    cv_md5_update(&r->md5, data, len);
-    if (r->payload_hex) {
-        cv_sha256_update(&r->sha, data, len);
-    }
-    if (r->ck.algo != SIGV4_CK_NONE) {
-        sigv4_checksum_update(&r->ck, data, len);
+    if (r->hasher) {
+        hasher_feed(r->hasher, data, len);
+    } else {
+        cv_md5_update(&r->md5, data, len);
+        if (r->payload_hex) {
+            cv_sha256_update(&r->sha, data, len);
+        }
+        if (r->ck.algo != SIGV4_CK_NONE) {
+            sigv4_checksum_update(&r->ck, data, len);
+        }
     }
     if (r->body_kind == BODY_OBJECT) {
         return blob_write(&r->blob, data, len);
@@ -601,6 +624,10 @@ static cv_err body_verify(struct store_req *r)
 {
     uint8_t d[CV_SHA256_LEN];
     cv_err err;
+
+    /* The digests are complete once the hashing thread has drained. */
+    hasher_finish(r->hasher);
+    r->hasher = NULL;
 
     if (r->body_err) {
         return r->body_err;
@@ -701,6 +728,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r) {
         return;
     }
+    hasher_finish(r->hasher);
     if (r->chunked) {
         sigv4_chunked_release(r->chunked);
         cv_free(r->chunked);
@@ -781,6 +809,11 @@ static bool body_begin(struct store_req *r)
             return false;
         }
         blob_writer_init(&r->blob, r->st->data_dir, lim->inline_max);
+        if (r->has_decoded_length && r->decoded_length >= HASHER_MIN_BODY &&
+            hasher_start(&r->hasher, &r->md5, r->payload_hex ? &r->sha : NULL,
+                         r->ck.algo != SIGV4_CK_NONE ? &r->ck : NULL) != CV_OK) {
+            r->hasher = NULL; /* hash inline instead */
+        }
         break;
     case BODY_XML:
     case BODY_FORM:
@@ -972,7 +1005,9 @@ cv_err store_http_start(struct store *st, char *errmsg, size_t errlen)
         MHD_OPTION_UNESCAPE_CALLBACK, noop_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)lim->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)lim->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(lim->max_header_bytes * 2 + 256 * 1024), MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        /* MHD clears this pool per request: big enough for the head and a
+         * good read size, not more. */
+        (size_t)(lim->max_header_bytes * 2 + 96 * 1024), MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
         NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
     if (!st->mhd) {
         cv_errf(errmsg, errlen, "cannot listen on %s:%u: %s", st->cfg.listen_host,

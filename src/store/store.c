@@ -702,6 +702,15 @@ void store_close(struct store *st)
         return;
     }
     store_http_stop(st);
+    if (st->db && st->mhd == NULL && st->port) {
+        uint64_t commits = 0, writes = 0;
+        db_stats(st->db, &commits, &writes);
+        if (writes) {
+            cv_info("store: %llu metadata writes in %llu commits (%.1f per WAL sync)",
+                    (unsigned long long)writes, (unsigned long long)commits,
+                    commits ? (double)writes / (double)commits : 0.0);
+        }
+    }
     db_close(st->db);
     sigv4_key_cache_free(st->keys);
     store_authz_free(st);

@@ -163,6 +163,20 @@ CV_WUR cv_err blob_prepare_dirs(const char *dir);
 /** Copies [off, off+len) of file @p src_fd into the writer. */
 CV_WUR cv_err blob_copy_from_fd(struct blob_writer *w, int src_fd, uint64_t off, uint64_t len);
 
+/*
+ * Hashing beside receiving (hasher.c): MD5, and optionally SHA-256 and a
+ * checksum, of a large body in a second thread. hasher_feed() copies; the
+ * states are the caller's and may be read only after hasher_finish(), which
+ * drains, joins and frees (NULL ok).
+ */
+struct hasher;
+CV_WUR cv_err hasher_start(struct hasher **out, struct cv_md5 *md5, struct cv_sha256 *sha,
+                           struct sigv4_checksum *ck);
+void hasher_feed(struct hasher *h, const char *data, size_t len);
+void hasher_finish(struct hasher *h);
+/* Bodies at least this large are hashed beside receiving. */
+#define HASHER_MIN_BODY (8u << 20)
+
 /* ------------------------------------------------------------ identity */
 
 enum ident_kind { IDENT_ANONYMOUS = 0, IDENT_ROOT, IDENT_USER };
@@ -313,6 +327,7 @@ struct store_req {
     uint8_t content_md5[CV_MD5_LEN];
     struct sigv4_checksum ck;
     char ck_expect[SIGV4_CK_B64_MAX]; /* from the header, if given */
+    struct hasher *hasher; /* large bodies: md5/sha/ck are its until finished */
     bool started;
     bool deferred; /* response decided on the head, sent on the next callback */
 

@@ -146,20 +146,28 @@ as "$work/deliver.json" s3api list-objects-v2 --bucket "$bucket" >/dev/null ||
 # Each check runs in the background (awscli starts slowly); results are
 # collected below.
 nbad=0
+badpids=()
 check_malformed() {
     local doc=$1 msg=$2 i=$nbad
     nbad=$((nbad + 1))
     printf '%s' "$doc" >"$work/bad$i.json"
     printf '%s' "$msg" >"$work/bad$i.msg"
-    (root s3api put-bucket-policy --bucket "$bucket" --policy "file://$work/bad$i.json" \
-        >"$work/bad$i.out" 2>&1; echo $? >"$work/bad$i.rc") &
+    (set +e # the command is expected to fail
+     root s3api put-bucket-policy --bucket "$bucket" --policy "file://$work/bad$i.json" \
+        >"$work/bad$i.out" 2>&1
+     echo $? >"$work/bad$i.rc") &
+    badpids+=($!)
 }
 collect_malformed() {
     local i out msg
-    wait
+    local p
+    for p in "${badpids[@]}"; do # not a bare wait: the store is a child too
+        wait "$p" || true
+    done
     for ((i = 0; i < nbad; i++)); do
         out=$(cat "$work/bad$i.out")
         msg=$(cat "$work/bad$i.msg")
+        [ -s "$work/bad$i.rc" ] || fail "check $i did not finish"
         [ "$(cat "$work/bad$i.rc")" != 0 ] || fail "policy accepted, expected '$msg': $(cat "$work/bad$i.json")"
         grep -q "(MalformedPolicy)" <<<"$out" || fail "expected MalformedPolicy for $(cat "$work/bad$i.json"): $out"
         grep -qF "$msg" <<<"$out" || fail "expected message '$msg' for $(cat "$work/bad$i.json"): $out"
