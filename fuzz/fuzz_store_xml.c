@@ -12,6 +12,7 @@
  * than the documented error codes.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
