@@ -2,13 +2,15 @@
 #
 #   make demo    install what is missing, build, run the main job end to end
 #   make test    install what is missing, build with -Werror + ASan + UBSan,
-#                run every unit and integration test
+#                run every unit and integration test, then run every libFuzzer
+#                target briefly (TEST_FUZZ_SECONDS each, default 10; clang)
 #   make bench   benchmarks beside their peers; writes bench/RESULTS.md
 #   make fuzz    libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make format  clang-format the sources
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+TEST_FUZZ_SECONDS ?= 10
 BUILD_TEST := build/test
 BUILD_REL := build/release
 BUILD_FUZZ := build/fuzz
@@ -35,6 +37,7 @@ test: build-test
 	@cd $(BUILD_TEST) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 bench: build-release
 	@scripts/install-deps --bench
