@@ -63,6 +63,13 @@
     X(S3_NO_SUCH_BUCKET_POLICY, "NoSuchBucketPolicy", 404, "The bucket policy does not exist")     \
     X(S3_NO_SUCH_VERSION, "NoSuchVersion", 404,                                                    \
       "The specified version does not exist.")                                                     \
+    X(S3_NO_SUCH_CORS, "NoSuchCORSConfiguration", 404, "The CORS configuration does not exist")   \
+    X(S3_CORS_BAD_REQUEST, "BadRequest", 400,                                                      \
+      "Insufficient information. Origin request header needed.")                                   \
+    X(S3_CORS_FORBIDDEN, "AccessForbidden", 403,                                                   \
+      "CORSResponse: This CORS request is not allowed. This is usually because the evalution of " \
+      "Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers " \
+      "are not whitelisted by the resource's CORS spec.")                                          \
     X(S3_BUCKET_ALREADY_OWNED_BY_YOU, "BucketAlreadyOwnedByYou", 409,                              \
       "Your previous request to create the named bucket succeeded and you already own it.")       \
     X(S3_BUCKET_ALREADY_EXISTS, "BucketAlreadyExists", 409,                                        \

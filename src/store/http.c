@@ -516,6 +516,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct store_r
     if (!resp) {
         return MHD_NO;
     }
+    s3_cors_decorate(r);
     MHD_add_response_header(resp, "x-amz-request-id", r->request_id);
     MHD_add_response_header(resp, "x-amz-id-2", r->host_id);
     MHD_add_response_header(resp, "Server", "Caravel");
@@ -861,7 +862,9 @@ static bool head_phase(struct store_req *r)
         return false;
     }
     r->op = s3_route(r);
-    if (!store_authenticate(r)) {
+    /* A CORS preflight carries no credentials (a presigned URL's signature is
+     * for another method): it is answered from the bucket's CORS rules. */
+    if (r->op != OP_CORS_PREFLIGHT && !store_authenticate(r)) {
         return false;
     }
     if (r->op == OP_UNKNOWN) {

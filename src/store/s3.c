@@ -62,6 +62,12 @@ static const struct op_info ops[OP__COUNT] = {
     [OP_ABORT_MULTIPART] = {"AbortMultipartUpload", NULL, true, true, BODY_NONE},
     [OP_LIST_PARTS] = {"ListParts", NULL, true, true, BODY_NONE},
     [OP_IAM_QUERY] = {"IamQuery", NULL, false, false, BODY_FORM},
+    [OP_GET_BUCKET_CORS] = {"GetBucketCors", "s3:GetBucketCORS", false, true, BODY_NONE},
+    [OP_PUT_BUCKET_CORS] = {"PutBucketCors", "s3:PutBucketCORS", false, true, BODY_XML},
+    [OP_DELETE_BUCKET_CORS] = {"DeleteBucketCors", "s3:PutBucketCORS", false, true, BODY_NONE},
+    [OP_CORS_PREFLIGHT] = {"PreflightRequest", NULL, false, true, BODY_NONE},
+    /* Needs s3:GetObject (here) and s3:GetObjectAttributes (the handler). */
+    [OP_GET_OBJECT_ATTRIBUTES] = {"GetObjectAttributes", "s3:GetObject", true, true, BODY_NONE},
 };
 
 const char *s3_op_name(int op)
@@ -79,11 +85,11 @@ enum body_kind s3_body_kind(int op)
 
 /* Bucket sub-resources we know but do not implement: NotImplemented, clearly. */
 static const char *const unsupported_subresources[] = {
-    "accelerate", "analytics", "cors",     "encryption", "intelligent-tiering",
+    "accelerate", "analytics",  "encryption", "intelligent-tiering",
     "inventory",  "lifecycle", "logging",  "metrics",    "notification",
     "object-lock", "publicAccessBlock", "replication", "requestPayment", "restore",
     "retention",  "legal-hold", "select",  "torrent",    "website",
-    "tagging",    "policyStatus", "attributes", "ownershipControls",
+    "tagging",    "policyStatus", "ownershipControls",
 };
 
 static bool has_unsupported(const struct store_req *r)
@@ -105,6 +111,9 @@ int s3_route(struct store_req *r)
     bool head = cv_str_eq_c(m, "HEAD"), del = cv_str_eq_c(m, "DELETE");
     bool post = cv_str_eq_c(m, "POST");
 
+    if (r->bucket.len && cv_str_eq_c(m, "OPTIONS")) {
+        return OP_CORS_PREFLIGHT;
+    }
     if (!r->bucket.len) {
         if (get || head) {
             return OP_LIST_BUCKETS;
@@ -117,6 +126,9 @@ int s3_route(struct store_req *r)
     if (!r->has_key) {
         if (get && req_has_param(r, "tagging")) {
             return OP_UNKNOWN;
+        }
+        if (req_has_param(r, "cors") && (get || put || del)) {
+            return get ? OP_GET_BUCKET_CORS : put ? OP_PUT_BUCKET_CORS : OP_DELETE_BUCKET_CORS;
         }
         if (put) {
             if (req_has_param(r, "policy")) {
@@ -208,6 +220,9 @@ int s3_route(struct store_req *r)
         }
         if (req_has_param(r, "tagging")) {
             return OP_GET_OBJECT_TAGGING;
+        }
+        if (req_has_param(r, "attributes")) {
+            return OP_GET_OBJECT_ATTRIBUTES;
         }
         if (has_unsupported(r)) {
             return OP_UNKNOWN;
@@ -574,6 +589,21 @@ void s3_dispatch(struct store_req *r)
         break;
     case OP_IAM_QUERY:
         store_iam_dispatch(r);
+        break;
+    case OP_GET_BUCKET_CORS:
+        s3_get_bucket_cors(r);
+        break;
+    case OP_PUT_BUCKET_CORS:
+        s3_put_bucket_cors(r);
+        break;
+    case OP_DELETE_BUCKET_CORS:
+        s3_delete_bucket_cors(r);
+        break;
+    case OP_CORS_PREFLIGHT:
+        s3_cors_preflight(r);
+        break;
+    case OP_GET_OBJECT_ATTRIBUTES:
+        s3_get_object_attributes(r);
         break;
     default:
         resp_error(r, CV_S3_NOT_IMPLEMENTED, NULL, NULL);

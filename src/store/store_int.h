@@ -449,6 +449,11 @@ enum s3_op {
     OP_ABORT_MULTIPART,
     OP_LIST_PARTS,
     OP_IAM_QUERY, /* POST / form: IAM or STS */
+    OP_GET_BUCKET_CORS,
+    OP_PUT_BUCKET_CORS,
+    OP_DELETE_BUCKET_CORS,
+    OP_CORS_PREFLIGHT, /* OPTIONS: never authenticated */
+    OP_GET_OBJECT_ATTRIBUTES,
     OP__COUNT
 };
 
@@ -489,6 +494,15 @@ void s3_get_object(struct store_req *r, bool head);
 void s3_delete_object(struct store_req *r);
 void s3_copy_object(struct store_req *r);
 void s3_get_object_acl(struct store_req *r);
+/* CORS (s3_cors.c). */
+void s3_get_bucket_cors(struct store_req *r);
+void s3_put_bucket_cors(struct store_req *r);
+void s3_delete_bucket_cors(struct store_req *r);
+void s3_cors_preflight(struct store_req *r);
+/** Adds Access-Control-* headers when the request has an Origin a CORS rule allows. */
+void s3_cors_decorate(struct store_req *r);
+/* GetObjectAttributes (s3_attrs.c). */
+void s3_get_object_attributes(struct store_req *r);
 void s3_put_object_acl(struct store_req *r);
 void s3_get_object_tagging(struct store_req *r);
 void s3_put_object_tagging(struct store_req *r);
