@@ -63,6 +63,10 @@
     X(S3_NO_SUCH_BUCKET_POLICY, "NoSuchBucketPolicy", 404, "The bucket policy does not exist")     \
     X(S3_NO_SUCH_VERSION, "NoSuchVersion", 404,                                                    \
       "The specified version does not exist.")                                                     \
+    X(S3_INVALID_POLICY_DOCUMENT, "InvalidPolicyDocument", 400,                                    \
+      "The content of the form does not meet the conditions specified in the policy document.")   \
+    X(S3_MALFORMED_POST, "MalformedPOSTRequest", 400,                                              \
+      "The body of your POST request is not well-formed multipart/form-data.")                     \
     X(S3_NO_SUCH_CORS, "NoSuchCORSConfiguration", 404, "The CORS configuration does not exist")   \
     X(S3_CORS_BAD_REQUEST, "BadRequest", 400,                                                      \
       "Insufficient information. Origin request header needed.")                                   \

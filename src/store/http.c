@@ -597,6 +597,13 @@ static void body_feed(struct store_req *r, const char *data, size_t len)
     if (r->body_kind == BODY_DISCARD) {
         return;
     }
+    if (r->body_kind == BODY_POST) {
+        err = s3_post_feed(r, data, len);
+        if (err) {
+            body_fail(r, err, s3_post_errmsg(r));
+        }
+        return;
+    }
     if (r->chunked) {
         err = sigv4_chunked_feed(r->chunked, data, len, payload_sink, r);
     } else {
@@ -826,6 +833,13 @@ static bool body_begin(struct store_req *r)
         }
         cv_buf_init(&r->xml, r->body_max);
         break;
+    case BODY_POST:
+        if (!s3_post_begin(r)) {
+            return false;
+        }
+        /* body_size counts the file's bytes, not the form's. */
+        r->has_decoded_length = false;
+        break;
     default:
         break;
     }
@@ -864,7 +878,7 @@ static bool head_phase(struct store_req *r)
     r->op = s3_route(r);
     /* A CORS preflight carries no credentials (a presigned URL's signature is
      * for another method): it is answered from the bucket's CORS rules. */
-    if (r->op != OP_CORS_PREFLIGHT && !store_authenticate(r)) {
+    if (r->op != OP_CORS_PREFLIGHT && r->op != OP_POST_OBJECT && !store_authenticate(r)) {
         return false;
     }
     if (r->op == OP_UNKNOWN) {
@@ -940,6 +954,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     }
     /* The whole body is in. */
     err = body_verify(r);
+    if (err == CV_ECANCELED && r->resp.status) {
+        return send_response(conn, r); /* decided while the body streamed */
+    }
     if (err) {
         if (r->body_kind == BODY_OBJECT) {
             blob_writer_abort(&r->blob);

@@ -68,6 +68,8 @@ static const struct op_info ops[OP__COUNT] = {
     [OP_CORS_PREFLIGHT] = {"PreflightRequest", NULL, false, true, BODY_NONE},
     /* Needs s3:GetObject (here) and s3:GetObjectAttributes (the handler). */
     [OP_GET_OBJECT_ATTRIBUTES] = {"GetObjectAttributes", "s3:GetObject", true, true, BODY_NONE},
+    /* Authenticated and authorized from the form, when the file part begins. */
+    [OP_POST_OBJECT] = {"PostObject", NULL, false, true, BODY_POST},
 };
 
 const char *s3_op_name(int op)
@@ -192,6 +194,9 @@ int s3_route(struct store_req *r)
         }
         if (post && req_has_param(r, "delete")) {
             return OP_DELETE_OBJECTS;
+        }
+        if (post && !r->nparams) {
+            return OP_POST_OBJECT;
         }
         return OP_UNKNOWN;
     }
@@ -604,6 +609,9 @@ void s3_dispatch(struct store_req *r)
         break;
     case OP_GET_OBJECT_ATTRIBUTES:
         s3_get_object_attributes(r);
+        break;
+    case OP_POST_OBJECT:
+        s3_post_object(r);
         break;
     default:
         resp_error(r, CV_S3_NOT_IMPLEMENTED, NULL, NULL);

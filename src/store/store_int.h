@@ -203,6 +203,7 @@ enum body_kind {
     BODY_XML,    /* small request document, buffered (DeleteObjects, ...) */
     BODY_OBJECT, /* streamed into a blob writer (PutObject, UploadPart) */
     BODY_FORM,   /* IAM/STS query form, buffered; signature checked after the body */
+    BODY_POST,   /* POST Object form: fields parsed, the file streamed into a blob writer */
     BODY_DISCARD /* read and dropped (an error is already decided) */
 };
 
@@ -308,6 +309,7 @@ struct store_req {
 
     /* Body. */
     enum body_kind body_kind;
+    struct s3_post *post; /* POST Object form state (arena) */
     bool has_content_length;
     uint64_t content_length;
     uint64_t decoded_length; /* x-amz-decoded-content-length, or content length */
@@ -454,6 +456,7 @@ enum s3_op {
     OP_DELETE_BUCKET_CORS,
     OP_CORS_PREFLIGHT, /* OPTIONS: never authenticated */
     OP_GET_OBJECT_ATTRIBUTES,
+    OP_POST_OBJECT, /* browser upload: authenticated from the form */
     OP__COUNT
 };
 
@@ -501,6 +504,15 @@ void s3_delete_bucket_cors(struct store_req *r);
 void s3_cors_preflight(struct store_req *r);
 /** Adds Access-Control-* headers when the request has an Origin a CORS rule allows. */
 void s3_cors_decorate(struct store_req *r);
+/* POST Object (s3_post.c). */
+struct s3_post;
+/** Sets up the form parser from Content-Type; false with the error set. */
+bool s3_post_begin(struct store_req *r);
+/** Feeds body bytes; CV_ECANCELED when the response is already set. */
+CV_WUR cv_err s3_post_feed(struct store_req *r, const char *data, size_t len);
+/** The message of the last form error, or NULL. */
+const char *s3_post_errmsg(const struct store_req *r);
+void s3_post_object(struct store_req *r);
 /* GetObjectAttributes (s3_attrs.c). */
 void s3_get_object_attributes(struct store_req *r);
 void s3_put_object_acl(struct store_req *r);
