@@ -106,8 +106,21 @@ static void roundtrip(const char *req, size_t len, bool half_close, int timeout_
     sa.sin_port = htons((uint16_t)g_port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        fprintf(stderr, "fuzz_store_http: connect: %s\n", strerror(errno));
-        abort();
+        /* A signal (libFuzzer's timers) may interrupt connect(); the
+         * connection then completes asynchronously. */
+        int soerr = errno;
+        if (errno == EINTR) {
+            struct pollfd pw = {fd, POLLOUT, 0};
+            socklen_t sl = sizeof(soerr);
+            soerr = poll(&pw, 1, 5000) == 1 &&
+                            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0
+                        ? soerr
+                        : ETIMEDOUT;
+        }
+        if (soerr) {
+            fprintf(stderr, "fuzz_store_http: connect: %s\n", strerror(soerr));
+            abort();
+        }
     }
     while (off < len) {
         ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);

@@ -85,7 +85,7 @@ bool cv_str_split(struct cv_str s, char sep, struct cv_str *head, struct cv_str 
 
     if (i < 0) {
         *head = s;
-        tail->ptr = s.ptr + s.len;
+        tail->ptr = s.ptr ? s.ptr + s.len : NULL;
         tail->len = 0;
         return false;
     }

@@ -700,9 +700,12 @@ bool s3_post_begin(struct store_req *r)
     struct cv_str ct = req_header(r, "content-type"), item, rest, b = CV_STR_NULL;
     struct s3_post *p;
 
-    rest = ct;
-    cv_str_split(rest, ';', &item, &rest);
-    if (!cv_str_eq_ci_c(cv_str_trim(item), "multipart/form-data")) {
+    item = CV_STR_NULL;
+    rest = CV_STR_NULL;
+    if (ct.ptr) {
+        cv_str_split(ct, ';', &item, &rest);
+    }
+    if (!item.ptr || !cv_str_eq_ci_c(cv_str_trim(item), "multipart/form-data")) {
         resp_error(r, CV_S3_PRECONDITION_FAILED,
                    "Bucket POST must be of the enclosure-type multipart/form-data", NULL);
         return false;
