@@ -4,6 +4,12 @@
 usage: s3tool.py mb ENDPOINT AKID SECRET BUCKET
        s3tool.py presign ENDPOINT AKID SECRET METHOD BUCKET PREFIX START COUNT OUT
        s3tool.py presign1 ENDPOINT AKID SECRET METHOD BUCKET KEY
+       s3tool.py guide-user ENDPOINT AKID SECRET BUCKET USER
+
+guide-user sets up the product guide's least-privilege user with the root
+key (CreateUser, CreateAccessKey, the user policy: s3:ListBucket on the
+bucket, the bucket policy: s3:PutObject + s3:PutObjectAcl on BUCKET/* for
+the user) and prints "AKID SECRET" of the user's key.
 
 presign writes COUNT lines "PATH?QUERY" for the keys PREFIX%06d, START..START+COUNT-1,
 to OUT; presign1 prints one full URL. Both are query-string SigV4 valid for an
@@ -12,6 +18,7 @@ boto3's generate_presigned_url makes. presign1 calls exactly that; presign
 calls botocore's S3SigV4QueryAuth directly (the same signer, without the
 client's per-call overhead: about 6x faster) on every core.
 """
+import json
 import os
 import sys
 from multiprocessing import Pool
@@ -73,6 +80,23 @@ def main():
         op = {"GET": "get_object", "PUT": "put_object"}[method]
         print(client(endpoint, akid, secret).generate_presigned_url(
             op, Params={"Bucket": bucket, "Key": key}, ExpiresIn=3600))
+    elif cmd == "guide-user":
+        endpoint, akid, secret, bucket, user = args
+        kw = dict(endpoint_url=endpoint, aws_access_key_id=akid, aws_secret_access_key=secret,
+                  region_name=REGION)
+        iam = boto3.client("iam", **kw)
+        arn = iam.create_user(UserName=user)["User"]["Arn"]
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        iam.put_user_policy(UserName=user, PolicyName="list", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["s3:ListBucket"],
+                           "Resource": "arn:aws:s3:::%s" % bucket}]}))
+        client(endpoint, akid, secret).put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": [arn]},
+                           "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+                           "Resource": "arn:aws:s3:::%s/*" % bucket}]}))
+        print(key["AccessKeyId"], key["SecretAccessKey"])
     else:
         sys.exit("s3tool.py: unknown command " + cmd)
 
