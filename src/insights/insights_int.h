@@ -87,6 +87,7 @@ enum ins_word_flags {
     INS_W_BOOST = 1 << 2, /* a booster or dampener */
     INS_W_DAMP = 1 << 3,  /* with INS_W_BOOST: a dampener (B_DECR), else B_INCR */
     INS_W_IDIOM = 1 << 4, /* a word of one of VADER's multi-word idioms or boosters */
+    INS_W_BUT = 1 << 5,   /* "but" (INS_SP_BUT): the tokenizer notes the first one */
 };
 
 /* A piece of a token for themes: a stem id, or INS_PIECE_STOP (a boundary). */
@@ -357,6 +358,12 @@ struct ins_tokbuf {
     size_t lowcap;
     struct ins_key *keys; /* cap entries: the record's keys in low */
     unsigned excl, quest; /* '!' and '?' counts */
+    /* What VADER needs beyond the tokens, noted as they are found: */
+    uint32_t *lex;  /* cap entries: positions of the lexicon tokens, in order */
+    double *val;    /* cap entries: ins_vader's scratch (the lexicon tokens' valences) */
+    size_t nlex;    /* lexicon tokens */
+    size_t but_at;  /* position of the first "but", or SIZE_MAX */
+    size_t nupper;  /* tokens that are str.isupper() */
 };
 void ins_tokbuf_release(struct ins_tokbuf *tb);
 
