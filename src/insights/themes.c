@@ -37,6 +37,16 @@
 #define SIM_SHRINK 5.0         /* context similarity of rare words shrinks by df/(df+5) */
 #define ASSIGN_THRESHOLD 1.6f
 #define PROFILE_MIN 3
+/*
+ * The second pass: a record with no theme above ASSIGN_THRESHOLD may still
+ * join one through thin evidence, the words it shares with even one or two
+ * of the theme's records (weak lift: shrunk by c/(c+1), kept above 0.3).
+ */
+#define WEAK_PROFILE_MIN 1
+#define WEAK_SHRINK 1.0
+#define WEAK_LIFT_MIN 0.3
+#define WEAK_THRESHOLD 1.3f
+#define WEAK_FLAG (1u << 31) /* in wtheme: a weak weight (the second pass only) */
 #define COHESION_MIN 0.15
 #define PMI_SHIFT 0.405 /* log 1.5 */
 
@@ -286,8 +296,9 @@ static void drop_idle_themes(struct ins_model *m, const struct ins_sample *s)
         uint32_t b = m->wstart[st], e = m->wstart[st + 1];
         m->wstart[st] = nw;
         for (uint32_t w = b; w < e; w++) {
-            if (m->wtheme[w] < nt && map[m->wtheme[w]] != UINT32_MAX) {
-                m->wtheme[nw] = map[m->wtheme[w]];
+            uint32_t t = m->wtheme[w] & ~WEAK_FLAG;
+            if (t < nt && map[t] != UINT32_MAX) {
+                m->wtheme[nw] = map[t] | (m->wtheme[w] & WEAK_FLAG);
                 m->wval[nw++] = m->wval[w];
             }
         }
@@ -714,8 +725,15 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
                     w = (float)l;
                 }
             }
+            if (w == 0 && mtheme[feat[f]] < 0 && c >= WEAK_PROFILE_MIN && tdf[t] > 0) {
+                double l = log(((double)c / tdf[t]) / ((double)sdf[feat[f]] / nrec));
+                l *= (double)c / (c + WEAK_SHRINK);
+                if (l > WEAK_LIFT_MIN) {
+                    w = -(float)l; /* negative: a weak weight */
+                }
+            }
             lift[(size_t)t * nfeat + f] = w;
-            nw += w > 0;
+            nw += w != 0;
         }
     }
     /* A word of an aspect group that has a theme names that theme, sampled or not. */
@@ -760,6 +778,9 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
             if (w > 0) {
                 m->wtheme[nw] = t;
                 m->wval[nw++] = w;
+            } else if (w < 0) {
+                m->wtheme[nw] = t | WEAK_FLAG;
+                m->wval[nw++] = -w;
             }
         }
     }
@@ -803,7 +824,7 @@ out:
 size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t n, uint32_t *out,
                         size_t max, float *score)
 {
-    float acc[64];
+    float acc[64], weak[64];
     uint32_t nt = (uint32_t)CV_MIN(m->nthemes, 64);
     size_t k = 0;
 
@@ -813,6 +834,7 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     }
     for (uint32_t t = 0; t < nt; t++) {
         acc[t] = 0;
+        weak[t] = 0;
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t st = stems[i] & ~INS_STEM_MOD;
@@ -821,8 +843,11 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
             continue;
         }
         for (uint32_t w = m->wstart[st]; w < m->wstart[st + 1]; w++) {
-            if (m->wtheme[w] < nt) {
-                acc[m->wtheme[w]] += f * m->wval[w];
+            uint32_t t = m->wtheme[w];
+            if (t < nt) {
+                acc[t] += f * m->wval[w];
+            } else if ((t & ~WEAK_FLAG) < nt) {
+                weak[t & ~WEAK_FLAG] += f * m->wval[w];
             }
         }
     }
@@ -834,7 +859,20 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
         }
     }
     if (acc[best] < m->threshold) {
-        return 0;
+        /* The second pass: the strong and the weak evidence together, one theme. */
+        best = 0;
+        for (uint32_t t = 0; t < nt; t++) {
+            acc[t] += weak[t];
+            if (acc[t] > acc[best]) {
+                best = t;
+            }
+        }
+        if (acc[best] < WEAK_THRESHOLD) {
+            return 0;
+        }
+        *score = acc[best];
+        out[k++] = best;
+        return k;
     }
     *score = acc[best];
     out[k++] = best;
