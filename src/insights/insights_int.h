@@ -429,6 +429,7 @@ struct ins_reader {
     struct cv_buf unq; /* unquoted CSV fields / unescaped JSON strings */
     const char *text_key, *id_key, *time_key;
     bool id_required, time_required;
+    bool no_line_ids; /* leave rec->id empty where it would be the line number (pass 1) */
     char idbuf[24];
     /* accounting */
     uint64_t bytes;
@@ -496,6 +497,10 @@ struct ins_model {
     uint32_t *wstart; /* nstems + 1 */
     uint32_t *wtheme;
     float *wval;
+    /* weak weights (the second pass, for a record no theme reached): CSR */
+    uint32_t *xstart; /* nstems + 1 */
+    uint32_t *xtheme;
+    float *xval;
     uint32_t nstems;
     float threshold;
 };
