@@ -521,7 +521,9 @@ void ins_model_release(struct ins_model *m);
  * Assigns a record (its distinct stems, some flagged INS_STEM_MOD: their
  * weights count half) to themes: fills @p out (up to
  * @p max theme indices, best first) and returns their count. *score gets the
- * best theme's score.
+ * best theme's score. A record whose best strong score is below m->threshold
+ * gets at most one theme, by its strong and weak (xstart...) weights
+ * together, when they reach the second pass's threshold (1.3).
  */
 size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t n, uint32_t *out,
                         size_t max, float *score);
