@@ -439,6 +439,7 @@ static cv_err pass1(struct run *run)
         }
         cv_sha256_update(&sha, sep, sizeof(sep));
         r.hash = &sha;
+        r.no_line_ids = true; /* pass 1 reads no ids */
         for (;;) {
             cv_err e = ins_reader_next(&r, &rec);
             if (e == CV_ENOENT) {

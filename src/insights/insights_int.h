@@ -87,6 +87,7 @@ enum ins_word_flags {
     INS_W_BOOST = 1 << 2, /* a booster or dampener */
     INS_W_DAMP = 1 << 3,  /* with INS_W_BOOST: a dampener (B_DECR), else B_INCR */
     INS_W_IDIOM = 1 << 4, /* a word of one of VADER's multi-word idioms or boosters */
+    INS_W_BUT = 1 << 5,   /* "but" (INS_SP_BUT): the tokenizer notes the first one */
 };
 
 /* A piece of a token for themes: a stem id, or INS_PIECE_STOP (a boundary). */
@@ -357,6 +358,12 @@ struct ins_tokbuf {
     size_t lowcap;
     struct ins_key *keys; /* cap entries: the record's keys in low */
     unsigned excl, quest; /* '!' and '?' counts */
+    /* What VADER needs beyond the tokens, noted as they are found: */
+    uint32_t *lex;  /* cap entries: positions of the lexicon tokens, in order */
+    double *val;    /* cap entries: ins_vader's scratch (the lexicon tokens' valences) */
+    size_t nlex;    /* lexicon tokens */
+    size_t but_at;  /* position of the first "but", or SIZE_MAX */
+    size_t nupper;  /* tokens that are str.isupper() */
 };
 void ins_tokbuf_release(struct ins_tokbuf *tb);
 
@@ -422,6 +429,7 @@ struct ins_reader {
     struct cv_buf unq; /* unquoted CSV fields / unescaped JSON strings */
     const char *text_key, *id_key, *time_key;
     bool id_required, time_required;
+    bool no_line_ids; /* leave rec->id empty where it would be the line number (pass 1) */
     char idbuf[24];
     /* accounting */
     uint64_t bytes;
@@ -489,6 +497,10 @@ struct ins_model {
     uint32_t *wstart; /* nstems + 1 */
     uint32_t *wtheme;
     float *wval;
+    /* weak weights (the second pass, for a record no theme reached): CSR */
+    uint32_t *xstart; /* nstems + 1 */
+    uint32_t *xtheme;
+    float *xval;
     uint32_t nstems;
     float threshold;
 };
@@ -509,7 +521,9 @@ void ins_model_release(struct ins_model *m);
  * Assigns a record (its distinct stems, some flagged INS_STEM_MOD: their
  * weights count half) to themes: fills @p out (up to
  * @p max theme indices, best first) and returns their count. *score gets the
- * best theme's score.
+ * best theme's score. A record whose best strong score is below m->threshold
+ * gets at most one theme, by its strong and weak (xstart...) weights
+ * together, when they reach the second pass's threshold (1.3).
  */
 size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t n, uint32_t *out,
                         size_t max, float *score);

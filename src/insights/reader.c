@@ -246,6 +246,11 @@ static void set_line_id(struct ins_reader *r, struct ins_record *rec, uint64_t l
     char tmp[24];
     size_t n = 0;
 
+    if (r->no_line_ids) {
+        rec->id.ptr = NULL;
+        rec->id.len = 0;
+        return;
+    }
     do {
         tmp[n++] = (char)('0' + line % 10);
         line /= 10;

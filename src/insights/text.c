@@ -265,7 +265,11 @@ void ins_tokbuf_release(struct ins_tokbuf *tb)
     }
     cv_free(tb->toks);
     cv_free(tb->keys);
+    cv_free(tb->lex);
+    cv_free(tb->val);
     tb->keys = NULL;
+    tb->lex = NULL;
+    tb->val = NULL;
     tb->toks = NULL;
     tb->ntoks = tb->cap = 0;
     cv_free(tb->low);
@@ -349,8 +353,29 @@ static cv_err grow_toks(struct ins_tokbuf *tb)
         return CV_ENOMEM;
     }
     tb->keys = nk;
+    uint32_t *nx = cv_realloc(tb->lex, ncap * sizeof(*nx));
+    if (!nx) {
+        return CV_ENOMEM;
+    }
+    tb->lex = nx;
+    double *nv = cv_realloc(tb->val, ncap * sizeof(*nv));
+    if (!nv) {
+        return CV_ENOMEM;
+    }
+    tb->val = nv;
     tb->cap = ncap;
     return CV_OK;
+}
+
+/* Notes a token that VADER needs to find (a lexicon word, the first "but"). */
+static inline void note_vader(struct ins_tokbuf *tb, size_t i, const struct ins_word *w)
+{
+    if (w->flags & INS_W_LEX) {
+        tb->lex[tb->nlex++] = (uint32_t)i;
+    }
+    if ((w->flags & INS_W_BUT) && tb->but_at == SIZE_MAX) {
+        tb->but_at = i;
+    }
 }
 
 /* VADER's "n't" test on a token as written (for tokens too long to intern). */
@@ -492,6 +517,7 @@ static cv_err tokenize_ascii(struct ins_vocab *v, struct ins_tokbuf *tb, const c
             k->cand = ins_vocab_hint(v, k->hash);
         }
         t->upper = ascii_upper(p, a, b);
+        tb->nupper += t->upper;
         t->break_after = brk; /* punctuation ended the token */
         t->mention = p[a] == '@';
         tb->ntoks++;
@@ -500,7 +526,11 @@ static cv_err tokenize_ascii(struct ins_vocab *v, struct ins_tokbuf *tb, const c
         return CV_ENOMEM;
     }
     for (size_t n = 0; n < tb->ntoks; n++) {
-        tb->toks[n].w->count++;
+        struct ins_word *w = tb->toks[n].w;
+        w->count++;
+        if (w->flags & (INS_W_LEX | INS_W_BUT)) {
+            note_vader(tb, n, w);
+        }
     }
     return CV_OK;
 }
@@ -518,6 +548,8 @@ cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text
     }
     tb->ntoks = 0;
     tb->excl = tb->quest = 0;
+    tb->nlex = tb->nupper = 0;
+    tb->but_at = SIZE_MAX;
     if (ins_is_ascii(text, len)) {
         return tokenize_ascii(v, tb, text, len);
     }
@@ -666,6 +698,8 @@ cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text
         t->w = w;
         t->break_after = brk;
         t->mention = p[a] == '@';
+        tb->nupper += t->upper;
+        note_vader(tb, tb->ntoks, w);
         tb->ntoks++;
     }
     return CV_OK;

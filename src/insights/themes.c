@@ -37,6 +37,15 @@
 #define SIM_SHRINK 5.0         /* context similarity of rare words shrinks by df/(df+5) */
 #define ASSIGN_THRESHOLD 1.6f
 #define PROFILE_MIN 3
+/*
+ * The second pass: a record with no theme above ASSIGN_THRESHOLD may still
+ * join one through thin evidence, the words it shares with even one or two
+ * of the theme's records (weak lift: shrunk by c/(c+1), kept above 0.3).
+ */
+#define WEAK_PROFILE_MIN 1
+#define WEAK_SHRINK 1.0
+#define WEAK_LIFT_MIN 0.3
+#define WEAK_THRESHOLD 1.3f
 #define COHESION_MIN 0.15
 #define PMI_SHIFT 0.405 /* log 1.5 */
 
@@ -142,6 +151,9 @@ void ins_model_release(struct ins_model *m)
     cv_free(m->wstart);
     cv_free(m->wtheme);
     cv_free(m->wval);
+    cv_free(m->xstart);
+    cv_free(m->xtheme);
+    cv_free(m->xval);
     memset(m, 0, sizeof(*m));
 }
 
@@ -255,6 +267,25 @@ static bool coherent(const struct cluster *c, const struct sparse *vec, const ui
  * stronger theme's: "price" outweighs "reasonable") would show with no
  * mentions: it is dropped, and the weights renumbered.
  */
+/* Renumbers the themes of a stem -> (theme, weight) CSR, dropping those mapped to UINT32_MAX. */
+static void remap_csr(uint32_t *start, uint32_t *theme, float *val, uint32_t nstems,
+                      const uint32_t *map, uint32_t nt)
+{
+    uint32_t nw = 0;
+
+    for (uint32_t st = 0; st < nstems; st++) {
+        uint32_t b = start[st], e = start[st + 1];
+        start[st] = nw;
+        for (uint32_t w = b; w < e; w++) {
+            if (theme[w] < nt && map[theme[w]] != UINT32_MAX) {
+                theme[nw] = map[theme[w]];
+                val[nw++] = val[w];
+            }
+        }
+    }
+    start[nstems] = nw;
+}
+
 static void drop_idle_themes(struct ins_model *m, const struct ins_sample *s)
 {
     uint32_t wins[64] = {0}, map[64], out[4], nt = (uint32_t)CV_MIN(m->nthemes, 64), k = 0;
@@ -281,18 +312,8 @@ static void drop_idle_themes(struct ins_model *m, const struct ins_sample *s)
         }
     }
     m->nthemes = k;
-    uint32_t nw = 0;
-    for (uint32_t st = 0; st < m->nstems; st++) {
-        uint32_t b = m->wstart[st], e = m->wstart[st + 1];
-        m->wstart[st] = nw;
-        for (uint32_t w = b; w < e; w++) {
-            if (m->wtheme[w] < nt && map[m->wtheme[w]] != UINT32_MAX) {
-                m->wtheme[nw] = map[m->wtheme[w]];
-                m->wval[nw++] = m->wval[w];
-            }
-        }
-    }
-    m->wstart[m->nstems] = nw;
+    remap_csr(m->wstart, m->wtheme, m->wval, m->nstems, map, nt);
+    remap_csr(m->xstart, m->xtheme, m->xval, m->nstems, map, nt);
 }
 
 cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
@@ -316,7 +337,8 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     m->nstems = ns;
     m->threshold = ASSIGN_THRESHOLD;
     m->wstart = cv_calloc((size_t)ns + 1, sizeof(uint32_t));
-    if (!m->wstart) {
+    m->xstart = cv_calloc((size_t)ns + 1, sizeof(uint32_t));
+    if (!m->wstart || !m->xstart) {
         goto out;
     }
     if (nrec == 0 || ns == 0 || max_themes == 0) {
@@ -699,7 +721,7 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         cv_free(rt);
         goto out;
     }
-    size_t nw = 0;
+    size_t nw = 0, nx = 0;
     for (uint32_t t = 0; t < nt; t++) {
         for (uint32_t f = 0; f < nfeat; f++) {
             uint32_t c = tcount[(size_t)t * nfeat + f];
@@ -714,8 +736,16 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
                     w = (float)l;
                 }
             }
+            if (w == 0 && mtheme[feat[f]] < 0 && c >= WEAK_PROFILE_MIN && tdf[t] > 0) {
+                double l = log(((double)c / tdf[t]) / ((double)sdf[feat[f]] / nrec));
+                l *= (double)c / (c + WEAK_SHRINK);
+                if (l > WEAK_LIFT_MIN) {
+                    w = -(float)l; /* negative: a weak weight */
+                }
+            }
             lift[(size_t)t * nfeat + f] = w;
             nw += w > 0;
+            nx += w < 0;
         }
     }
     /* A word of an aspect group that has a theme names that theme, sampled or not. */
@@ -739,15 +769,19 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     }
     m->wtheme = cv_malloc((nw ? nw : 1) * sizeof(uint32_t));
     m->wval = cv_malloc((nw ? nw : 1) * sizeof(float));
-    if (!m->wtheme || !m->wval) {
+    m->xtheme = cv_malloc((nx ? nx : 1) * sizeof(uint32_t));
+    m->xval = cv_malloc((nx ? nx : 1) * sizeof(float));
+    if (!m->wtheme || !m->wval || !m->xtheme || !m->xval) {
         cv_free(mtheme);
         cv_free(tdf);
         cv_free(rt);
         goto out;
     }
     nw = 0;
+    nx = 0;
     for (uint32_t i = 0; i < ns; i++) {
         m->wstart[i] = (uint32_t)nw;
+        m->xstart[i] = (uint32_t)nx;
         if (mtheme[i] >= 0) {
             m->wtheme[nw] = (uint32_t)mtheme[i];
             m->wval[nw++] = ins_group_is_attribute(v->stems[i].group) ? ATTRIBUTE_WEIGHT
@@ -760,10 +794,14 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
             if (w > 0) {
                 m->wtheme[nw] = t;
                 m->wval[nw++] = w;
+            } else if (w < 0) {
+                m->xtheme[nx] = t;
+                m->xval[nx++] = -w;
             }
         }
     }
     m->wstart[ns] = (uint32_t)nw;
+    m->xstart[ns] = (uint32_t)nx;
     cv_free(mtheme);
     cv_free(tdf);
     cv_free(rt);
@@ -834,7 +872,31 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
         }
     }
     if (acc[best] < m->threshold) {
-        return 0;
+        /* The second pass: the strong and the weak evidence together, one theme. */
+        for (size_t i = 0; i < n; i++) {
+            uint32_t st = stems[i] & ~INS_STEM_MOD;
+            float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
+            if (st >= m->nstems) {
+                continue;
+            }
+            for (uint32_t w = m->xstart[st]; w < m->xstart[st + 1]; w++) {
+                if (m->xtheme[w] < nt) {
+                    acc[m->xtheme[w]] += f * m->xval[w];
+                }
+            }
+        }
+        best = 0;
+        for (uint32_t t = 1; t < nt; t++) {
+            if (acc[t] > acc[best]) {
+                best = t;
+            }
+        }
+        if (acc[best] < WEAK_THRESHOLD) {
+            return 0;
+        }
+        *score = acc[best];
+        out[k++] = best;
+        return k;
     }
     *score = acc[best];
     out[k++] = best;

@@ -282,10 +282,11 @@ static double round_to(double x, double scale, int digits)
 void ins_vader(const struct ins_tokbuf *tb, struct ins_sentiment *out)
 {
     const struct ins_tok *t = tb->toks;
-    size_t n = tb->ntoks, nupper = 0, bi = SIZE_MAX;
-    double stack[256], *s = stack;
+    const uint32_t *lx = tb->lex;
+    double *s = tb->val;
+    size_t n = tb->ntoks, nl = tb->nlex, bi = tb->but_at;
     double sum = 0, amp, pos_sum = 0, neg_sum = 0, total;
-    unsigned neu_count = 0, ep, qm;
+    unsigned neu_count, ep, qm;
     bool cap_diff;
 
     memset(out, 0, sizeof(*out));
@@ -293,59 +294,52 @@ void ins_vader(const struct ins_tokbuf *tb, struct ins_sentiment *out)
         return;
     }
     /* No lexicon word: every valence is 0, so compound 0 and all neutral. */
-    unsigned any = 0;
-    for (size_t i = 0; i < n; i++) {
-        any |= t[i].w->flags;
-    }
-    if (!(any & INS_W_LEX)) {
+    if (nl == 0) {
         out->neu = 1.0;
         return;
     }
-    if (n > CV_ARRAY_LEN(stack)) {
-        s = cv_malloc(n * sizeof(double));
-        if (!s) {
-            /* Cannot happen in practice; score only the first 256 tokens. */
-            s = stack;
-            n = CV_ARRAY_LEN(stack);
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        nupper += t[i].upper;
-    }
-    cap_diff = n - nupper > 0 && n - nupper < n;
-    for (size_t i = 0; i < n; i++) {
+    /*
+     * Only lexicon tokens have a valence: the reference's list of valences
+     * is zero everywhere else, so it is kept sparse, s[j] for token lx[j].
+     * Zeros add nothing to the sums below, and the "but" rule leaves them
+     * zero, so every result is the very double of the dense computation.
+     */
+    cap_diff = tb->nupper > 0 && tb->nupper < n;
+    for (size_t j = 0; j < nl; j++) {
+        size_t i = lx[j];
         const struct ins_word *w = t[i].w;
         if ((w->flags & INS_W_BOOST) ||
             (i < n - 1 && w->special == INS_SP_KIND && t[i + 1].w->special == INS_SP_OF)) {
-            s[i] = 0.0;
+            s[j] = 0.0;
             continue;
         }
-        s[i] = sentiment_valence(t, n, i, cap_diff);
-        if (bi == SIZE_MAX && w->special == INS_SP_BUT) {
-            bi = i;
-        }
+        s[j] = sentiment_valence(t, n, i, cap_diff);
     }
     if (bi != SIZE_MAX) {
         /*
          * The reference walks the list and finds each value's *first*
          * position (list.index); with repeated values that is not the
-         * position being walked. Reproduced exactly.
+         * position being walked. Reproduced exactly (a zero is found at a
+         * zero and stays zero: skipped).
          */
-        for (size_t j = 0; j < n; j++) {
+        for (size_t j = 0; j < nl; j++) {
             double v = s[j];
             size_t si = 0;
+            if (v == 0) {
+                continue;
+            }
             while (s[si] != v) {
                 si++;
             }
-            if (si < bi) {
+            if (lx[si] < bi) {
                 s[si] = v * 0.5;
-            } else if (si > bi) {
+            } else if (lx[si] > bi) {
                 s[si] = v * 1.5;
             }
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        sum += s[i];
+    for (size_t j = 0; j < nl; j++) {
+        sum += s[j];
     }
     ep = tb->excl > 4 ? 4 : tb->excl;
     qm = tb->quest;
@@ -364,14 +358,15 @@ void ins_vader(const struct ins_tokbuf *tb, struct ins_sentiment *out)
     } else if (out->compound > 1.0) {
         out->compound = 1.0;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] > 0) {
-            pos_sum += s[i] + 1;
+    neu_count = (unsigned)(n - nl);
+    for (size_t j = 0; j < nl; j++) {
+        if (s[j] > 0) {
+            pos_sum += s[j] + 1;
         }
-        if (s[i] < 0) {
-            neg_sum += s[i] - 1;
+        if (s[j] < 0) {
+            neg_sum += s[j] - 1;
         }
-        if (s[i] == 0) {
+        if (s[j] == 0) {
             neu_count++;
         }
     }
@@ -385,7 +380,4 @@ void ins_vader(const struct ins_tokbuf *tb, struct ins_sentiment *out)
     out->neg = round_to(fabs(neg_sum / total), 1e3, 3);
     out->neu = round_to(fabs(neu_count / total), 1e3, 3);
     out->compound = round_to(out->compound, 1e4, 4);
-    if (s != stack) {
-        cv_free(s);
-    }
 }

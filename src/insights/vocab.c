@@ -403,6 +403,9 @@ static void analyse_word(struct ins_word *w)
     for (size_t k = 0; w->len <= 7 && k < CV_ARRAY_LEN(specials); k++) {
         if (strlen(specials[k].w) == w->len && memcmp(specials[k].w, w->key, w->len) == 0) {
             w->special = (uint8_t)specials[k].sp;
+            if (specials[k].sp == INS_SP_BUT) {
+                w->flags |= INS_W_BUT;
+            }
             break;
         }
     }
@@ -568,6 +571,38 @@ struct ins_word *ins_vocab_word_h(struct ins_vocab *v, const char *lower, size_t
     return w;
 }
 
+/*
+ * key_eq() for two keys that are followed by readable bytes up to their next
+ * multiple of 8: an entry's key (in its 64-byte slot, or 8-byte rounded in
+ * the arena) and a key of a lower-cased record (8 bytes of slack). The
+ * tail is compared masked, without a byte loop.
+ */
+static inline bool key_eq_padded(const char *a, const char *b, size_t len)
+{
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y) {
+            return false;
+        }
+    }
+    if (i < len) {
+        uint64_t x, y, m;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        m = ~0ull << (64 - 8 * (len - i));
+#else
+        m = ~0ull >> (64 - 8 * (len - i));
+#endif
+        return ((x ^ y) & m) == 0;
+    }
+    return true;
+}
+
 /* The index of an interned word (from its slot address), or UINT32_MAX. */
 static uint32_t word_index(const struct ins_vocab *v, const struct ins_word *w)
 {
@@ -615,7 +650,7 @@ cv_err ins_vocab_words(struct ins_vocab *v, const char *base, struct ins_key *ke
         }
         if (k->cand != UINT32_MAX) {
             w = ins_vocab_at(v, k->cand);
-            if (w->len == k->len && key_eq(w->key, base + k->off, k->len)) {
+            if (w->len == k->len && key_eq_padded(w->key, base + k->off, k->len)) {
                 toks[i].w = w;
                 keys[i].off = k->cand; /* the key's bytes are no longer needed: its index */
                 if (w->stem1 != INS_PIECE_STOP) {

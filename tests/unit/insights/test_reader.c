@@ -26,6 +26,8 @@ struct got {
     size_t nerr;
 };
 
+static bool no_line_ids; /* read_all() sets the reader's no_line_ids (pass 1's reader) */
+
 static cv_err read_all(const char *data, enum ins_format fmt, const struct ins_options *opt,
                        bool skip, struct got *g)
 {
@@ -41,6 +43,7 @@ static cv_err read_all(const char *data, enum ins_format fmt, const struct ins_o
         close(fd);
         return err;
     }
+    r.no_line_ids = no_line_ids;
     for (;;) {
         err = ins_reader_next(&r, &rec);
         if (err == CV_ENOENT) {
@@ -204,6 +207,29 @@ static void test_text(void **state)
     assert_int_equal(ins_format_from_name("notes"), INS_FMT_TEXT);
 }
 
+/* Pass 1 reads no ids: line-number ids are left empty, ids from the input are kept. */
+static void test_no_line_ids(void **state)
+{
+    struct got g;
+    CV_UNUSED(state);
+    no_line_ids = true;
+    assert_int_equal(read_all("first\nsecond\n", INS_FMT_TEXT, NULL, false, &g), CV_OK);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.text[1], "second");
+    assert_string_equal(g.id[1], "");
+    assert_int_equal(g.line[1], 2);
+    assert_int_equal(read_all("{\"id\":\"x7\",\"text\":\"a\"}\n{\"text\":\"b\"}\n", INS_FMT_JSONL,
+                              NULL, false, &g),
+                     CV_OK);
+    assert_string_equal(g.id[0], "x7");
+    assert_string_equal(g.id[1], "");
+    no_line_ids = false;
+    assert_int_equal(read_all("{\"id\":\"x7\",\"text\":\"a\"}\n{\"text\":\"b\"}\n", INS_FMT_JSONL,
+                              NULL, false, &g),
+                     CV_OK);
+    assert_string_equal(g.id[1], "2");
+}
+
 static cv_err sweep_once(void)
 {
     struct got g;
@@ -224,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_csv_errors),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_text),
+        cmocka_unit_test(test_no_line_ids),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,76 @@
+/* Theme assignment: the strong weights, and the second pass's weak weights. */
+#include "insights/insights_int.h"
+#include "test.h"
+
+/*
+ * A hand-built model of two themes over four stems:
+ *   stem 0: theme 0, 8 (a member word)        stem 1: weak, theme 1, 1.4
+ *   stem 2: weak, theme 0, 0.5                stem 3: theme 1, 1.0 (a profile lift)
+ */
+static uint32_t wstart[] = {0, 1, 1, 1, 2};
+static uint32_t wtheme[] = {0, 1};
+static float wval[] = {8.0f, 1.0f};
+static uint32_t xstart[] = {0, 0, 1, 2, 2};
+static uint32_t xtheme[] = {1, 0};
+static float xval[] = {1.4f, 0.5f};
+
+static struct ins_model model(void)
+{
+    struct ins_model m = {0};
+    m.nthemes = 2;
+    m.nstems = 4;
+    m.wstart = wstart;
+    m.wtheme = wtheme;
+    m.wval = wval;
+    m.xstart = xstart;
+    m.xtheme = xtheme;
+    m.xval = xval;
+    m.threshold = 1.6f;
+    return m;
+}
+
+static size_t assign(const uint32_t *stems, size_t n, uint32_t *out, float *score)
+{
+    struct ins_model m = model();
+    return ins_model_assign(&m, stems, n, out, 4, score);
+}
+
+static void test_strong(void **state)
+{
+    uint32_t out[4], st[] = {0, 1};
+    float score;
+    CV_UNUSED(state);
+    /* A member word: its theme; the weak weights are not consulted. */
+    assert_int_equal(assign(st, 2, out, &score), 1);
+    assert_int_equal(out[0], 0);
+    assert_true(score == 8.0f);
+}
+
+static void test_second_pass(void **state)
+{
+    uint32_t out[4], one[] = {1}, two[] = {2}, lift[] = {3, 1}, mod[] = {1 | INS_STEM_MOD};
+    float score;
+    CV_UNUSED(state);
+    /* No strong evidence, weak evidence above 1.3: the theme it points to. */
+    assert_int_equal(assign(one, 1, out, &score), 1);
+    assert_int_equal(out[0], 1);
+    assert_true(score > 1.39f && score < 1.41f);
+    /* Weak evidence below the threshold: no theme. */
+    assert_int_equal(assign(two, 1, out, &score), 0);
+    assert_true(score == 0.0f);
+    /* Strong (1.0, below 1.6) and weak (1.4) add up in the second pass. */
+    assert_int_equal(assign(lift, 2, out, &score), 1);
+    assert_int_equal(out[0], 1);
+    assert_true(score > 2.39f && score < 2.41f);
+    /* A modifier counts half: 0.7 is too little. */
+    assert_int_equal(assign(mod, 1, out, &score), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strong),
+        cmocka_unit_test(test_second_pass),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
