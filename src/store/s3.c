@@ -42,6 +42,11 @@ static const struct op_info ops[OP__COUNT] = {
                                    true, BODY_NONE},
     [OP_GET_BUCKET_OWNERSHIP] = {"GetBucketOwnershipControls", "s3:GetBucketOwnershipControls",
                                  false, true, BODY_NONE},
+    [OP_PUT_BUCKET_OWNERSHIP] = {"PutBucketOwnershipControls", "s3:PutBucketOwnershipControls",
+                                 false, true, BODY_XML},
+    /* AWS asks for s3:PutBucketOwnershipControls to delete them too. */
+    [OP_DELETE_BUCKET_OWNERSHIP] = {"DeleteBucketOwnershipControls",
+                                    "s3:PutBucketOwnershipControls", false, true, BODY_NONE},
     [OP_PUT_OBJECT] = {"PutObject", "s3:PutObject", true, true, BODY_OBJECT},
     [OP_GET_OBJECT] = {"GetObject", "s3:GetObject", true, true, BODY_NONE},
     [OP_HEAD_OBJECT] = {"HeadObject", "s3:GetObject", true, true, BODY_NONE},
@@ -128,7 +133,10 @@ int s3_route(struct store_req *r)
             if (req_has_param(r, "versioning")) {
                 return OP_PUT_BUCKET_VERSIONING;
             }
-            if (has_unsupported(r) || req_has_param(r, "ownershipControls")) {
+            if (req_has_param(r, "ownershipControls")) {
+                return OP_PUT_BUCKET_OWNERSHIP;
+            }
+            if (has_unsupported(r)) {
                 return OP_UNKNOWN;
             }
             return OP_CREATE_BUCKET;
@@ -172,6 +180,9 @@ int s3_route(struct store_req *r)
         if (del) {
             if (req_has_param(r, "policy")) {
                 return OP_DELETE_BUCKET_POLICY;
+            }
+            if (req_has_param(r, "ownershipControls")) {
+                return OP_DELETE_BUCKET_OWNERSHIP;
             }
             if (has_unsupported(r)) {
                 return OP_UNKNOWN;
@@ -520,6 +531,12 @@ void s3_dispatch(struct store_req *r)
         break;
     case OP_GET_BUCKET_OWNERSHIP:
         s3_get_bucket_ownership(r);
+        break;
+    case OP_PUT_BUCKET_OWNERSHIP:
+        s3_put_bucket_ownership(r);
+        break;
+    case OP_DELETE_BUCKET_OWNERSHIP:
+        s3_delete_bucket_ownership(r);
         break;
     case OP_LIST_MULTIPART_UPLOADS:
         s3_list_multipart_uploads(r);

@@ -24,7 +24,7 @@ struct upload_info {
     size_t metalen;
     char ck_algo[16];
     char storage_class[24];
-    char acl[32];
+    char *acl;  /* stored ACL (arena), or NULL */
     char *tags; /* stored form (arena), or NULL */
 };
 
@@ -61,8 +61,10 @@ static cv_err upload_load(struct store_req *r, const char *id, struct upload_inf
         snprintf(u->ck_algo, sizeof(u->ck_algo), "%.*s", (int)ca.len, ca.ptr ? ca.ptr : "");
         snprintf(u->storage_class, sizeof(u->storage_class), "%.*s", (int)sc.len,
                  sc.ptr ? sc.ptr : "");
-        snprintf(u->acl, sizeof(u->acl), "%.*s", (int)acl.len, acl.ptr ? acl.ptr : "");
-        err = u->key ? CV_OK : CV_ENOMEM;
+        if (acl.ptr && acl.len) {
+            u->acl = cv_arena_strndup(&r->arena, acl.ptr, acl.len);
+        }
+        err = u->key && (!acl.len || u->acl) ? CV_OK : CV_ENOMEM;
         /* The upload must belong to the object the request names. */
         if (!err && (!cv_str_eq_c(r->bucket, u->bucket) ||
                      !cv_str_eq(r->key, (struct cv_str){u->key, u->keylen}))) {
@@ -164,8 +166,8 @@ void s3_create_multipart(struct store_req *r)
 
     memset(&j, 0, sizeof(j));
     j.r = r;
-    if (req_has_header(r, "x-amz-acl") && s3_acl_from_request(r, r->bi, &j.acl)) {
-        return;
+    if (s3_acl_for_write(r, r->bi, &j.acl)) {
+        return; /* response set */
     }
     err = blob_new_id(id);
     if (!err) {
@@ -806,7 +808,7 @@ void s3_complete_multipart(struct store_req *r)
     oc.segs = segs;
     oc.nsegs = n;
     oc.storage_class = u.storage_class[0] ? u.storage_class : NULL;
-    oc.acl = u.acl[0] ? u.acl : NULL;
+    oc.acl = u.acl;
     oc.tags = u.tags;
     if (composite[0]) {
         oc.ck_algo = sigv4_checksum_name(algo);
