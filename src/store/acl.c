@@ -247,7 +247,11 @@ cv_err acl_parse_xml(struct cv_arena *ar, const char *xml, size_t len, struct ac
 
     owner_cid[0] = '\0';
     a->n = 0;
-    if (xml_parse(ar, xml, len, &root) != CV_OK || strcmp(root->name, "AccessControlPolicy") != 0) {
+    err = xml_parse(ar, xml, len, &root);
+    if (err == CV_ENOMEM) {
+        return err;
+    }
+    if (err || strcmp(root->name, "AccessControlPolicy") != 0) {
         return CV_S3_MALFORMED_ACL;
     }
     owner = xml_child(root, "Owner");
