@@ -415,6 +415,45 @@ static bool tags_for_authz(struct store_req *r)
     return true;
 }
 
+/* The key as a C string in the arena ("" if out of memory). */
+static const char *arena_key(struct store_req *r)
+{
+    const char *k = cv_arena_strndup(&r->arena, r->key.ptr, r->key.len);
+
+    return k ? k : "";
+}
+
+/*
+ * GetObject/HeadObject of a missing key in a bucket with ACLs on: no object
+ * ACL can grant it, so, as AWS, callers who may list the bucket learn 404
+ * (the same answer the handler gives when a policy allowed the read).
+ */
+static bool missing_key_listable(struct store_req *r)
+{
+    struct db_conn *c;
+    sqlite3_stmt *s;
+    bool missing = false, may_list;
+
+    if ((r->op != OP_GET_OBJECT && r->op != OP_HEAD_OBJECT) || !r->bi || s3_acl_enforced(r->bi)) {
+        return false;
+    }
+    c = db_reader(r->st->db);
+    s = c ? db_stmt(c, STMT_OBJ_HEAD_ID) : NULL;
+    if (s) {
+        db_bind_str(s, 1, r->bucket);
+        db_bind_str(s, 2, r->key);
+        missing = sqlite3_step(s) == SQLITE_DONE;
+    }
+    db_reader_done(r->st->db, c);
+    if (!missing) {
+        return false;
+    }
+    r->authz_prefix = r->key;
+    may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
+    r->authz_prefix = CV_STR_NULL;
+    return may_list;
+}
+
 bool s3_precheck(struct store_req *r)
 {
     const struct op_info *oi = &ops[r->op];
@@ -458,8 +497,12 @@ bool s3_precheck(struct store_req *r)
     if (!tags_for_authz(r)) {
         return false;
     }
-    if (oi->action &&
-        !store_authorize(r, oi->action, r->bucket, oi->object ? r->key : nokey, r->bi)) {
+    if (oi->action && !store_allowed(r, oi->action, r->bucket, oi->object ? r->key : nokey, r->bi)) {
+        if (missing_key_listable(r)) {
+            resp_error(r, CV_S3_NO_SUCH_KEY, NULL, "Key", arena_key(r), NULL);
+        } else {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+        }
         return false;
     }
     /* An ACL on an object write is a second permission. */

@@ -143,10 +143,20 @@ def test_canned_acls_reported():
     r = b.get_object_acl(Bucket="canned", Key="by-b")
     eq(r["Owner"]["ID"], B_ID, "ObjectWriter: the writer owns the object")
     eq(grants(r), [("user", B_ID, "FULL_CONTROL"), ("user", A_ID, "READ")], "bucket-owner-read")
+    # The bucket owner reaches B's object only through B's grants.
+    eq(a.get_object(Bucket="canned", Key="by-b")["Body"].read(), b"b", "A's READ grant")
+    expect_error("AccessDenied", 403, a.get_object_acl, Bucket="canned", Key="by-b")
     b.put_object_acl(Bucket="canned", Key="by-b", ACL="bucket-owner-full-control")
     eq(grants(b.get_object_acl(Bucket="canned", Key="by-b")),
        [("user", B_ID, "FULL_CONTROL"), ("user", A_ID, "FULL_CONTROL")],
        "bucket-owner-full-control")
+    eq(grants(a.get_object_acl(Bucket="canned", Key="by-b"))[1], ("user", A_ID, "FULL_CONTROL"),
+       "FULL_CONTROL lets A read the ACL")
+    b.put_object(Bucket="canned", Key="by-b-private", Body=b"p")
+    expect_error("AccessDenied", 403, a.get_object, Bucket="canned", Key="by-b-private")
+    # ... but the bucket owner may still delete it (DeleteObject is the bucket's).
+    a.delete_object(Bucket="canned", Key="by-b-private")
+    expect_error("NoSuchKey", 404, b.get_object, Bucket="canned", Key="by-b-private")
     a.put_object(Bucket="canned", Key="by-a", Body=b"a", ACL="bucket-owner-full-control")
     eq(grants(a.get_object_acl(Bucket="canned", Key="by-a")), [("user", A_ID, "FULL_CONTROL")],
        "the bucket owner's own object: one grant")
