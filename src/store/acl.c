@@ -117,42 +117,50 @@ cv_err acl_add(struct acl *a, enum acl_grantee kind, struct cv_str id, enum acl_
 
 /* ------------------------------------------------------------ canned */
 
+/*
+ * Group grants come before the owner's FULL_CONTROL and the bucket owner's
+ * grant last: the order RGW answers with and ceph/s3-tests expects (it reads
+ * the owner's grant of a public-read-write bucket at index 2).
+ */
 cv_err acl_canned(struct cv_str name, const char *owner_cid, const char *bucket_owner_cid,
                   bool bucket, struct acl *a)
 {
     struct cv_str own = cv_str_c(owner_cid), bown = cv_str_c(bucket_owner_cid);
     bool other = !bucket && strcmp(owner_cid, bucket_owner_cid) != 0;
-    cv_err err;
+    enum acl_perm bucket_owner_perm = 0;
+    cv_err err = CV_OK;
 
     a->n = 0;
-    err = acl_add(a, ACL_USER, own, ACL_FULL_CONTROL);
-    if (err) {
-        return err;
-    }
     if (cv_str_eq_c(name, "private") || cv_str_eq_c(name, "aws-exec-read")) {
-        return CV_OK; /* aws-exec-read's extra grantee is AWS's EC2 account: not here */
-    }
-    if (cv_str_eq_c(name, "public-read")) {
-        return acl_add(a, ACL_ALL_USERS, CV_STR_NULL, ACL_READ);
-    }
-    if (cv_str_eq_c(name, "public-read-write")) {
+        /* aws-exec-read's extra grantee is AWS's EC2 account: not here */
+    } else if (cv_str_eq_c(name, "public-read")) {
         err = acl_add(a, ACL_ALL_USERS, CV_STR_NULL, ACL_READ);
-        return err ? err : acl_add(a, ACL_ALL_USERS, CV_STR_NULL, ACL_WRITE);
-    }
-    if (cv_str_eq_c(name, "authenticated-read")) {
-        return acl_add(a, ACL_AUTH_USERS, CV_STR_NULL, ACL_READ);
-    }
-    if (cv_str_eq_c(name, "bucket-owner-read")) {
-        return other ? acl_add(a, ACL_USER, bown, ACL_READ) : CV_OK;
-    }
-    if (cv_str_eq_c(name, "bucket-owner-full-control")) {
-        return other ? acl_add(a, ACL_USER, bown, ACL_FULL_CONTROL) : CV_OK;
-    }
-    if (cv_str_eq_c(name, "log-delivery-write")) {
+    } else if (cv_str_eq_c(name, "public-read-write")) {
+        err = acl_add(a, ACL_ALL_USERS, CV_STR_NULL, ACL_READ);
+        if (!err) {
+            err = acl_add(a, ACL_ALL_USERS, CV_STR_NULL, ACL_WRITE);
+        }
+    } else if (cv_str_eq_c(name, "authenticated-read")) {
+        err = acl_add(a, ACL_AUTH_USERS, CV_STR_NULL, ACL_READ);
+    } else if (cv_str_eq_c(name, "bucket-owner-read")) {
+        bucket_owner_perm = other ? ACL_READ : 0;
+    } else if (cv_str_eq_c(name, "bucket-owner-full-control")) {
+        bucket_owner_perm = other ? ACL_FULL_CONTROL : 0;
+    } else if (cv_str_eq_c(name, "log-delivery-write")) {
         err = acl_add(a, ACL_LOG_DELIVERY, CV_STR_NULL, ACL_WRITE);
-        return err ? err : acl_add(a, ACL_LOG_DELIVERY, CV_STR_NULL, ACL_READ_ACP);
+        if (!err) {
+            err = acl_add(a, ACL_LOG_DELIVERY, CV_STR_NULL, ACL_READ_ACP);
+        }
+    } else {
+        return CV_S3_INVALID_ARGUMENT;
     }
-    return CV_S3_INVALID_ARGUMENT;
+    if (!err) {
+        err = acl_add(a, ACL_USER, own, ACL_FULL_CONTROL);
+    }
+    if (!err && bucket_owner_perm) {
+        err = acl_add(a, ACL_USER, bown, bucket_owner_perm);
+    }
+    return err;
 }
 
 /* ------------------------------------------------------ grant headers */

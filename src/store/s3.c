@@ -493,6 +493,14 @@ bool s3_precheck(struct store_req *r)
             return false;
         }
         r->bucket_loaded = true;
+        /* x-amz-expected-bucket-owner: another owner is AccessDenied, as AWS. */
+        {
+            struct cv_str eo = req_header(r, "x-amz-expected-bucket-owner");
+            if (eo.ptr && !cv_str_eq_c(cv_str_trim(eo), r->bi->account)) {
+                resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+                return false;
+            }
+        }
     }
     if (!tags_for_authz(r)) {
         return false;
