@@ -101,8 +101,18 @@ cv_err acl_add(struct acl *a, enum acl_grantee kind, struct cv_str id, enum acl_
     if (a->n >= ACL_MAX_GRANTS) {
         return CV_S3_MALFORMED_ACL;
     }
-    if ((kind == ACL_USER || kind == ACL_EMAIL) && (!id.len || id.len >= ACL_ID_MAX)) {
-        return CV_S3_INVALID_ARGUMENT;
+    if (kind == ACL_USER || kind == ACL_EMAIL) {
+        size_t i;
+        if (!id.len || id.len >= ACL_ID_MAX) {
+            return CV_S3_INVALID_ARGUMENT;
+        }
+        /* Canonical ids and addresses are printable ASCII without blanks
+         * (which also keeps the stored form's line and field separators out). */
+        for (i = 0; i < id.len; i++) {
+            if ((unsigned char)id.ptr[i] <= 0x20 || (unsigned char)id.ptr[i] >= 0x7f) {
+                return CV_S3_INVALID_ARGUMENT;
+            }
+        }
     }
     g = &a->g[a->n++];
     g->kind = kind;

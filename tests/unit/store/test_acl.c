@@ -56,6 +56,8 @@ static const struct header_case header_cases[] = {
     {"unknown key", "nick=alice", CV_S3_INVALID_ARGUMENT, NULL},
     {"unknown group", "uri=http://acs.amazonaws.com/groups/global/Everyone",
      CV_S3_INVALID_ARGUMENT, NULL},
+    {"blank inside an id", "id=ab cd", CV_S3_INVALID_ARGUMENT, NULL},
+    {"control byte in an id", "id=ab\x01" "cd", CV_S3_INVALID_ARGUMENT, NULL},
     {"trailing comma", "id=" ALICE ",", CV_S3_INVALID_ARGUMENT, NULL},
     {"id too long",
      "id=" ALICE ALICE "x", CV_S3_INVALID_ARGUMENT, NULL},
