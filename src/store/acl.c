@@ -540,8 +540,17 @@ cv_err s3_acl_xml(struct store_req *r, const struct acl *a, struct cv_buf *out)
     if (!err) {
         err = cv_buf_adds(out, "</Owner><AccessControlList>");
     }
+    /* Group grants first, then the others, each in the order given: RGW's
+     * order, which ceph/s3-tests relies on. */
     for (i = 0; !err && i < a->n; i++) {
-        err = grant_xml(r->st, out, &a->g[i]);
+        if (a->g[i].kind != ACL_USER) {
+            err = grant_xml(r->st, out, &a->g[i]);
+        }
+    }
+    for (i = 0; !err && i < a->n; i++) {
+        if (a->g[i].kind == ACL_USER) {
+            err = grant_xml(r->st, out, &a->g[i]);
+        }
     }
     if (!err) {
         err = cv_buf_adds(out, "</AccessControlList>");

@@ -201,6 +201,16 @@ def test_grants_authorize_another_account():
     eq(grants(b.get_bucket_acl(Bucket="grants")),
        [("user", A_ID, "FULL_CONTROL"), ("user", B_ID, "WRITE"), ("user", B_ID, "READ_ACP")],
        "READ_ACP lets B read the document in order")
+    # Reported: group grants first, then the others, each in the order given.
+    a.put_bucket_acl(Bucket="grants", AccessControlPolicy={
+        "Owner": {"ID": A_ID},
+        "Grants": [{"Grantee": {"Type": "CanonicalUser", "ID": A_ID}, "Permission": "FULL_CONTROL"},
+                   {"Grantee": {"Type": "Group", "URI": AUTH}, "Permission": "READ_ACP"},
+                   {"Grantee": {"Type": "CanonicalUser", "ID": B_ID}, "Permission": "WRITE"},
+                   {"Grantee": {"Type": "Group", "URI": ALL}, "Permission": "READ_ACP"}]})
+    eq(grants(a.get_bucket_acl(Bucket="grants")),
+       [("Group", AUTH, "READ_ACP"), ("Group", ALL, "READ_ACP"), ("user", A_ID, "FULL_CONTROL"),
+        ("user", B_ID, "WRITE")], "groups first")
     expect_error("AccessDenied", 403, b.list_objects_v2, Bucket="grants")
     b.put_object(Bucket="grants", Key="new", Body=b"B's")
     # B owns what it wrote and has its rights even in A's bucket.
