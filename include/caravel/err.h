@@ -140,6 +140,12 @@
     X(S3_INVALID_TAG, "InvalidTag", 400, "The tag provided was not a valid tag.")                  \
     X(S3_INVALID_OBJECT_STATE, "InvalidObjectState", 403,                                          \
       "The operation is not valid for the current state of the object.")                          \
+    X(S3_UNRESOLVABLE_EMAIL, "UnresolvableGrantByEmailAddress", 400,                               \
+      "The e-mail address you provided does not match any account on record.")                    \
+    X(S3_OWNERSHIP_NOT_FOUND, "OwnershipControlsNotFoundError", 404,                               \
+      "The bucket ownership controls were not found")                                              \
+    X(S3_ACL_OWNERSHIP_CONFLICT, "InvalidBucketAclWithObjectOwnership", 400,                       \
+      "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")           \
     /* IAM / STS query APIs */                                                                     \
     X(IAM_NO_SUCH_ENTITY, "NoSuchEntity", 404, "The request was rejected because it referenced " \
       "a resource entity that does not exist.")                                                    \

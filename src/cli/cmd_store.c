@@ -20,6 +20,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: caravel store serve --data DIR [--listen HOST:PORT] [--region REGION]\n"
             "                           [--domain DOMAIN[,DOMAIN...]] [--quiet] [--verbose]\n"
+            "                           [--default-object-ownership BucketOwnerEnforced|\n"
+            "                            BucketOwnerPreferred|ObjectWriter]\n"
             "       caravel store credentials DIR\n"
             "       caravel store accounts add NAME --data DIR\n"
             "                           [--access-key-id ID --secret-access-key-stdin]\n"
@@ -59,6 +61,8 @@ static int cmd_serve(int argc, char **argv)
                                          {"region", required_argument, NULL, 'r'},
                                          {"domain", required_argument, NULL, 'D'},
                                          {"quiet", no_argument, NULL, 'q'},
+                                         {"default-object-ownership", required_argument, NULL,
+                                          'o'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -72,7 +76,7 @@ static int cmd_serve(int argc, char **argv)
     store_config_defaults(&cfg);
     cfg.listen_host = host;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:l:r:D:qvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:l:r:D:o:qvh", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             cfg.data_dir = optarg;
@@ -91,6 +95,9 @@ static int cmd_serve(int argc, char **argv)
             break;
         case 'q':
             cfg.quiet = true;
+            break;
+        case 'o':
+            cfg.default_object_ownership = optarg;
             break;
         case 'v':
             cv_log_set_level(CV_LOG_DEBUG);

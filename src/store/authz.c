@@ -2,7 +2,9 @@
  * Authorization: may this identity perform this action on this resource?
  *
  * The decision is the policy module's (IAM.md §2.2): the caller's inline
- * policies (IAM users), the bucket's policy, root and cross-account rules.
+ * policies (IAM users), the bucket's policy, root and cross-account rules;
+ * then, when that found neither an Allow nor a Deny, the bucket's or object's
+ * ACL (acl_step(), unless the bucket has BucketOwnerEnforced).
  * This file builds the request context (principal, action, resource ARN,
  * condition keys of IAM.md §3.3) and keeps compiled policies in two caches so
  * the decision path neither reads SQLite for user policies nor parses JSON:
@@ -446,6 +448,132 @@ static int action_id_of(const char *action)
     return id;
 }
 
+/* ------------------------------------------------------------ ACLs */
+
+/* Which ACL, and which of its permissions, an action needs. */
+static bool acl_need(const struct store_req *r, const char *action, struct cv_str key,
+                     bool *object, enum acl_perm *perm)
+{
+    static const struct {
+        const char *action;
+        bool object;
+        enum acl_perm perm;
+    } map[] = {
+        {"s3:ListBucket", false, ACL_READ},
+        {"s3:ListBucketVersions", false, ACL_READ},
+        {"s3:ListBucketMultipartUploads", false, ACL_READ},
+        {"s3:PutObject", false, ACL_WRITE},
+        {"s3:DeleteObject", false, ACL_WRITE},
+        {"s3:GetBucketAcl", false, ACL_READ_ACP},
+        {"s3:PutBucketAcl", false, ACL_WRITE_ACP},
+        {"s3:GetObject", true, ACL_READ},
+        {"s3:GetObjectVersion", true, ACL_READ},
+        {"s3:GetObjectAcl", true, ACL_READ_ACP},
+        {"s3:GetObjectVersionAcl", true, ACL_READ_ACP},
+        {"s3:PutObjectAcl", true, ACL_WRITE_ACP},
+        {"s3:PutObjectVersionAcl", true, ACL_WRITE_ACP},
+    };
+    size_t i;
+
+    /* An ACL sent with an object write rides on the bucket's WRITE. */
+    if (strcmp(action, "s3:PutObjectAcl") == 0 &&
+        (r->op == OP_PUT_OBJECT || r->op == OP_COPY_OBJECT || r->op == OP_CREATE_MULTIPART)) {
+        *object = false;
+        *perm = ACL_WRITE;
+        return true;
+    }
+    for (i = 0; i < CV_ARRAY_LEN(map); i++) {
+        if (strcmp(action, map[i].action) == 0) {
+            *object = map[i].object;
+            *perm = map[i].perm;
+            return !*object || key.ptr != NULL;
+        }
+    }
+    return false;
+}
+
+/*
+ * The ACL of the object an object-level ACL action names, when the bucket
+ * has ACLs on and the object exists; NULL otherwise (or out of memory).
+ * Free with cv_free.
+ */
+static struct acl *object_acl(struct store_req *r, const char *action, struct cv_str key,
+                              struct cv_str bucket, const struct bucket_info *bi)
+{
+    bool object = false, found = false;
+    enum acl_perm perm;
+    struct acl *a = NULL;
+
+    if (!bi || s3_acl_enforced(bi) || !acl_need(r, action, key, &object, &perm) || !object) {
+        return NULL;
+    }
+    a = cv_malloc(sizeof(*a));
+    if (a && (s3_acl_load(r->st, bucket, &key, bi, a, &found) != CV_OK || !found)) {
+        cv_free(a);
+        a = NULL;
+    }
+    return a;
+}
+
+/*
+ * The ACL step of decide(), run only when the policies neither allowed nor
+ * denied (an explicit Deny always wins) and the bucket does not have
+ * BucketOwnerEnforced. A grant to the caller counts as a resource-side
+ * Allow, like a bucket policy statement (docs/policy.md, ACLs):
+ *  - AllUsers matches anyone, anonymous too; AuthenticatedUsers any signed
+ *    caller; a CanonicalUser grant the caller's account;
+ *  - a root user needs nothing more (it holds its account's permissions);
+ *  - an IAM user of the resource owner's account counts only group grants
+ *    (a grant to its own account is a delegation its identity policies
+ *    would already have had to use); an IAM user of another account needs
+ *    its identity policies to allow (cross-account needs both sides).
+ * @p oacl is the object's ACL when decide() loaded it already; @p owner the
+ * account owning the resource (the object's owner for objects).
+ */
+static bool acl_step(struct store_req *r, const char *action, struct cv_str bucket,
+                     struct cv_str key, const struct bucket_info *bi, const struct acl *oacl,
+                     struct cv_str owner, const struct policy_result *res)
+{
+    const char *canonical = NULL;
+    bool groups_only = false, object = false, found = false, ok = false;
+    enum acl_perm perm = ACL_READ;
+    struct acl *a = NULL;
+
+    if (!bi || s3_acl_enforced(bi) || !acl_need(r, action, key, &object, &perm)) {
+        return false;
+    }
+    switch (r->ident.kind) {
+    case IDENT_ROOT:
+        canonical = r->ident.canonical;
+        break;
+    case IDENT_USER:
+        canonical = r->ident.canonical;
+        if (cv_str_eq_c(owner, r->ident.account)) {
+            groups_only = true;
+        } else if (res->reason != POLICY_REASON_CROSS_NO_RESOURCE) {
+            return false;
+        }
+        break;
+    default:
+        break;
+    }
+    if (object && oacl) {
+        ok = acl_grants(oacl, canonical, groups_only, perm);
+    } else if (!object || key.ptr) {
+        a = cv_malloc(sizeof(*a));
+        if (a && s3_acl_load(r->st, bucket, object ? &key : NULL, bi, a, &found) == CV_OK &&
+            found) {
+            ok = acl_grants(a, canonical, groups_only, perm);
+        }
+        cv_free(a);
+    }
+    if (ok) {
+        cv_debug("store: %s on %.*s allowed by an ACL %s grant", action, (int)bucket.len,
+                 bucket.ptr, acl_perm_name(perm));
+    }
+    return ok;
+}
+
 static bool decide(struct store_req *r, const char *action, struct cv_str bucket,
                    struct cv_str key, const struct bucket_info *bi, struct cv_str policy_text,
                    bool mpu_initiator)
@@ -454,6 +582,7 @@ static bool decide(struct store_req *r, const char *action, struct cv_str bucket
     struct policy_result res;
     struct ctx c;
     struct pset *ids = NULL, *bp = NULL;
+    struct acl *oacl = NULL;
     char res_arn[1200];
     int n;
 
@@ -486,8 +615,24 @@ static bool decide(struct store_req *r, const char *action, struct cv_str bucket
     if (bi && bi->has_policy) {
         bp = bucket_policy(r->st, bucket, policy_text);
     }
+    oacl = object_acl(r, action, key, bucket, bi);
     policy_decide(&req, ids ? (const struct policy *const *)ids->p : NULL, ids ? ids->n : 0,
                   bp ? bp->p[0] : NULL, &res);
+    if (oacl && strcmp(oacl->owner, bi->account) != 0 && res.decision != POLICY_EXPLICIT_DENY) {
+        /* An object another account owns (ObjectWriter): the bucket policy's
+         * Deny still binds, but neither its Allows nor the bucket owner's
+         * rights reach the object; its owner's account decides, with the
+         * object's ACL as the resource side. */
+        req.bucket_owner = cv_str_c(oacl->owner);
+        policy_decide(&req, ids ? (const struct policy *const *)ids->p : NULL, ids ? ids->n : 0,
+                      NULL, &res);
+    }
+    /* ACLs: a resource-side Allow when the policies left it undecided. */
+    if (res.decision == POLICY_IMPLICIT_DENY &&
+        acl_step(r, action, bucket, key, bi, oacl, req.bucket_owner, &res)) {
+        res.decision = POLICY_ALLOWED;
+    }
+    cv_free(oacl);
     if (res.decision != POLICY_ALLOWED) {
         cv_debug("store: %s %s denied for %s: %s", action, res_arn,
                  r->ident.arn[0] ? r->ident.arn : "anonymous", policy_reason_str(res.reason));

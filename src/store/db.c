@@ -26,6 +26,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS accounts("
     " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, canonical_id TEXT NOT NULL,"
     " created INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS accounts_canonical ON accounts(canonical_id);"
     "CREATE TABLE IF NOT EXISTS users("
     " account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, user_id TEXT NOT NULL UNIQUE,"
     " path TEXT NOT NULL DEFAULT '/', created INTEGER NOT NULL, PRIMARY KEY(account, name));"
@@ -67,8 +68,11 @@ static const char schema[] =
 
 /* Schema versions: 1 first release; 2 adds object/upload tags and the bucket
  * policy's ConfirmRemoveSelfBucketAccess flag; 3 remembers completed uploads
- * (the table is created by the schema above, IF NOT EXISTS). */
-#define SCHEMA_VERSION 3
+ * (the table is created by the schema above, IF NOT EXISTS); 4 is IAM's
+ * (groups, managed policies, roles); 5 indexes accounts by canonical id
+ * (ACL grantees are named by it). ACL documents themselves live in the acl
+ * columns that exist since 1 (see acl.c for the stored form). */
+#define SCHEMA_VERSION 5
 static const char *const migrations[] = {
     NULL,
     /* 1 -> 2 */
@@ -77,6 +81,10 @@ static const char *const migrations[] = {
     "ALTER TABLE buckets ADD COLUMN policy_lockout INTEGER NOT NULL DEFAULT 0;",
     /* 2 -> 3: completed_uploads, created by the schema */
     "SELECT 1;",
+    /* 3 -> 4: IAM's step (a placeholder on the acl branch; the IAM branch has the real one) */
+    "SELECT 1;",
+    /* 4 -> 5: ACL grantees are looked up by canonical id */
+    "CREATE INDEX IF NOT EXISTS accounts_canonical ON accounts(canonical_id);",
 };
 
 static cv_err migrate(struct db_conn *c, char *errmsg, size_t errlen)

@@ -42,6 +42,11 @@ static const struct op_info ops[OP__COUNT] = {
                                    true, BODY_NONE},
     [OP_GET_BUCKET_OWNERSHIP] = {"GetBucketOwnershipControls", "s3:GetBucketOwnershipControls",
                                  false, true, BODY_NONE},
+    [OP_PUT_BUCKET_OWNERSHIP] = {"PutBucketOwnershipControls", "s3:PutBucketOwnershipControls",
+                                 false, true, BODY_XML},
+    /* AWS asks for s3:PutBucketOwnershipControls to delete them too. */
+    [OP_DELETE_BUCKET_OWNERSHIP] = {"DeleteBucketOwnershipControls",
+                                    "s3:PutBucketOwnershipControls", false, true, BODY_NONE},
     [OP_PUT_OBJECT] = {"PutObject", "s3:PutObject", true, true, BODY_OBJECT},
     [OP_GET_OBJECT] = {"GetObject", "s3:GetObject", true, true, BODY_NONE},
     [OP_HEAD_OBJECT] = {"HeadObject", "s3:GetObject", true, true, BODY_NONE},
@@ -142,7 +147,10 @@ int s3_route(struct store_req *r)
             if (req_has_param(r, "versioning")) {
                 return OP_PUT_BUCKET_VERSIONING;
             }
-            if (has_unsupported(r) || req_has_param(r, "ownershipControls")) {
+            if (req_has_param(r, "ownershipControls")) {
+                return OP_PUT_BUCKET_OWNERSHIP;
+            }
+            if (has_unsupported(r)) {
                 return OP_UNKNOWN;
             }
             return OP_CREATE_BUCKET;
@@ -186,6 +194,9 @@ int s3_route(struct store_req *r)
         if (del) {
             if (req_has_param(r, "policy")) {
                 return OP_DELETE_BUCKET_POLICY;
+            }
+            if (req_has_param(r, "ownershipControls")) {
+                return OP_DELETE_BUCKET_OWNERSHIP;
             }
             if (has_unsupported(r)) {
                 return OP_UNKNOWN;
@@ -424,6 +435,45 @@ static bool tags_for_authz(struct store_req *r)
     return true;
 }
 
+/* The key as a C string in the arena ("" if out of memory). */
+static const char *arena_key(struct store_req *r)
+{
+    const char *k = cv_arena_strndup(&r->arena, r->key.ptr, r->key.len);
+
+    return k ? k : "";
+}
+
+/*
+ * GetObject/HeadObject of a missing key in a bucket with ACLs on: no object
+ * ACL can grant it, so, as AWS, callers who may list the bucket learn 404
+ * (the same answer the handler gives when a policy allowed the read).
+ */
+static bool missing_key_listable(struct store_req *r)
+{
+    struct db_conn *c;
+    sqlite3_stmt *s;
+    bool missing = false, may_list;
+
+    if ((r->op != OP_GET_OBJECT && r->op != OP_HEAD_OBJECT) || !r->bi || s3_acl_enforced(r->bi)) {
+        return false;
+    }
+    c = db_reader(r->st->db);
+    s = c ? db_stmt(c, STMT_OBJ_HEAD_ID) : NULL;
+    if (s) {
+        db_bind_str(s, 1, r->bucket);
+        db_bind_str(s, 2, r->key);
+        missing = sqlite3_step(s) == SQLITE_DONE;
+    }
+    db_reader_done(r->st->db, c);
+    if (!missing) {
+        return false;
+    }
+    r->authz_prefix = r->key;
+    may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
+    r->authz_prefix = CV_STR_NULL;
+    return may_list;
+}
+
 bool s3_precheck(struct store_req *r)
 {
     const struct op_info *oi = &ops[r->op];
@@ -463,12 +513,24 @@ bool s3_precheck(struct store_req *r)
             return false;
         }
         r->bucket_loaded = true;
+        /* x-amz-expected-bucket-owner: another owner is AccessDenied, as AWS. */
+        {
+            struct cv_str eo = req_header(r, "x-amz-expected-bucket-owner");
+            if (eo.ptr && !cv_str_eq_c(cv_str_trim(eo), r->bi->account)) {
+                resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+                return false;
+            }
+        }
     }
     if (!tags_for_authz(r)) {
         return false;
     }
-    if (oi->action &&
-        !store_authorize(r, oi->action, r->bucket, oi->object ? r->key : nokey, r->bi)) {
+    if (oi->action && !store_allowed(r, oi->action, r->bucket, oi->object ? r->key : nokey, r->bi)) {
+        if (missing_key_listable(r)) {
+            resp_error(r, CV_S3_NO_SUCH_KEY, NULL, "Key", arena_key(r), NULL);
+        } else {
+            resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
+        }
         return false;
     }
     /* An ACL on an object write is a second permission. */
@@ -540,6 +602,12 @@ void s3_dispatch(struct store_req *r)
         break;
     case OP_GET_BUCKET_OWNERSHIP:
         s3_get_bucket_ownership(r);
+        break;
+    case OP_PUT_BUCKET_OWNERSHIP:
+        s3_put_bucket_ownership(r);
+        break;
+    case OP_DELETE_BUCKET_OWNERSHIP:
+        s3_delete_bucket_ownership(r);
         break;
     case OP_LIST_MULTIPART_UPLOADS:
         s3_list_multipart_uploads(r);

@@ -182,7 +182,9 @@ static cv_err create_bucket_tx(struct db_conn *c, void *arg)
     sqlite3_bind_int64(s, 3, j->r->now_ms);
     sqlite3_bind_text(s, 4, j->ownership, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, j->r->st->region, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, j->acl, -1, SQLITE_STATIC);
+    if (j->acl) {
+        sqlite3_bind_text(s, 6, j->acl, -1, SQLITE_STATIC);
+    }
     return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
 }
 
@@ -190,7 +192,6 @@ void s3_create_bucket(struct store_req *r)
 {
     struct create_job j;
     struct cv_str own = req_header(r, "x-amz-object-ownership");
-    struct cv_str acl = req_header(r, "x-amz-acl");
     char bname[80];
     cv_err err;
 
@@ -221,36 +222,39 @@ void s3_create_bucket(struct store_req *r)
             return;
         }
     }
-    j.ownership = "BucketOwnerEnforced";
+    j.ownership = r->st->cfg.default_object_ownership;
     if (own.ptr) {
-        if (cv_str_eq_c(own, "BucketOwnerEnforced") || cv_str_eq_c(own, "BucketOwnerPreferred") ||
-            cv_str_eq_c(own, "ObjectWriter")) {
+        if (s3_ownership_valid(own)) {
             j.ownership = cv_arena_strndup(&r->arena, own.ptr, own.len);
         } else {
             resp_error(r, CV_S3_INVALID_ARGUMENT, "Invalid x-amz-object-ownership header", NULL);
             return;
         }
     }
-    j.acl = "private";
-    if (acl.ptr) {
-        if (!s3_canned_acl_valid(acl)) {
-            resp_error(r, CV_S3_INVALID_ARGUMENT, NULL, "ArgumentName", "x-amz-acl", NULL);
-            return;
-        }
-        if (strcmp(j.ownership, "BucketOwnerEnforced") == 0 && !cv_str_eq_c(acl, "private") &&
-            !cv_str_eq_c(acl, "bucket-owner-full-control")) {
-            r->resp.status = 400;
-            resp_error(r, CV_S3_INVALID_ARGUMENT,
-                       "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced "
-                       "setting",
-                       NULL);
-            return;
-        }
-        j.acl = cv_arena_strndup(&r->arena, acl.ptr, acl.len);
-    }
-    if (!j.ownership || !j.acl) {
+    if (!j.ownership) {
         resp_error(r, CV_ENOMEM, NULL, NULL);
         return;
+    }
+    {
+        struct bucket_info nb;
+        struct acl_req q;
+        struct acl *a = NULL;
+
+        memset(&nb, 0, sizeof(nb));
+        snprintf(nb.account, sizeof(nb.account), "%s", r->ident.account);
+        snprintf(nb.ownership, sizeof(nb.ownership), "%s", j.ownership);
+        q.bi = &nb;
+        q.owner_account = r->ident.account;
+        q.bucket = true;
+        q.body = false;
+        q.enforced_err = CV_S3_ACL_OWNERSHIP_CONFLICT;
+        if (s3_acl_from_request(r, &q, &a)) {
+            return; /* response set */
+        }
+        if (a && !s3_acl_enforced(&nb) && s3_acl_stored(r, a, &j.acl)) {
+            resp_error(r, CV_ENOMEM, NULL, NULL);
+            return;
+        }
     }
     err = db_write(r->st->db, create_bucket_tx, &j);
     if (err == CV_S3_BUCKET_ALREADY_OWNED_BY_YOU && strcmp(r->st->region, "us-east-1") == 0) {
@@ -575,22 +579,16 @@ void s3_delete_bucket_policy(struct store_req *r)
 
 void s3_get_bucket_acl(struct store_req *r)
 {
-    struct db_conn *c = db_reader(r->st->db);
-    sqlite3_stmt *s;
-    char acl[64] = "private";
-    cv_err err;
+    struct acl *a = cv_arena_alloc(&r->arena, sizeof(*a));
+    bool found = false;
+    cv_err err = a ? s3_acl_load(r->st, r->bucket, NULL, r->bi, a, &found) : CV_ENOMEM;
 
-    if (!c) {
-        resp_error(r, CV_ENOMEM, NULL, NULL);
-        return;
+    if (!err && !found) {
+        err = CV_S3_NO_SUCH_BUCKET;
     }
-    s = db_stmt(c, STMT_BUCKET_GET_ACL);
-    db_bind_str(s, 1, r->bucket);
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
-        snprintf(acl, sizeof(acl), "%s", (const char *)sqlite3_column_text(s, 0));
+    if (!err) {
+        err = s3_acl_xml(r, a, &r->resp.body);
     }
-    db_reader_done(r->st->db, c);
-    err = s3_acl_write(r, r->bi->account, acl, &r->resp.body);
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;
@@ -600,7 +598,7 @@ void s3_get_bucket_acl(struct store_req *r)
 
 struct acl_job {
     struct store_req *r;
-    const char *acl;
+    const char *acl; /* stored form, or NULL (private) */
 };
 
 static cv_err set_bucket_acl_tx(struct db_conn *c, void *arg)
@@ -609,20 +607,38 @@ static cv_err set_bucket_acl_tx(struct db_conn *c, void *arg)
     sqlite3_stmt *s = db_stmt(c, STMT_BUCKET_SET_ACL);
 
     db_bind_str(s, 1, j->r->bucket);
-    sqlite3_bind_text(s, 2, j->acl, -1, SQLITE_STATIC);
+    if (j->acl) {
+        sqlite3_bind_text(s, 2, j->acl, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 2);
+    }
     return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
 }
 
 void s3_put_bucket_acl(struct store_req *r)
 {
     struct acl_job j = {r, NULL};
+    struct acl_req q = {r->bi, r->bi->account, true, true, CV_S3_ACL_NOT_SUPPORTED};
+    struct acl *a = NULL;
     cv_err err;
 
-    err = s3_acl_from_request(r, r->bi, &j.acl);
+    err = s3_acl_from_request(r, &q, &a);
     if (err) {
         return; /* response set */
     }
-    err = db_write(r->st->db, set_bucket_acl_tx, &j);
+    if (!a) {
+        resp_error(r, CV_S3_MALFORMED_ACL,
+                   "You must specify an ACL: a canned ACL header, grant headers or an "
+                   "AccessControlPolicy document.",
+                   NULL);
+        return;
+    }
+    if (!s3_acl_enforced(r->bi)) {
+        err = s3_acl_stored(r, a, &j.acl);
+    }
+    if (!err) {
+        err = db_write(r->st->db, set_bucket_acl_tx, &j);
+    }
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;
@@ -630,11 +646,20 @@ void s3_put_bucket_acl(struct store_req *r)
     r->resp.status = 200;
 }
 
+/* ---------------------------------------------------- ownership controls */
+
 void s3_get_bucket_ownership(struct store_req *r)
 {
     struct cv_buf *b = &r->resp.body;
-    cv_err err = xml_begin(b, "OwnershipControls");
+    cv_err err;
 
+    if (!r->bi->ownership[0]) {
+        char bname[80];
+        snprintf(bname, sizeof(bname), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
+        resp_error(r, CV_S3_OWNERSHIP_NOT_FOUND, NULL, "BucketName", bname, NULL);
+        return;
+    }
+    err = xml_begin(b, "OwnershipControls");
     if (!err) {
         err = cv_buf_adds(b, "<Rule>");
     }
@@ -652,4 +677,83 @@ void s3_get_bucket_ownership(struct store_req *r)
         return;
     }
     set_xml(r, 200);
+}
+
+struct ownership_job {
+    struct store_req *r;
+    const char *ownership; /* "" after DeleteBucketOwnershipControls */
+};
+
+static cv_err set_ownership_tx(struct db_conn *c, void *arg)
+{
+    struct ownership_job *j = arg;
+    sqlite3_stmt *s = db_stmt(c, STMT_BUCKET_SET_OWNERSHIP);
+
+    db_bind_str(s, 1, j->r->bucket);
+    sqlite3_bind_text(s, 2, j->ownership, -1, SQLITE_STATIC);
+    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
+}
+
+/* OwnershipControls: exactly one Rule with one valid ObjectOwnership. */
+static cv_err parse_ownership(struct store_req *r, const char **out)
+{
+    struct xml_node *root = NULL;
+    const struct xml_node *rule, *n;
+    struct cv_str v;
+    unsigned nrules = 0;
+
+    if (!r->xml.len || xml_parse(&r->arena, r->xml.ptr, r->xml.len, &root) != CV_OK ||
+        strcmp(root->name, "OwnershipControls") != 0) {
+        return CV_S3_MALFORMED_XML;
+    }
+    for (n = root->child; n; n = n->next) {
+        nrules += strcmp(n->name, "Rule") == 0;
+    }
+    rule = xml_child(root, "Rule");
+    v = cv_str_trim(xml_text(xml_child(rule, "ObjectOwnership")));
+    if (nrules != 1 || !s3_ownership_valid(v)) {
+        return CV_S3_MALFORMED_XML;
+    }
+    *out = cv_arena_strndup(&r->arena, v.ptr, v.len);
+    return *out ? CV_OK : CV_ENOMEM;
+}
+
+void s3_put_bucket_ownership(struct store_req *r)
+{
+    struct ownership_job j = {r, NULL};
+    cv_err err = parse_ownership(r, &j.ownership);
+
+    if (!err && strcmp(j.ownership, "BucketOwnerEnforced") == 0 && !s3_acl_enforced(r->bi)) {
+        /* As AWS: ACLs cannot be disabled while the bucket ACL grants anyone else. */
+        struct acl *a = cv_arena_alloc(&r->arena, sizeof(*a));
+        char cid[65], name[65];
+        bool found = false;
+        err = a ? s3_acl_load(r->st, r->bucket, NULL, r->bi, a, &found) : CV_ENOMEM;
+        if (!err) {
+            err = s3_account_info(r->st, r->bi->account, cid, name);
+        }
+        if (!err && !acl_owner_only(a, cid)) {
+            err = CV_S3_ACL_OWNERSHIP_CONFLICT;
+        }
+    }
+    if (!err) {
+        err = db_write(r->st->db, set_ownership_tx, &j);
+    }
+    if (err) {
+        resp_error(r, err == CV_ENOENT ? CV_EINTERNAL : err, NULL, NULL);
+        return;
+    }
+    r->resp.status = 200;
+}
+
+void s3_delete_bucket_ownership(struct store_req *r)
+{
+    struct ownership_job j = {r, ""};
+    cv_err err = db_write(r->st->db, set_ownership_tx, &j);
+
+    if (err) {
+        resp_error(r, err, NULL, NULL);
+        return;
+    }
+    r->resp.status = 204;
 }

@@ -24,7 +24,7 @@ struct upload_info {
     size_t metalen;
     char ck_algo[16];
     char storage_class[24];
-    char acl[32];
+    char *acl;  /* stored ACL (arena), or NULL */
     char *tags; /* stored form (arena), or NULL */
 };
 
@@ -61,8 +61,10 @@ static cv_err upload_load(struct store_req *r, const char *id, struct upload_inf
         snprintf(u->ck_algo, sizeof(u->ck_algo), "%.*s", (int)ca.len, ca.ptr ? ca.ptr : "");
         snprintf(u->storage_class, sizeof(u->storage_class), "%.*s", (int)sc.len,
                  sc.ptr ? sc.ptr : "");
-        snprintf(u->acl, sizeof(u->acl), "%.*s", (int)acl.len, acl.ptr ? acl.ptr : "");
-        err = u->key ? CV_OK : CV_ENOMEM;
+        if (acl.ptr && acl.len) {
+            u->acl = cv_arena_strndup(&r->arena, acl.ptr, acl.len);
+        }
+        err = u->key && (!acl.len || u->acl) ? CV_OK : CV_ENOMEM;
         /* The upload must belong to the object the request names. */
         if (!err && (!cv_str_eq_c(r->bucket, u->bucket) ||
                      !cv_str_eq(r->key, (struct cv_str){u->key, u->keylen}))) {
@@ -164,8 +166,8 @@ void s3_create_multipart(struct store_req *r)
 
     memset(&j, 0, sizeof(j));
     j.r = r;
-    if (req_has_header(r, "x-amz-acl") && s3_acl_from_request(r, r->bi, &j.acl)) {
-        return;
+    if (s3_acl_for_write(r, r->bi, &j.acl)) {
+        return; /* response set */
     }
     err = blob_new_id(id);
     if (!err) {
@@ -806,7 +808,7 @@ void s3_complete_multipart(struct store_req *r)
     oc.segs = segs;
     oc.nsegs = n;
     oc.storage_class = u.storage_class[0] ? u.storage_class : NULL;
-    oc.acl = u.acl[0] ? u.acl : NULL;
+    oc.acl = u.acl;
     oc.tags = u.tags;
     if (composite[0]) {
         oc.ck_algo = sigv4_checksum_name(algo);
@@ -938,20 +940,42 @@ void s3_abort_multipart(struct store_req *r)
 
 /* ---------------------------------------------------------------- lists */
 
-static cv_err initiator_xml(struct cv_buf *b, const char *tag, const char *arn)
+/*
+ * <Initiator> / <Owner>: an account (a root initiator, and every owner) is
+ * named by its canonical id and account name, an IAM user by its ARN and
+ * user name, as AWS.
+ */
+static cv_err principal_xml(struct store_req *r, struct cv_buf *b, const char *tag,
+                            const char *arn, const char *account)
 {
+    char cid[65], name[65];
+    size_t n = strlen(arn);
+    bool root = n >= 5 && strcmp(arn + n - 5, ":root") == 0;
     cv_err err = cv_buf_addf(b, "<%s>", tag);
 
-    if (!err) {
+    if (!err && (root || !arn[0] || strcmp(arn, "anonymous") == 0) &&
+        s3_account_info(r->st, account, cid, name) == CV_OK) {
+        err = xml_elemc(b, "ID", cid);
+        if (!err) {
+            err = xml_elemc(b, "DisplayName", name);
+        }
+    } else if (!err) {
+        const char *slash = strrchr(arn, '/');
         err = xml_elemc(b, "ID", arn);
-    }
-    if (!err) {
-        err = xml_elemc(b, "DisplayName", arn);
+        if (!err) {
+            err = xml_elemc(b, "DisplayName", slash ? slash + 1 : arn);
+        }
     }
     if (!err) {
         err = cv_buf_addf(b, "</%s>", tag);
     }
     return err;
+}
+
+/* The account that will own the object an upload completes into. */
+static const char *upload_owner(const struct store_req *r, const char *initiator_account)
+{
+    return s3_acl_enforced(r->bi) || !initiator_account[0] ? r->bi->account : initiator_account;
 }
 
 void s3_list_parts(struct store_req *r)
@@ -1003,10 +1027,10 @@ void s3_list_parts(struct store_req *r)
         err = xml_elemc(b, "UploadId", id);
     }
     if (!err) {
-        err = initiator_xml(b, "Initiator", u.initiator);
+        err = principal_xml(r, b, "Initiator", u.initiator, u.initiator_account);
     }
     if (!err) {
-        err = initiator_xml(b, "Owner", u.initiator);
+        err = principal_xml(r, b, "Owner", "", upload_owner(r, u.initiator_account));
     }
     if (!err) {
         err = xml_elemc(b, "StorageClass", u.storage_class[0] ? u.storage_class : "STANDARD");
@@ -1164,10 +1188,12 @@ void s3_list_multipart_uploads(struct store_req *r)
             err = xml_elem(&items, "UploadId", uid.ptr, uid.len);
         }
         if (!err) {
-            err = initiator_xml(&items, "Initiator", (const char *)sqlite3_column_text(s, 2));
+            err = principal_xml(r, &items, "Initiator", (const char *)sqlite3_column_text(s, 2),
+                                (const char *)sqlite3_column_text(s, 3));
         }
         if (!err) {
-            err = initiator_xml(&items, "Owner", (const char *)sqlite3_column_text(s, 2));
+            err = principal_xml(r, &items, "Owner", "",
+                                upload_owner(r, (const char *)sqlite3_column_text(s, 3)));
         }
         if (!err) {
             err = xml_elemc(&items, "StorageClass",

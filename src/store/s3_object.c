@@ -119,10 +119,10 @@ bool s3_body_precheck(struct store_req *r)
             resp_error(r, CV_S3_METADATA_TOO_LARGE, NULL, "MaxSizeAllowed", "2048", NULL);
             return false;
         }
-        if (req_has_header(r, "x-amz-acl")) {
-            const char *canned;
-            if (s3_acl_from_request(r, r->bi, &canned)) {
-                return false;
+        {
+            const char *stored;
+            if (s3_acl_for_write(r, r->bi, &stored)) {
+                return false; /* a bad ACL is refused before the body is read */
             }
         }
         {
@@ -206,7 +206,7 @@ void s3_put_object(struct store_req *r)
         blob_writer_abort(&r->blob);
         return;
     }
-    if (req_has_header(r, "x-amz-acl") && s3_acl_from_request(r, r->bi, &acl)) {
+    if (s3_acl_for_write(r, r->bi, &acl)) {
         blob_writer_abort(&r->blob);
         return;
     }
@@ -288,7 +288,7 @@ struct obj_row {
     char ck_value[SIGV4_CK_B64_MAX];
     int64_t nparts;
     char storage_class[24];
-    char acl[32];
+    char *acl;  /* stored ACL (arena), or NULL */
     char *tags; /* stored form (arena), or NULL */
 };
 
@@ -336,7 +336,12 @@ static cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str 
         o->nparts = sqlite3_column_int64(s, 9);
         snprintf(o->storage_class, sizeof(o->storage_class), "%.*s", (int)scl.len,
                  scl.ptr ? scl.ptr : "");
-        snprintf(o->acl, sizeof(o->acl), "%.*s", (int)acl.len, acl.ptr ? acl.ptr : "");
+        if (acl.ptr && acl.len) {
+            o->acl = cv_arena_strndup(&r->arena, acl.ptr, acl.len);
+            if (!o->acl) {
+                err = CV_ENOMEM;
+            }
+        }
         o->inline_body = sqlite3_column_type(s, 5) != SQLITE_NULL;
         if (!err && want_body && o->inline_body) {
             o->bodylen = (size_t)sqlite3_column_bytes(s, 5);
@@ -944,7 +949,7 @@ void s3_copy_object(struct store_req *r)
                    NULL);
         goto out;
     }
-    if (req_has_header(r, "x-amz-acl") && s3_acl_from_request(r, r->bi, &acl)) {
+    if (s3_acl_for_write(r, r->bi, &acl)) {
         goto out;
     }
     cv_md5_init(&md5);
@@ -1025,15 +1030,16 @@ out:
 
 void s3_get_object_acl(struct store_req *r)
 {
-    struct obj_row o;
-    cv_err err = obj_load(r, r->bucket, r->key, &o, false);
+    struct acl *a = cv_arena_alloc(&r->arena, sizeof(*a));
+    bool found = false;
+    cv_err err = a ? s3_acl_load(r->st, r->bucket, &r->key, r->bi, a, &found) : CV_ENOMEM;
 
-    if (err) {
-        resp_error(r, err, NULL, NULL);
-        return;
+    if (!err && !found) {
+        err = CV_S3_NO_SUCH_KEY;
     }
-    err = s3_acl_write(r, r->bi->account, o.acl[0] ? o.acl : "private", &r->resp.body);
-    obj_row_release(&o);
+    if (!err) {
+        err = s3_acl_xml(r, a, &r->resp.body);
+    }
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;
@@ -1044,7 +1050,7 @@ void s3_get_object_acl(struct store_req *r)
 
 struct obj_acl_job {
     int64_t id;
-    const char *acl;
+    const char *acl; /* stored form, or NULL (the bucket owner's private) */
 };
 
 static cv_err set_obj_acl_tx(struct db_conn *c, void *arg)
@@ -1053,7 +1059,9 @@ static cv_err set_obj_acl_tx(struct db_conn *c, void *arg)
     sqlite3_stmt *s = db_stmt(c, STMT_OBJ_SET_ACL);
 
     sqlite3_bind_int64(s, 1, j->id);
-    sqlite3_bind_text(s, 2, j->acl, -1, SQLITE_STATIC);
+    if (j->acl) {
+        sqlite3_bind_text(s, 2, j->acl, -1, SQLITE_STATIC);
+    }
     if (sqlite3_step(s) != SQLITE_DONE) {
         return CV_EDB;
     }
@@ -1063,7 +1071,10 @@ static cv_err set_obj_acl_tx(struct db_conn *c, void *arg)
 void s3_put_object_acl(struct store_req *r)
 {
     struct obj_row o;
-    struct obj_acl_job j;
+    struct obj_acl_job j = {0, NULL};
+    struct acl *cur = cv_arena_alloc(&r->arena, sizeof(*cur)), *a = NULL;
+    struct acl_req q;
+    bool found = false;
     cv_err err = obj_load(r, r->bucket, r->key, &o, false);
 
     if (err) {
@@ -1072,10 +1083,36 @@ void s3_put_object_acl(struct store_req *r)
     }
     obj_row_release(&o);
     j.id = o.id;
-    if (s3_acl_from_request(r, r->bi, &j.acl)) {
+    /* The owner stays; the ACL is replaced. */
+    err = cur ? s3_acl_load(r->st, r->bucket, &r->key, r->bi, cur, &found) : CV_ENOMEM;
+    if (!err && !found) {
+        err = CV_S3_NO_SUCH_KEY;
+    }
+    if (err) {
+        resp_error(r, err, NULL, NULL);
         return;
     }
-    err = db_write(r->st->db, set_obj_acl_tx, &j);
+    q.bi = r->bi;
+    q.owner_account = cur->owner;
+    q.bucket = false;
+    q.body = true;
+    q.enforced_err = CV_S3_ACL_NOT_SUPPORTED;
+    if (s3_acl_from_request(r, &q, &a)) {
+        return; /* response set */
+    }
+    if (!a) {
+        resp_error(r, CV_S3_MALFORMED_ACL,
+                   "You must specify an ACL: a canned ACL header, grant headers or an "
+                   "AccessControlPolicy document.",
+                   NULL);
+        return;
+    }
+    if (!s3_acl_enforced(r->bi)) {
+        err = s3_acl_stored(r, a, &j.acl);
+    }
+    if (!err) {
+        err = db_write(r->st->db, set_obj_acl_tx, &j);
+    }
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;

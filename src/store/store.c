@@ -30,6 +30,7 @@ void store_config_defaults(struct store_config *cfg)
     cfg->listen_port = 9000;
     cfg->region = "us-east-1";
     cfg->domains = "localhost";
+    cfg->default_object_ownership = "BucketOwnerEnforced";
     cfg->clock = cv_clock_system();
     cfg->limits.max_header_bytes = 16 * 1024;
     cfg->limits.max_key_bytes = 1024;
@@ -498,18 +499,30 @@ static cv_err split_domains(struct store *st, const char *list)
 
 cv_err store_open(const struct store_config *cfg, struct store **out, char *errmsg, size_t errlen)
 {
-    struct store *st = cv_calloc(1, sizeof(*st));
+    struct store *st = NULL;
     char path[4096];
     struct store_root_credentials cr;
     cv_err err;
 
     *out = NULL;
+    if (cfg->default_object_ownership &&
+        !s3_ownership_valid(cv_str_c(cfg->default_object_ownership))) {
+        cv_errf(errmsg, errlen,
+                "the default object ownership must be BucketOwnerEnforced, "
+                "BucketOwnerPreferred or ObjectWriter, not '%s'",
+                cfg->default_object_ownership);
+        return CV_EINVAL;
+    }
+    st = cv_calloc(1, sizeof(*st));
     if (!st) {
         return CV_ENOMEM;
     }
     st->cfg = *cfg;
     if (!st->cfg.clock) {
         st->cfg.clock = cv_clock_system();
+    }
+    if (!st->cfg.default_object_ownership) {
+        st->cfg.default_object_ownership = "BucketOwnerEnforced";
     }
     st->lock_fd = -1;
     pthread_mutex_init(&st->cred_lock, NULL);

@@ -43,6 +43,10 @@ struct store_config {
     const struct cv_clock *clock;
     struct store_limits limits;
     bool quiet;                /* no access log */
+    /* Object Ownership of buckets created without x-amz-object-ownership:
+     * "BucketOwnerEnforced" (default, as AWS since 2023), "BucketOwnerPreferred"
+     * or "ObjectWriter". Borrowed. */
+    const char *default_object_ownership;
 };
 
 /** Fills @p cfg with the defaults. */

@@ -21,6 +21,7 @@
 #define STORE_STMTS(X)                                                                             \
     X(ACCOUNT_BY_ID, "SELECT id, name, canonical_id FROM accounts WHERE id = ?1")                 \
     X(ACCOUNT_BY_NAME, "SELECT id, name, canonical_id FROM accounts WHERE name = ?1")             \
+    X(ACCOUNT_BY_CANONICAL, "SELECT id, name FROM accounts WHERE canonical_id = ?1")              \
     X(ACCOUNT_FIRST, "SELECT id, name, canonical_id FROM accounts ORDER BY created, id LIMIT 1")  \
     X(ACCOUNT_INSERT,                                                                              \
       "INSERT INTO accounts(id, name, canonical_id, created) VALUES (?1, ?2, ?3, ?4)")             \
@@ -52,6 +53,8 @@
                   "ck_algo, ck_value, nparts, storage_class, acl, tags) VALUES (?1, ?2, ?3, ?4, "  \
                   "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                   \
     X(OBJ_DELETE, "DELETE FROM objects WHERE id = ?1")                                             \
+    X(OBJ_GET_ACL, "SELECT acl, id FROM objects WHERE bucket = ?1 AND key = ?2")                   \
+    X(BUCKET_SET_OWNERSHIP, "UPDATE buckets SET ownership = ?2 WHERE name = ?1")                   \
     X(OBJ_SET_ACL, "UPDATE objects SET acl = ?2 WHERE id = ?1")                                    \
     X(OBJ_LIST, "SELECT key, size, etag, mtime, storage_class FROM objects WHERE bucket = ?1 AND " \
                 "key >= ?2 ORDER BY key LIMIT ?3")                                                  \
@@ -434,6 +437,8 @@ enum s3_op {
     OP_PUT_BUCKET_ACL,
     OP_LIST_MULTIPART_UPLOADS,
     OP_GET_BUCKET_OWNERSHIP,
+    OP_PUT_BUCKET_OWNERSHIP,
+    OP_DELETE_BUCKET_OWNERSHIP,
     OP_PUT_OBJECT,
     OP_GET_OBJECT,
     OP_HEAD_OBJECT,
@@ -489,6 +494,8 @@ void s3_delete_bucket_policy(struct store_req *r);
 void s3_get_bucket_acl(struct store_req *r);
 void s3_put_bucket_acl(struct store_req *r);
 void s3_get_bucket_ownership(struct store_req *r);
+void s3_put_bucket_ownership(struct store_req *r);
+void s3_delete_bucket_ownership(struct store_req *r);
 void s3_list_objects(struct store_req *r, int version);
 void s3_list_object_versions(struct store_req *r);
 void s3_delete_objects(struct store_req *r);
@@ -656,16 +663,101 @@ CV_WUR cv_err s3_account_info(struct store *st, const char *account, char canoni
                               char name[65]);
 
 /*
- * ACLs (acl.c). Access is decided by IAM, never by ACLs; ACLs are stored
- * (canned names) and reported so clients that set them keep working, and
- * buckets with BucketOwnerEnforced ownership refuse any ACL other than
- * private / bucket-owner-full-control as AWS does.
+ * ACLs (acl.c): the document model, its parsers and stored form, and the
+ * request rules of Object Ownership. They authorize through authz.c's ACL
+ * step (docs/policy.md, ACLs) unless the bucket is BucketOwnerEnforced.
  */
-CV_WUR cv_err s3_acl_write(struct store_req *r, const char *owner_account, const char *canned,
-                           struct cv_buf *out);
-/** Reads the ACL a request sets (x-amz-acl, x-amz-grant-* or an XML body); sets the error. */
-CV_WUR cv_err s3_acl_from_request(struct store_req *r, const struct bucket_info *bi,
-                                  const char **canned);
+enum acl_perm {
+    ACL_READ = 1 << 0,
+    ACL_WRITE = 1 << 1,
+    ACL_READ_ACP = 1 << 2,
+    ACL_WRITE_ACP = 1 << 3,
+    ACL_FULL_CONTROL = 1 << 4,
+};
+enum acl_grantee { ACL_USER = 0, ACL_EMAIL, ACL_ALL_USERS, ACL_AUTH_USERS, ACL_LOG_DELIVERY };
+#define ACL_MAX_GRANTS 100 /* AWS's limit */
+#define ACL_ID_MAX 129     /* canonical id or e-mail address, with the NUL */
+struct acl_grant {
+    enum acl_grantee kind;
+    enum acl_perm perm;
+    char id[ACL_ID_MAX]; /* ACL_USER: canonical id; ACL_EMAIL: the address; else "" */
+};
+struct acl {
+    char owner[13]; /* owning account id */
+    size_t n;
+    struct acl_grant g[ACL_MAX_GRANTS]; /* in the order given */
+};
+/** Empties @p a and sets its owner (borrowed string, copied). */
+void acl_init(struct acl *a, const char *owner_account);
+/** Appends a grant; CV_S3_MALFORMED_ACL past ACL_MAX_GRANTS, CV_S3_INVALID_ARGUMENT for a bad id. */
+CV_WUR cv_err acl_add(struct acl *a, enum acl_grantee kind, struct cv_str id, enum acl_perm perm);
+/** "READ", "FULL_CONTROL", ... (static). */
+const char *acl_perm_name(enum acl_perm p);
+/**
+ * The grants of canned ACL @p name for a resource owned by @p owner_cid in a
+ * bucket owned by @p bucket_owner_cid (@p bucket: the resource is the bucket).
+ * Replaces a's grants, keeps its owner; CV_S3_INVALID_ARGUMENT for an unknown name.
+ */
+CV_WUR cv_err acl_canned(struct cv_str name, const char *owner_cid, const char *bucket_owner_cid,
+                         bool bucket, struct acl *a);
+/** Appends the grantees of one x-amz-grant-* header value; CV_S3_INVALID_ARGUMENT on bad syntax. */
+CV_WUR cv_err acl_parse_grant_header(struct cv_str value, enum acl_perm perm, struct acl *a);
+/**
+ * Parses an AccessControlPolicy document into a's grants (a's owner is left
+ * alone); @p owner_cid gets Owner/ID ("" if absent). CV_S3_MALFORMED_ACL for
+ * a bad document, CV_S3_INVALID_ARGUMENT for an unknown group URI.
+ */
+CV_WUR cv_err acl_parse_xml(struct cv_arena *ar, const char *xml, size_t len, struct acl *a,
+                            char owner_cid[ACL_ID_MAX]);
+/** The stored form (appended to @p out). E-mail grantees must have been resolved away. */
+CV_WUR cv_err acl_encode(const struct acl *a, struct cv_buf *out);
+/** Reads a stored ACL; NULL/empty or a legacy canned name: owned by the bucket owner. */
+CV_WUR cv_err acl_decode(struct cv_str stored, const char *bucket_account, const char *bucket_cid,
+                         struct acl *a);
+/**
+ * Does @p a give @p need (or FULL_CONTROL) to the caller with canonical id
+ * @p canonical (NULL: anonymous)? @p groups_only counts only AllUsers /
+ * AuthenticatedUsers grants.
+ */
+bool acl_grants(const struct acl *a, const char *canonical, bool groups_only,
+                enum acl_perm need);
+/** Only FULL_CONTROL grants to @p owner_cid (what BucketOwnerEnforced accepts)? */
+bool acl_owner_only(const struct acl *a, const char *owner_cid);
+
+bool s3_ownership_valid(struct cv_str s);
+bool s3_acl_enforced(const struct bucket_info *bi);
+
+/* What an ACL-setting request is about. */
+struct acl_req {
+    const struct bucket_info *bi; /* borrowed */
+    const char *owner_account;    /* the resource's owner (borrowed) */
+    bool bucket;                  /* the resource is the bucket */
+    bool body;                    /* an AccessControlPolicy body may carry the ACL */
+    cv_err enforced_err;          /* answer for a non-owner ACL under BucketOwnerEnforced */
+};
+/**
+ * The ACL a request sets: x-amz-acl, x-amz-grant-* or (q->body) the XML
+ * body; grantee ids checked against the accounts. *out (arena) stays NULL
+ * when the request carries none. Sets the error response.
+ */
+CV_WUR cv_err s3_acl_from_request(struct store_req *r, const struct acl_req *q, struct acl **out);
+/**
+ * The stored ACL (and so the owner) of an object the request writes under
+ * the bucket's Object Ownership; NULL: the bucket owner's private default.
+ * Sets the error response.
+ */
+CV_WUR cv_err s3_acl_for_write(struct store_req *r, const struct bucket_info *bi,
+                               const char **stored);
+/** @p a's stored form in the request arena. */
+CV_WUR cv_err s3_acl_stored(struct store_req *r, const struct acl *a, const char **out);
+/** The AccessControlPolicy document S3 answers with. */
+CV_WUR cv_err s3_acl_xml(struct store_req *r, const struct acl *a, struct cv_buf *out);
+/**
+ * Loads the ACL of a bucket (@p key NULL) or object; *found false when the
+ * row is absent. BucketOwnerEnforced buckets read as private.
+ */
+CV_WUR cv_err s3_acl_load(struct store *st, struct cv_str bucket, const struct cv_str *key,
+                          const struct bucket_info *bi, struct acl *a, bool *found);
 
 /** Does the request carry any x-amz-grant-* header? */
 bool s3_has_grant_headers(const struct store_req *r);
