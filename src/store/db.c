@@ -62,10 +62,45 @@ static const char schema[] =
     " completed INTEGER NOT NULL);"
     "";
 
+/* v4: groups, roles, customer managed policies, attachments, OIDC providers
+ * (a second string: ISO C caps one literal at 4095 characters). */
+static const char schema_iam[] =
+    "CREATE TABLE IF NOT EXISTS groups("
+    " account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, group_id TEXT NOT NULL UNIQUE,"
+    " path TEXT NOT NULL DEFAULT '/', created INTEGER NOT NULL, PRIMARY KEY(account, name));"
+    "CREATE TABLE IF NOT EXISTS group_members("
+    " account TEXT NOT NULL, grp TEXT NOT NULL COLLATE NOCASE, user TEXT NOT NULL COLLATE NOCASE,"
+    " PRIMARY KEY(account, grp, user));"
+    "CREATE INDEX IF NOT EXISTS group_members_user ON group_members(account, user);"
+    "CREATE TABLE IF NOT EXISTS roles("
+    " account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, role_id TEXT NOT NULL UNIQUE,"
+    " path TEXT NOT NULL DEFAULT '/', created INTEGER NOT NULL, trust TEXT NOT NULL,"
+    " description TEXT, max_session INTEGER NOT NULL DEFAULT 3600, PRIMARY KEY(account, name));"
+    "CREATE TABLE IF NOT EXISTS entity_policies("
+    " account TEXT NOT NULL, kind TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE,"
+    " name TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY(account, kind, entity, name));"
+    "CREATE TABLE IF NOT EXISTS managed_policies("
+    " account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, policy_id TEXT NOT NULL UNIQUE,"
+    " path TEXT NOT NULL DEFAULT '/', arn TEXT NOT NULL UNIQUE, description TEXT,"
+    " document TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(account, name));"
+    "CREATE TABLE IF NOT EXISTS attached_policies("
+    " account TEXT NOT NULL, kind TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE,"
+    " arn TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(account, kind, entity, arn));"
+    "CREATE INDEX IF NOT EXISTS attached_policies_arn ON attached_policies(arn);"
+    "CREATE TABLE IF NOT EXISTS oidc_providers("
+    " account TEXT NOT NULL, arn TEXT NOT NULL, url TEXT NOT NULL, created INTEGER NOT NULL,"
+    " PRIMARY KEY(account, arn));"
+    "CREATE TABLE IF NOT EXISTS oidc_values("
+    " account TEXT NOT NULL, arn TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
+    " seq INTEGER NOT NULL, PRIMARY KEY(account, arn, kind, value));"
+    "";
+
 /* Schema versions: 1 first release; 2 adds object/upload tags and the bucket
  * policy's ConfirmRemoveSelfBucketAccess flag; 3 remembers completed uploads
- * (the table is created by the schema above, IF NOT EXISTS). */
-#define SCHEMA_VERSION 3
+ * (the table is created by the schema above, IF NOT EXISTS); 4 adds IAM groups,
+ * roles, customer managed policies, policy attachments and OIDC providers
+ * (tables created by the schema too). */
+#define SCHEMA_VERSION 4
 static const char *const migrations[] = {
     NULL,
     /* 1 -> 2 */
@@ -73,6 +108,9 @@ static const char *const migrations[] = {
     "ALTER TABLE uploads ADD COLUMN tags TEXT;"
     "ALTER TABLE buckets ADD COLUMN policy_lockout INTEGER NOT NULL DEFAULT 0;",
     /* 2 -> 3: completed_uploads, created by the schema */
+    "SELECT 1;",
+    /* 3 -> 4: groups, group_members, roles, entity_policies, managed_policies,
+     * attached_policies, oidc_providers, oidc_values: created by the schema */
     "SELECT 1;",
 };
 
@@ -404,7 +442,8 @@ cv_err db_open(const char *path, struct db **out, char *errmsg, size_t errlen)
     if (err) {
         goto out;
     }
-    if (sqlite3_exec(db->writer->h, schema, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(db->writer->h, schema, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db->writer->h, schema_iam, NULL, NULL, &msg) != SQLITE_OK) {
         cv_errf(errmsg, errlen, "cannot create the schema in %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         err = CV_EDB;
