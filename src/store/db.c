@@ -12,6 +12,7 @@
  */
 #include "store_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -500,4 +501,35 @@ void db_close(struct db *db)
     pthread_cond_destroy(&db->work_cv);
     cv_free(db->path);
     cv_free(db);
+}
+
+cv_err db_exec_args(struct db_conn *c, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *q = NULL;
+    va_list ap;
+    int i, rc;
+
+    if (sqlite3_prepare_v2(c->h, sql, -1, &q, NULL) != SQLITE_OK) {
+        return CV_EDB;
+    }
+    va_start(ap, fmt);
+    for (i = 0; fmt[i]; i++) {
+        if (fmt[i] == 'i') {
+            sqlite3_bind_int64(q, i + 1, va_arg(ap, int64_t));
+        } else {
+            const char *s = va_arg(ap, const char *);
+            if (s) {
+                sqlite3_bind_text(q, i + 1, s, -1, SQLITE_STATIC);
+            } else {
+                sqlite3_bind_null(q, i + 1);
+            }
+        }
+    }
+    va_end(ap);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc == SQLITE_CONSTRAINT) {
+        return CV_IAM_ENTITY_EXISTS;
+    }
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? CV_OK : CV_EDB;
 }

@@ -367,38 +367,6 @@ static int64_t ent_count(struct db_conn *c, const struct ent_desc *d, const char
     return cnt(c, sql, account, name);
 }
 
-/* A statement with up to 8 bindings: text, or int64 when the format says 'i'. */
-static cv_err run(struct db_conn *c, const char *sql, const char *fmt, ...)
-{
-    sqlite3_stmt *q = NULL;
-    va_list ap;
-    int i, rc;
-
-    if (sqlite3_prepare_v2(c->h, sql, -1, &q, NULL) != SQLITE_OK) {
-        return CV_EDB;
-    }
-    va_start(ap, fmt);
-    for (i = 0; fmt[i]; i++) {
-        if (fmt[i] == 'i') {
-            sqlite3_bind_int64(q, i + 1, va_arg(ap, int64_t));
-        } else {
-            const char *s = va_arg(ap, const char *);
-            if (s) {
-                sqlite3_bind_text(q, i + 1, s, -1, SQLITE_STATIC);
-            } else {
-                sqlite3_bind_null(q, i + 1);
-            }
-        }
-    }
-    va_end(ap);
-    rc = sqlite3_step(q);
-    sqlite3_finalize(q);
-    if (rc == SQLITE_CONSTRAINT) {
-        return CV_IAM_ENTITY_EXISTS;
-    }
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? CV_OK : CV_EDB;
-}
-
 /* ------------------------------------------------------------ groups, roles */
 
 static cv_err create_tx(struct db_conn *c, void *arg)
@@ -410,12 +378,12 @@ static cv_err create_tx(struct db_conn *c, void *arg)
         return CV_IAM_ENTITY_EXISTS;
     }
     if (j->d == &ENT_GROUP) {
-        return run(c,
+        return db_exec_args(c,
                    "INSERT INTO groups(account, name, group_id, path, created) VALUES "
                    "(?1, ?2, ?3, ?4, ?5)",
                    "ssssi", acct, j->name, j->id, j->path, j->r->now_ms);
     }
-    return run(c,
+    return db_exec_args(c,
                "INSERT INTO roles(account, name, role_id, path, created, trust, description, "
                "max_session) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                "ssssissi", acct, j->name, j->id, j->path, j->r->now_ms, j->doc, j->desc, j->num);
@@ -700,37 +668,37 @@ static cv_err update_tx(struct db_conn *c, void *arg)
         return CV_IAM_NO_SUCH_ENTITY;
     }
     if (j->path && j->d == &ENT_GROUP) {
-        err = run(c, "UPDATE groups SET path = ?3 WHERE account = ?1 AND name = ?2", "sss", acct,
+        err = db_exec_args(c, "UPDATE groups SET path = ?3 WHERE account = ?1 AND name = ?2", "sss", acct,
                   j->name, j->path);
     }
     if (!err && j->d == &ENT_ROLE && j->desc) {
-        err = run(c, "UPDATE roles SET description = ?3 WHERE account = ?1 AND name = ?2", "sss",
+        err = db_exec_args(c, "UPDATE roles SET description = ?3 WHERE account = ?1 AND name = ?2", "sss",
                   acct, j->name, j->desc);
     }
     if (!err && j->d == &ENT_ROLE && j->num) {
-        err = run(c, "UPDATE roles SET max_session = ?3 WHERE account = ?1 AND name = ?2", "ssi",
+        err = db_exec_args(c, "UPDATE roles SET max_session = ?3 WHERE account = ?1 AND name = ?2", "ssi",
                   acct, j->name, j->num);
     }
     if (!err && j->other && j->d == &ENT_GROUP) {
         if (strcasecmp(j->other, j->name) != 0 && ent_count(c, j->d, acct, j->other) > 0) {
             return CV_IAM_ENTITY_EXISTS;
         }
-        err = run(c, "UPDATE group_members SET grp = ?3 WHERE account = ?1 AND grp = ?2", "sss",
+        err = db_exec_args(c, "UPDATE group_members SET grp = ?3 WHERE account = ?1 AND grp = ?2", "sss",
                   acct, j->name, j->other);
         if (!err) {
-            err = run(c,
+            err = db_exec_args(c,
                       "UPDATE entity_policies SET entity = ?3 WHERE account = ?1 AND kind = "
                       "'group' AND entity = ?2",
                       "sss", acct, j->name, j->other);
         }
         if (!err) {
-            err = run(c,
+            err = db_exec_args(c,
                       "UPDATE attached_policies SET entity = ?3 WHERE account = ?1 AND kind = "
                       "'group' AND entity = ?2",
                       "sss", acct, j->name, j->other);
         }
         if (!err) {
-            err = run(c, "UPDATE groups SET name = ?3 WHERE account = ?1 AND name = ?2", "sss",
+            err = db_exec_args(c, "UPDATE groups SET name = ?3 WHERE account = ?1 AND name = ?2", "sss",
                       acct, j->name, j->other);
         }
     }
@@ -811,7 +779,7 @@ static cv_err delete_tx(struct db_conn *c, void *arg)
         return CV_IAM_DELETE_CONFLICT;
     }
     snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE account = ?1 AND name = ?2", j->d->table);
-    return run(c, sql, "ss", acct, j->name);
+    return db_exec_args(c, sql, "ss", acct, j->name);
 }
 
 static void delete_ent(struct store_req *r, const struct iam_form *f, const struct ent_desc *d)
@@ -874,7 +842,7 @@ static cv_err member_tx(struct db_conn *c, void *arg)
         return CV_IAM_LIMIT_EXCEEDED;
     }
     /* Stored under the canonical spellings so joins and listings match. */
-    return run(c,
+    return db_exec_args(c,
                "INSERT OR IGNORE INTO group_members(account, grp, user) SELECT ?1, g.name, u.name "
                "FROM groups g, users u WHERE g.account = ?1 AND g.name = ?2 AND u.account = ?1 "
                "AND u.name = ?3",
@@ -948,10 +916,10 @@ static void list_groups_for_user(struct store_req *r, const struct iam_form *f)
 cv_err iam_ent_rename_user(struct db_conn *c, const char *account, const char *from,
                            const char *to)
 {
-    cv_err err = run(c, "UPDATE group_members SET user = ?3 WHERE account = ?1 AND user = ?2",
+    cv_err err = db_exec_args(c, "UPDATE group_members SET user = ?3 WHERE account = ?1 AND user = ?2",
                      "sss", account, from, to);
     if (!err) {
-        err = run(c,
+        err = db_exec_args(c,
                   "UPDATE attached_policies SET entity = ?3 WHERE account = ?1 AND kind = 'user' "
                   "AND entity = ?2",
                   "sss", account, from, to);
@@ -999,7 +967,7 @@ static cv_err put_inline_tx(struct db_conn *c, void *arg)
     if (total > j->d->inline_quota) {
         return CV_IAM_LIMIT_EXCEEDED;
     }
-    return run(c,
+    return db_exec_args(c,
                "INSERT OR REPLACE INTO entity_policies(account, kind, entity, name, document) "
                "SELECT ?1, ?2, name, ?4, ?5 FROM groups WHERE ?2 = 'group' AND account = ?1 AND "
                "name = ?3 UNION ALL SELECT ?1, ?2, name, ?4, ?5 FROM roles WHERE ?2 = 'role' AND "
@@ -1090,7 +1058,7 @@ static cv_err delete_inline_tx(struct db_conn *c, void *arg)
 {
     struct job *j = arg;
 
-    return run(c,
+    return db_exec_args(c,
                "DELETE FROM entity_policies WHERE account = ?1 AND kind = ?2 AND entity = ?3 AND "
                "name = ?4",
                "ssss", j->r->ident.account, j->d->kind, j->name, j->other);
@@ -1304,7 +1272,7 @@ static cv_err create_policy_tx(struct db_conn *c, void *arg)
             j->name) != 0) {
         return CV_IAM_ENTITY_EXISTS;
     }
-    return run(c,
+    return db_exec_args(c,
                "INSERT INTO managed_policies(account, name, policy_id, path, arn, description, "
                "document, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                "sssssssi", acct, j->name, j->id, j->path, j->other, j->desc, j->doc,
@@ -1551,7 +1519,7 @@ static cv_err delete_policy_tx(struct db_conn *c, void *arg)
             j->r->ident.account, j->other) > 0) {
         return CV_IAM_DELETE_CONFLICT;
     }
-    return run(c, "DELETE FROM managed_policies WHERE account = ?1 AND arn = ?2", "ss",
+    return db_exec_args(c, "DELETE FROM managed_policies WHERE account = ?1 AND arn = ?2", "ss",
                j->r->ident.account, j->other);
 }
 
@@ -1621,7 +1589,7 @@ static cv_err attach_tx(struct db_conn *c, void *arg)
                  "DELETE FROM attached_policies WHERE account = ?1 AND kind = '%s' AND entity = "
                  "?2 AND arn = ?3",
                  j->d->kind);
-        return run(c, sql, "sss", acct, j->name, j->other);
+        return db_exec_args(c, sql, "sss", acct, j->name, j->other);
     }
     if (!aws_policy_of(j->other, strlen(j->other)) &&
         cnt(c, "SELECT COUNT(*) FROM managed_policies WHERE account = ?1 AND arn = ?2", acct,
@@ -1644,7 +1612,7 @@ static cv_err attach_tx(struct db_conn *c, void *arg)
              "name, ?3, COALESCE((SELECT MAX(seq) FROM attached_policies), 0) + 1 FROM %s WHERE "
              "account = ?1 AND name = ?2",
              j->d->kind, j->d->table);
-    return run(c, sql, "sss", acct, j->name, j->other);
+    return db_exec_args(c, sql, "sss", acct, j->name, j->other);
 }
 
 static void attach(struct store_req *r, const struct iam_form *f, const struct ent_desc *d,
@@ -1784,7 +1752,7 @@ static cv_err oidc_values_tx(struct db_conn *c, struct job *j, const char *kind,
     cv_err err = CV_OK;
 
     for (i = 0; !err && i < n; i++) {
-        err = run(c,
+        err = db_exec_args(c,
                   "INSERT OR IGNORE INTO oidc_values(account, arn, kind, value, seq) VALUES (?1, "
                   "?2, ?3, ?4, COALESCE((SELECT MAX(seq) FROM oidc_values WHERE account = ?1 AND "
                   "arn = ?2), 0) + 1)",
@@ -1802,7 +1770,7 @@ static cv_err oidc_create_tx(struct db_conn *c, void *arg)
             j->r->ident.account, j->other) > 0) {
         return CV_IAM_ENTITY_EXISTS;
     }
-    err = run(c, "INSERT INTO oidc_providers(account, arn, url, created) VALUES (?1, ?2, ?3, ?4)",
+    err = db_exec_args(c, "INSERT INTO oidc_providers(account, arn, url, created) VALUES (?1, ?2, ?3, ?4)",
               "sssi", j->r->ident.account, j->other, j->name, j->r->now_ms);
     if (!err) {
         err = oidc_values_tx(c, j, "client", j->list1, j->n1);
@@ -1996,10 +1964,10 @@ static cv_err oidc_change_tx(struct db_conn *c, void *arg)
     cv_err err = CV_OK;
 
     if (strcmp(j->why, "delete") == 0) {
-        err = run(c, "DELETE FROM oidc_values WHERE account = ?1 AND arn = ?2", "ss", acct,
+        err = db_exec_args(c, "DELETE FROM oidc_values WHERE account = ?1 AND arn = ?2", "ss", acct,
                   j->other);
         return err ? err
-                   : run(c, "DELETE FROM oidc_providers WHERE account = ?1 AND arn = ?2", "ss",
+                   : db_exec_args(c, "DELETE FROM oidc_providers WHERE account = ?1 AND arn = ?2", "ss",
                          acct, j->other);
     }
     if (strcmp(j->why, "add") == 0) {
@@ -2012,12 +1980,12 @@ static cv_err oidc_change_tx(struct db_conn *c, void *arg)
         return oidc_values_tx(c, j, "client", j->list1, j->n1);
     }
     if (strcmp(j->why, "remove") == 0) {
-        return run(c,
+        return db_exec_args(c,
                    "DELETE FROM oidc_values WHERE account = ?1 AND arn = ?2 AND kind = 'client' "
                    "AND value = ?3",
                    "sss", acct, j->other, j->list1[0]);
     }
-    err = run(c, "DELETE FROM oidc_values WHERE account = ?1 AND arn = ?2 AND kind = 'thumb'",
+    err = db_exec_args(c, "DELETE FROM oidc_values WHERE account = ?1 AND arn = ?2 AND kind = 'thumb'",
               "ss", acct, j->other);
     return err ? err : oidc_values_tx(c, j, "thumb", j->list2, j->n2);
 }

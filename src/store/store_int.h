@@ -109,6 +109,12 @@ void db_reader_done(struct db *db, struct db_conn *c);
  * durably committed. fn's own error rolls back only its savepoint.
  */
 CV_WUR cv_err db_write(struct db *db, db_write_fn fn, void *arg);
+/**
+ * Runs one statement: @p fmt has one letter per parameter, 's' text
+ * (const char *, NULL binds NULL) or 'i' int64_t. A constraint failure is
+ * CV_IAM_ENTITY_EXISTS, any other failure CV_EDB.
+ */
+CV_WUR cv_err db_exec_args(struct db_conn *c, const char *sql, const char *fmt, ...);
 /** A reset statement of @p c. */
 sqlite3_stmt *db_stmt(struct db_conn *c, enum store_stmt id);
 /** Binds a cv_str as TEXT (SQLITE_STATIC: must outlive the step). */
