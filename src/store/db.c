@@ -528,7 +528,7 @@ cv_err db_exec_args(struct db_conn *c, const char *sql, const char *fmt, ...)
     va_end(ap);
     rc = sqlite3_step(q);
     sqlite3_finalize(q);
-    if (rc == SQLITE_CONSTRAINT) {
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) { /* extended codes may be on */
         return CV_IAM_ENTITY_EXISTS;
     }
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? CV_OK : CV_EDB;

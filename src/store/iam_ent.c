@@ -742,6 +742,12 @@ static void update_ent(struct store_req *r, const struct iam_form *f, const stru
         iam_errorf(r, err, "%s with name %s already exists.", d->Kind, j.other);
     } else if (err) {
         iam_error(r, err, NULL);
+    } else if (d == &ENT_ROLE) {
+        /* UpdateRole, unlike UpdateGroup, has an (empty) result element. */
+        struct cv_buf empty = CV_BUF_INIT(16);
+        iam_changed(r->st);
+        iam_ok(r, action, IAM_NS, &empty);
+        cv_buf_release(&empty);
     } else {
         changed(r, action);
     }
