@@ -81,6 +81,7 @@ iam_id=$(account iam ABCDEFGHIJKLMNOPQRST abcdefghijklmnopqrstuvwxyzabcdefghijkl
 # (not inline: the suite lists inline policies) allows it s3:*, so alt can
 # create and use its own buckets; an explicit Deny in the suite's inline
 # policies still wins, and cross-account access still needs the other side.
+# Owners are accounts here, so alt's display_name is its account's: iam.
 alt_id=$iam_id
 printf '%s\n' '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}' \
     >"$work/alt-policy.json"
@@ -110,7 +111,7 @@ access_key = 0555b35654ad1656d804
 secret_key = h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q==
 
 [s3 alt]
-display_name = alt
+display_name = iam
 user_id = $alt_id
 email = alt@example.com
 access_key = NOPQRSTUVWXYZABCDEFG
