@@ -935,22 +935,12 @@ cv_err iam_ent_rename_user(struct db_conn *c, const char *account, const char *f
 
 /* ------------------------------------------ group and role inline policies */
 
-static cv_err size_row_fn(struct store_req *r, sqlite3_stmt *q, void *arg)
-{
-    struct cv_str d = db_col_str(q, 0);
-
-    (void)r;
-    *(size_t *)arg += policy_iam_size(d.ptr, d.len);
-    return CV_OK;
-}
-
 static cv_err put_inline_tx(struct db_conn *c, void *arg)
 {
     struct job *j = arg;
     const char *acct = j->r->ident.account;
     sqlite3_stmt *q = NULL;
     size_t total = policy_iam_size(j->doc, j->doclen);
-    cv_err err;
 
     if (ent_count(c, j->d, acct, j->name) <= 0) {
         return CV_IAM_NO_SUCH_ENTITY;
@@ -966,8 +956,8 @@ static cv_err put_inline_tx(struct db_conn *c, void *arg)
     sqlite3_bind_text(q, 3, j->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 4, j->other, -1, SQLITE_STATIC);
     while (sqlite3_step(q) == SQLITE_ROW) {
-        err = size_row_fn(j->r, q, &total);
-        (void)err;
+        struct cv_str d = db_col_str(q, 0);
+        total += policy_iam_size(d.ptr, d.len);
     }
     sqlite3_finalize(q);
     if (total > j->d->inline_quota) {
@@ -1187,6 +1177,13 @@ static cv_err mp_row_fn(struct store_req *r, sqlite3_stmt *q, void *arg)
     "SELECT name, policy_id, path, arn, description, document, created, (SELECT COUNT(*) FROM "    \
     "attached_policies a WHERE a.account = m.account AND a.arn = m.arn) FROM managed_policies m "
 
+static cv_err attached_count_fn(struct store_req *r, sqlite3_stmt *q, void *arg)
+{
+    (void)r;
+    *(int64_t *)arg = sqlite3_column_int64(q, 0);
+    return CV_OK;
+}
+
 /* Loads the policy @p arn visible to the caller: CV_IAM_NO_SUCH_ENTITY when none. */
 static cv_err mp_get(struct store_req *r, const char *arn, struct mp_row *m)
 {
@@ -1207,21 +1204,11 @@ static cv_err mp_get(struct store_req *r, const char *arn, struct mp_row *m)
         m->doc = cv_str_c(a->doc);
         m->created = AWS_POLICY_CREATED;
         m->aws = true;
-        return query(r,
-                     "SELECT COUNT(*) FROM attached_policies WHERE account = ?1 AND arn = ?2", &b,
-                     NULL, NULL, NULL) == CV_OK
-                   ? CV_OK
-                   : CV_EDB;
+        return query(r, "SELECT COUNT(*) FROM attached_policies WHERE account = ?1 AND arn = ?2",
+                     &b, attached_count_fn, &m->attached, NULL);
     }
     err = query(r, MP_COLS "WHERE account = ?1 AND arn = ?2", &b, mp_row_fn, m, &n);
     return !err && n == 0 ? CV_IAM_NO_SUCH_ENTITY : err;
-}
-
-static cv_err attached_count_fn(struct store_req *r, sqlite3_stmt *q, void *arg)
-{
-    (void)r;
-    *(int64_t *)arg = sqlite3_column_int64(q, 0);
-    return CV_OK;
 }
 
 static cv_err mp_xml(struct cv_buf *b, const struct mp_row *m, const char *wrap)
@@ -1362,11 +1349,6 @@ static bool load_policy(struct store_req *r, const struct iam_form *f, const cha
         return false;
     }
     err = mp_get(r, arn, m);
-    if (!err && m->aws) {
-        struct binds b = {{r->ident.account, arn}, 2};
-        err = query(r, "SELECT COUNT(*) FROM attached_policies WHERE account = ?1 AND arn = ?2",
-                    &b, attached_count_fn, &m->attached, NULL);
-    }
     if (err == CV_IAM_NO_SUCH_ENTITY) {
         iam_errorf(r, err, "Policy %s does not exist or is not attachable.", arn);
         return false;
@@ -1494,12 +1476,6 @@ static void list_policies(struct store_req *r, const struct iam_form *f)
         struct mp_row m;
         snprintf(arn, sizeof(arn), AWS_POLICY_PREFIX "%s", aws_policies[i].name);
         err = mp_get(r, arn, &m);
-        if (!err) {
-            struct binds ab = {{r->ident.account, arn}, 2};
-            err = query(r,
-                        "SELECT COUNT(*) FROM attached_policies WHERE account = ?1 AND arn = ?2",
-                        &ab, attached_count_fn, &m.attached, NULL);
-        }
         if (!err && (!l.only_attached || m.attached) &&
             strncmp("/", b.v[1], strlen(b.v[1])) == 0) {
             err = mp_xml(&res, &m, "member");
