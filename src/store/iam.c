@@ -222,7 +222,7 @@ void iam_iso_seconds(int64_t ms, char out[25])
 }
 
 cv_err iam_user_get(struct store_req *r, const char *account, const char *name,
-                       struct iam_user_row *u)
+                    struct iam_user_row *u)
 {
     struct db_conn *c = db_reader(r->st->db);
     sqlite3_stmt *q = NULL;
@@ -254,7 +254,7 @@ cv_err iam_user_get(struct store_req *r, const char *account, const char *name,
 
 /* A user's fields inside <@p wrap> (User, or member in lists). */
 cv_err iam_user_xml(struct cv_buf *b, const char *account, const struct iam_user_row *u,
-                       const char *wrap)
+                    const char *wrap)
 {
     char date[25];
     cv_err err;
@@ -335,8 +335,8 @@ struct user_job {
     struct cv_buf *sealed;
 };
 
-cv_err iam_exec1(struct db_conn *c, const char *sql, const char *a, const char *b,
-                    const char *cc, int *changes)
+cv_err iam_exec1(struct db_conn *c, const char *sql, const char *a, const char *b, const char *cc,
+                 int *changes)
 {
     sqlite3_stmt *q = NULL;
     cv_err err = CV_OK;
@@ -395,7 +395,7 @@ static cv_err create_user_tx(struct db_conn *c, void *arg)
     cv_err err = CV_OK;
 
     if (iam_count1(c, "SELECT COUNT(*) FROM users WHERE account = ?1 AND name = ?2",
-               j->r->ident.account, j->name) != 0) {
+                   j->r->ident.account, j->name) != 0) {
         return CV_IAM_ENTITY_EXISTS;
     }
     if (sqlite3_prepare_v2(c->h,
@@ -567,16 +567,17 @@ static cv_err delete_user_tx(struct db_conn *c, void *arg)
     cv_err err;
 
     if (iam_count1(c, "SELECT COUNT(*) FROM access_keys WHERE account = ?1 AND user = ?2",
-               j->r->ident.account, j->name) > 0) {
+                   j->r->ident.account, j->name) > 0) {
         return CV_IAM_DELETE_CONFLICT;
     }
     if (iam_count1(c, "SELECT COUNT(*) FROM user_policies WHERE account = ?1 AND user = ?2",
-               j->r->ident.account, j->name) > 0) {
+                   j->r->ident.account, j->name) > 0) {
         j->status = "policies";
         return CV_IAM_DELETE_CONFLICT;
     }
-    if (iam_count1(c, "SELECT COUNT(*) FROM attached_policies WHERE account = ?1 AND kind = 'user' "
-                      "AND entity = ?2",
+    if (iam_count1(c,
+                   "SELECT COUNT(*) FROM attached_policies WHERE account = ?1 AND kind = 'user' "
+                   "AND entity = ?2",
                    j->r->ident.account, j->name) > 0) {
         j->status = "attached policies";
         return CV_IAM_DELETE_CONFLICT;
@@ -644,14 +645,14 @@ static cv_err create_key_tx(struct db_conn *c, void *arg)
 
     if (j->name) {
         if (iam_count1(c, "SELECT COUNT(*) FROM users WHERE account = ?1 AND name = ?2",
-                   j->r->ident.account, j->name) <= 0) {
+                       j->r->ident.account, j->name) <= 0) {
             return CV_IAM_NO_SUCH_ENTITY;
         }
         n = iam_count1(c, "SELECT COUNT(*) FROM access_keys WHERE account = ?1 AND user = ?2",
-                   j->r->ident.account, j->name);
+                       j->r->ident.account, j->name);
     } else {
         n = iam_count1(c, "SELECT COUNT(*) FROM access_keys WHERE account = ?1 AND user IS NULL",
-                   j->r->ident.account, NULL);
+                       j->r->ident.account, NULL);
     }
     if (n >= MAX_KEYS_PER_USER) {
         return CV_IAM_LIMIT_EXCEEDED;
@@ -829,17 +830,19 @@ static cv_err key_update_tx(struct db_conn *c, void *arg)
 
     if (j->status) {
         err = iam_exec1(c,
-                    j->name ? "UPDATE access_keys SET status = ?3 WHERE akid = ?1 AND account = "
+                        j->name
+                            ? "UPDATE access_keys SET status = ?3 WHERE akid = ?1 AND account = "
                               "(SELECT account FROM access_keys WHERE akid = ?1) AND user = ?2"
                             : "UPDATE access_keys SET status = ?3 WHERE akid = ?1 AND user IS NULL "
                               "AND ?2 IS NULL",
-                    j->akid, j->name, j->status, &changes);
+                        j->akid, j->name, j->status, &changes);
     } else {
         err = iam_exec1(c,
-                    j->name ? "DELETE FROM access_keys WHERE akid = ?1 AND user = ?2"
+                        j->name
+                            ? "DELETE FROM access_keys WHERE akid = ?1 AND user = ?2"
                             : "DELETE FROM access_keys WHERE akid = ?1 AND user IS NULL AND ?2 IS "
                               "NULL",
-                    j->akid, j->name, NULL, &changes);
+                        j->akid, j->name, NULL, &changes);
     }
     if (!err && changes == 0) {
         err = CV_IAM_NO_SUCH_ENTITY;
@@ -857,7 +860,7 @@ static bool key_in_account(struct store_req *r, const char *akid)
         return false;
     }
     n = iam_count1(c, "SELECT COUNT(*) FROM access_keys WHERE akid = ?1 AND account = ?2", akid,
-               r->ident.account);
+                   r->ident.account);
     db_reader_done(r->st->db, c);
     return n > 0;
 }
@@ -914,7 +917,7 @@ static cv_err put_policy_tx(struct db_conn *c, void *arg)
     cv_err err = CV_OK;
 
     if (iam_count1(c, "SELECT COUNT(*) FROM users WHERE account = ?1 AND name = ?2",
-               j->r->ident.account, j->name) <= 0) {
+                   j->r->ident.account, j->name) <= 0) {
         return CV_IAM_NO_SUCH_ENTITY;
     }
     /* The quota counts every inline policy of the user, this one replacing
@@ -1111,8 +1114,9 @@ static cv_err delete_policy_tx(struct db_conn *c, void *arg)
 {
     struct user_job *j = arg;
     int changes = 0;
-    cv_err err = iam_exec1(c, "DELETE FROM user_policies WHERE account = ?1 AND user = ?2 AND name = ?3",
-                       j->r->ident.account, j->name, j->policy_name, &changes);
+    cv_err err =
+        iam_exec1(c, "DELETE FROM user_policies WHERE account = ?1 AND user = ?2 AND name = ?3",
+                  j->r->ident.account, j->name, j->policy_name, &changes);
 
     return !err && changes == 0 ? CV_IAM_NO_SUCH_ENTITY : err;
 }
@@ -1180,36 +1184,37 @@ static cv_err update_user_tx(struct db_conn *c, void *arg)
     int changes = 0;
     cv_err err;
 
-    if (iam_count1(c, "SELECT COUNT(*) FROM users WHERE account = ?1 AND name = ?2", acct, j->name) <=
-        0) {
+    if (iam_count1(c, "SELECT COUNT(*) FROM users WHERE account = ?1 AND name = ?2", acct,
+                   j->name) <= 0) {
         return CV_IAM_NO_SUCH_ENTITY;
     }
     if (j->policy_name && strcasecmp(j->policy_name, j->name) != 0 &&
         iam_count1(c, "SELECT COUNT(*) FROM users WHERE account = ?1 AND name = ?2", acct,
-               j->policy_name) > 0) {
+                   j->policy_name) > 0) {
         return CV_IAM_ENTITY_EXISTS;
     }
     if (j->path) {
         err = iam_exec1(c, "UPDATE users SET path = ?3 WHERE account = ?1 AND name = ?2", acct,
-                    j->name, j->path, &changes);
+                        j->name, j->path, &changes);
         if (err) {
             return err;
         }
     }
     if (j->policy_name) {
         /* policy_name carries NewUserName: rename everywhere the name is a key. */
-        err = iam_exec1(c, "UPDATE access_keys SET user = ?3 WHERE account = ?1 AND user = ?2", acct,
-                    j->name, j->policy_name, NULL);
-        if (!err) {
-            err = iam_exec1(c, "UPDATE user_policies SET user = ?3 WHERE account = ?1 AND user = ?2",
+        err = iam_exec1(c, "UPDATE access_keys SET user = ?3 WHERE account = ?1 AND user = ?2",
                         acct, j->name, j->policy_name, NULL);
+        if (!err) {
+            err =
+                iam_exec1(c, "UPDATE user_policies SET user = ?3 WHERE account = ?1 AND user = ?2",
+                          acct, j->name, j->policy_name, NULL);
         }
         if (!err) {
             err = iam_ent_rename_user(c, acct, j->name, j->policy_name);
         }
         if (!err) {
             err = iam_exec1(c, "UPDATE users SET name = ?3 WHERE account = ?1 AND name = ?2", acct,
-                        j->name, j->policy_name, NULL);
+                            j->name, j->policy_name, NULL);
         }
         if (err) {
             return err;
@@ -1273,13 +1278,15 @@ static void get_account_summary(struct store_req *r)
     }
     c = db_reader(r->st->db);
     if (c) {
-        users = iam_count1(c, "SELECT COUNT(*) FROM users WHERE account = ?1", r->ident.account, NULL);
-        root_keys = iam_count1(c, "SELECT COUNT(*) FROM access_keys WHERE account = ?1 AND user IS NULL",
-                           r->ident.account, NULL);
-        groups = iam_count1(c, "SELECT COUNT(*) FROM groups WHERE account = ?1", r->ident.account,
-                            NULL);
-        roles = iam_count1(c, "SELECT COUNT(*) FROM roles WHERE account = ?1", r->ident.account,
-                           NULL);
+        users =
+            iam_count1(c, "SELECT COUNT(*) FROM users WHERE account = ?1", r->ident.account, NULL);
+        root_keys =
+            iam_count1(c, "SELECT COUNT(*) FROM access_keys WHERE account = ?1 AND user IS NULL",
+                       r->ident.account, NULL);
+        groups =
+            iam_count1(c, "SELECT COUNT(*) FROM groups WHERE account = ?1", r->ident.account, NULL);
+        roles =
+            iam_count1(c, "SELECT COUNT(*) FROM roles WHERE account = ?1", r->ident.account, NULL);
         policies = iam_count1(c, "SELECT COUNT(*) FROM managed_policies WHERE account = ?1",
                               r->ident.account, NULL);
         oidc = iam_count1(c, "SELECT COUNT(*) FROM oidc_providers WHERE account = ?1",

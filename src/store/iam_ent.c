@@ -379,14 +379,15 @@ static cv_err create_tx(struct db_conn *c, void *arg)
     }
     if (j->d == &ENT_GROUP) {
         return db_exec_args(c,
-                   "INSERT INTO groups(account, name, group_id, path, created) VALUES "
-                   "(?1, ?2, ?3, ?4, ?5)",
-                   "ssssi", acct, j->name, j->id, j->path, j->r->now_ms);
+                            "INSERT INTO groups(account, name, group_id, path, created) VALUES "
+                            "(?1, ?2, ?3, ?4, ?5)",
+                            "ssssi", acct, j->name, j->id, j->path, j->r->now_ms);
     }
-    return db_exec_args(c,
-               "INSERT INTO roles(account, name, role_id, path, created, trust, description, "
-               "max_session) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-               "ssssissi", acct, j->name, j->id, j->path, j->r->now_ms, j->doc, j->desc, j->num);
+    return db_exec_args(
+        c,
+        "INSERT INTO roles(account, name, role_id, path, created, trust, description, "
+        "max_session) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "ssssissi", acct, j->name, j->id, j->path, j->r->now_ms, j->doc, j->desc, j->num);
 }
 
 /* A role trust policy: statements with Effect, Principal and sts: actions only. */
@@ -668,38 +669,40 @@ static cv_err update_tx(struct db_conn *c, void *arg)
         return CV_IAM_NO_SUCH_ENTITY;
     }
     if (j->path && j->d == &ENT_GROUP) {
-        err = db_exec_args(c, "UPDATE groups SET path = ?3 WHERE account = ?1 AND name = ?2", "sss", acct,
-                  j->name, j->path);
+        err = db_exec_args(c, "UPDATE groups SET path = ?3 WHERE account = ?1 AND name = ?2", "sss",
+                           acct, j->name, j->path);
     }
     if (!err && j->d == &ENT_ROLE && j->desc) {
-        err = db_exec_args(c, "UPDATE roles SET description = ?3 WHERE account = ?1 AND name = ?2", "sss",
-                  acct, j->name, j->desc);
+        err = db_exec_args(c, "UPDATE roles SET description = ?3 WHERE account = ?1 AND name = ?2",
+                           "sss", acct, j->name, j->desc);
     }
     if (!err && j->d == &ENT_ROLE && j->num) {
-        err = db_exec_args(c, "UPDATE roles SET max_session = ?3 WHERE account = ?1 AND name = ?2", "ssi",
-                  acct, j->name, j->num);
+        err = db_exec_args(c, "UPDATE roles SET max_session = ?3 WHERE account = ?1 AND name = ?2",
+                           "ssi", acct, j->name, j->num);
     }
     if (!err && j->other && j->d == &ENT_GROUP) {
         if (strcasecmp(j->other, j->name) != 0 && ent_count(c, j->d, acct, j->other) > 0) {
             return CV_IAM_ENTITY_EXISTS;
         }
-        err = db_exec_args(c, "UPDATE group_members SET grp = ?3 WHERE account = ?1 AND grp = ?2", "sss",
-                  acct, j->name, j->other);
+        err = db_exec_args(c, "UPDATE group_members SET grp = ?3 WHERE account = ?1 AND grp = ?2",
+                           "sss", acct, j->name, j->other);
         if (!err) {
-            err = db_exec_args(c,
-                      "UPDATE entity_policies SET entity = ?3 WHERE account = ?1 AND kind = "
-                      "'group' AND entity = ?2",
-                      "sss", acct, j->name, j->other);
+            err =
+                db_exec_args(c,
+                             "UPDATE entity_policies SET entity = ?3 WHERE account = ?1 AND kind = "
+                             "'group' AND entity = ?2",
+                             "sss", acct, j->name, j->other);
         }
         if (!err) {
-            err = db_exec_args(c,
-                      "UPDATE attached_policies SET entity = ?3 WHERE account = ?1 AND kind = "
-                      "'group' AND entity = ?2",
-                      "sss", acct, j->name, j->other);
+            err = db_exec_args(
+                c,
+                "UPDATE attached_policies SET entity = ?3 WHERE account = ?1 AND kind = "
+                "'group' AND entity = ?2",
+                "sss", acct, j->name, j->other);
         }
         if (!err) {
-            err = db_exec_args(c, "UPDATE groups SET name = ?3 WHERE account = ?1 AND name = ?2", "sss",
-                      acct, j->name, j->other);
+            err = db_exec_args(c, "UPDATE groups SET name = ?3 WHERE account = ?1 AND name = ?2",
+                               "sss", acct, j->name, j->other);
         }
     }
     return err;
@@ -832,8 +835,9 @@ static cv_err member_tx(struct db_conn *c, void *arg)
         return CV_IAM_NO_SUCH_ENTITY;
     }
     if (!j->num) {
-        err = iam_exec1(c, "DELETE FROM group_members WHERE account = ?1 AND grp = ?2 AND user = ?3",
-                        acct, j->name, j->other, &changes);
+        err =
+            iam_exec1(c, "DELETE FROM group_members WHERE account = ?1 AND grp = ?2 AND user = ?3",
+                      acct, j->name, j->other, &changes);
         if (!err && changes == 0) {
             j->why = "member";
             err = CV_IAM_NO_SUCH_ENTITY;
@@ -842,17 +846,19 @@ static cv_err member_tx(struct db_conn *c, void *arg)
     }
     if (cnt(c, "SELECT COUNT(*) FROM group_members WHERE account = ?1 AND user = ?2", acct,
             j->other) >= MAX_GROUPS_PER_USER &&
-        cnt(c, "SELECT COUNT(*) FROM group_members WHERE account = ?1 AND grp = ?2 AND user = "
-               "(SELECT name FROM users WHERE account = ?1 AND name = ?3 LIMIT 1)",
+        cnt(c,
+            "SELECT COUNT(*) FROM group_members WHERE account = ?1 AND grp = ?2 AND user = "
+            "(SELECT name FROM users WHERE account = ?1 AND name = ?3 LIMIT 1)",
             acct, j->name) <= 0) {
         return CV_IAM_LIMIT_EXCEEDED;
     }
     /* Stored under the canonical spellings so joins and listings match. */
-    return db_exec_args(c,
-               "INSERT OR IGNORE INTO group_members(account, grp, user) SELECT ?1, g.name, u.name "
-               "FROM groups g, users u WHERE g.account = ?1 AND g.name = ?2 AND u.account = ?1 "
-               "AND u.name = ?3",
-               "sss", acct, j->name, j->other);
+    return db_exec_args(
+        c,
+        "INSERT OR IGNORE INTO group_members(account, grp, user) SELECT ?1, g.name, u.name "
+        "FROM groups g, users u WHERE g.account = ?1 AND g.name = ?2 AND u.account = ?1 "
+        "AND u.name = ?3",
+        "sss", acct, j->name, j->other);
 }
 
 static void membership(struct store_req *r, const struct iam_form *f, bool add)
@@ -919,16 +925,17 @@ static void list_groups_for_user(struct store_req *r, const struct iam_form *f)
     cv_buf_release(&res);
 }
 
-cv_err iam_ent_rename_user(struct db_conn *c, const char *account, const char *from,
-                           const char *to)
+cv_err iam_ent_rename_user(struct db_conn *c, const char *account, const char *from, const char *to)
 {
-    cv_err err = db_exec_args(c, "UPDATE group_members SET user = ?3 WHERE account = ?1 AND user = ?2",
+    cv_err err =
+        db_exec_args(c, "UPDATE group_members SET user = ?3 WHERE account = ?1 AND user = ?2",
                      "sss", account, from, to);
     if (!err) {
-        err = db_exec_args(c,
-                  "UPDATE attached_policies SET entity = ?3 WHERE account = ?1 AND kind = 'user' "
-                  "AND entity = ?2",
-                  "sss", account, from, to);
+        err = db_exec_args(
+            c,
+            "UPDATE attached_policies SET entity = ?3 WHERE account = ?1 AND kind = 'user' "
+            "AND entity = ?2",
+            "sss", account, from, to);
     }
     return err;
 }
@@ -963,12 +970,13 @@ static cv_err put_inline_tx(struct db_conn *c, void *arg)
     if (total > j->d->inline_quota) {
         return CV_IAM_LIMIT_EXCEEDED;
     }
-    return db_exec_args(c,
-               "INSERT OR REPLACE INTO entity_policies(account, kind, entity, name, document) "
-               "SELECT ?1, ?2, name, ?4, ?5 FROM groups WHERE ?2 = 'group' AND account = ?1 AND "
-               "name = ?3 UNION ALL SELECT ?1, ?2, name, ?4, ?5 FROM roles WHERE ?2 = 'role' AND "
-               "account = ?1 AND name = ?3",
-               "sssss", acct, j->d->kind, j->name, j->other, j->doc);
+    return db_exec_args(
+        c,
+        "INSERT OR REPLACE INTO entity_policies(account, kind, entity, name, document) "
+        "SELECT ?1, ?2, name, ?4, ?5 FROM groups WHERE ?2 = 'group' AND account = ?1 AND "
+        "name = ?3 UNION ALL SELECT ?1, ?2, name, ?4, ?5 FROM roles WHERE ?2 = 'role' AND "
+        "account = ?1 AND name = ?3",
+        "sssss", acct, j->d->kind, j->name, j->other, j->doc);
 }
 
 /* Validates an identity policy document; false: error set. */
@@ -1054,10 +1062,11 @@ static cv_err delete_inline_tx(struct db_conn *c, void *arg)
 {
     struct job *j = arg;
 
-    return db_exec_args(c,
-               "DELETE FROM entity_policies WHERE account = ?1 AND kind = ?2 AND entity = ?3 AND "
-               "name = ?4",
-               "ssss", j->r->ident.account, j->d->kind, j->name, j->other);
+    return db_exec_args(
+        c,
+        "DELETE FROM entity_policies WHERE account = ?1 AND kind = ?2 AND entity = ?3 AND "
+        "name = ?4",
+        "ssss", j->r->ident.account, j->d->kind, j->name, j->other);
 }
 
 /* Get (@p op 'g'), List ('l') or Delete ('d') a group or role inline policy. */
@@ -1072,7 +1081,10 @@ static void inline_op(struct store_req *r, const struct iam_form *f, const struc
     size_t n = 0;
     cv_err err;
 
-    snprintf(action, sizeof(action), "%s%sPolic%s", op == 'g' ? "Get" : op == 'l' ? "List" : "Delete",
+    snprintf(action, sizeof(action), "%s%sPolic%s",
+             op == 'g'   ? "Get"
+             : op == 'l' ? "List"
+                         : "Delete",
              d->Kind, op == 'l' ? "ies" : "y");
     snprintf(pname, sizeof(pname), "%sName", d->Kind);
     if (op != 'l' && !iam_name_valid(pol, 128)) {
@@ -1265,11 +1277,11 @@ static cv_err create_policy_tx(struct db_conn *c, void *arg)
             j->name) != 0) {
         return CV_IAM_ENTITY_EXISTS;
     }
-    return db_exec_args(c,
-               "INSERT INTO managed_policies(account, name, policy_id, path, arn, description, "
-               "document, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-               "sssssssi", acct, j->name, j->id, j->path, j->other, j->desc, j->doc,
-               j->r->now_ms);
+    return db_exec_args(
+        c,
+        "INSERT INTO managed_policies(account, name, policy_id, path, arn, description, "
+        "document, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "sssssssi", acct, j->name, j->id, j->path, j->other, j->desc, j->doc, j->r->now_ms);
 }
 
 static void create_policy(struct store_req *r, const struct iam_form *f)
@@ -1476,8 +1488,7 @@ static void list_policies(struct store_req *r, const struct iam_form *f)
         struct mp_row m;
         snprintf(arn, sizeof(arn), AWS_POLICY_PREFIX "%s", aws_policies[i].name);
         err = mp_get(r, arn, &m);
-        if (!err && (!l.only_attached || m.attached) &&
-            strncmp("/", b.v[1], strlen(b.v[1])) == 0) {
+        if (!err && (!l.only_attached || m.attached) && strncmp("/", b.v[1], strlen(b.v[1])) == 0) {
             err = mp_xml(&res, &m, "member");
         }
     }
@@ -1502,7 +1513,7 @@ static cv_err delete_policy_tx(struct db_conn *c, void *arg)
         return CV_IAM_DELETE_CONFLICT;
     }
     return db_exec_args(c, "DELETE FROM managed_policies WHERE account = ?1 AND arn = ?2", "ss",
-               j->r->ident.account, j->other);
+                        j->r->ident.account, j->other);
 }
 
 static void delete_policy(struct store_req *r, const struct iam_form *f)
@@ -1597,8 +1608,7 @@ static cv_err attach_tx(struct db_conn *c, void *arg)
     return db_exec_args(c, sql, "sss", acct, j->name, j->other);
 }
 
-static void attach(struct store_req *r, const struct iam_form *f, const struct ent_desc *d,
-                   bool on)
+static void attach(struct store_req *r, const struct iam_form *f, const struct ent_desc *d, bool on)
 {
     struct job j;
     char pname[32], action[40], quota[40];
@@ -1686,8 +1696,8 @@ static void list_attached(struct store_req *r, const struct iam_form *f, const s
 /* ------------------------------------------------------- OIDC providers */
 
 /* Collects PREFIX1, PREFIX2, ... (arena copies); false when more than @p max. */
-static bool form_list(struct store_req *r, const struct iam_form *f, const char *prefix,
-                      size_t max, const char ***out, size_t *n)
+static bool form_list(struct store_req *r, const struct iam_form *f, const char *prefix, size_t max,
+                      const char ***out, size_t *n)
 {
     const char **v = cv_arena_alloc(&r->arena, (max + 1) * sizeof(*v));
     char key[96];
@@ -1734,11 +1744,12 @@ static cv_err oidc_values_tx(struct db_conn *c, struct job *j, const char *kind,
     cv_err err = CV_OK;
 
     for (i = 0; !err && i < n; i++) {
-        err = db_exec_args(c,
-                  "INSERT OR IGNORE INTO oidc_values(account, arn, kind, value, seq) VALUES (?1, "
-                  "?2, ?3, ?4, COALESCE((SELECT MAX(seq) FROM oidc_values WHERE account = ?1 AND "
-                  "arn = ?2), 0) + 1)",
-                  "ssss", j->r->ident.account, j->other, kind, v[i]);
+        err = db_exec_args(
+            c,
+            "INSERT OR IGNORE INTO oidc_values(account, arn, kind, value, seq) VALUES (?1, "
+            "?2, ?3, ?4, COALESCE((SELECT MAX(seq) FROM oidc_values WHERE account = ?1 AND "
+            "arn = ?2), 0) + 1)",
+            "ssss", j->r->ident.account, j->other, kind, v[i]);
     }
     return err;
 }
@@ -1752,8 +1763,9 @@ static cv_err oidc_create_tx(struct db_conn *c, void *arg)
             j->r->ident.account, j->other) > 0) {
         return CV_IAM_ENTITY_EXISTS;
     }
-    err = db_exec_args(c, "INSERT INTO oidc_providers(account, arn, url, created) VALUES (?1, ?2, ?3, ?4)",
-              "sssi", j->r->ident.account, j->other, j->name, j->r->now_ms);
+    err = db_exec_args(
+        c, "INSERT INTO oidc_providers(account, arn, url, created) VALUES (?1, ?2, ?3, ?4)", "sssi",
+        j->r->ident.account, j->other, j->name, j->r->now_ms);
     if (!err) {
         err = oidc_values_tx(c, j, "client", j->list1, j->n1);
     }
@@ -1852,8 +1864,7 @@ static bool load_oidc(struct store_req *r, const struct iam_form *f, const char 
     err = query(r, "SELECT url, created FROM oidc_providers WHERE account = ?1 AND arn = ?2", &b,
                 oidc_row_fn, o, &n);
     if (!err && n == 0) {
-        iam_errorf(r, CV_IAM_NO_SUCH_ENTITY, "OpenIDConnect Provider not found for arn %s",
-                   *arn);
+        iam_errorf(r, CV_IAM_NO_SUCH_ENTITY, "OpenIDConnect Provider not found for arn %s", *arn);
         return false;
     }
     if (err) {
@@ -1947,10 +1958,10 @@ static cv_err oidc_change_tx(struct db_conn *c, void *arg)
 
     if (strcmp(j->why, "delete") == 0) {
         err = db_exec_args(c, "DELETE FROM oidc_values WHERE account = ?1 AND arn = ?2", "ss", acct,
-                  j->other);
+                           j->other);
         return err ? err
-                   : db_exec_args(c, "DELETE FROM oidc_providers WHERE account = ?1 AND arn = ?2", "ss",
-                         acct, j->other);
+                   : db_exec_args(c, "DELETE FROM oidc_providers WHERE account = ?1 AND arn = ?2",
+                                  "ss", acct, j->other);
     }
     if (strcmp(j->why, "add") == 0) {
         if (cnt(c,
@@ -1962,13 +1973,15 @@ static cv_err oidc_change_tx(struct db_conn *c, void *arg)
         return oidc_values_tx(c, j, "client", j->list1, j->n1);
     }
     if (strcmp(j->why, "remove") == 0) {
-        return db_exec_args(c,
-                   "DELETE FROM oidc_values WHERE account = ?1 AND arn = ?2 AND kind = 'client' "
-                   "AND value = ?3",
-                   "sss", acct, j->other, j->list1[0]);
+        return db_exec_args(
+            c,
+            "DELETE FROM oidc_values WHERE account = ?1 AND arn = ?2 AND kind = 'client' "
+            "AND value = ?3",
+            "sss", acct, j->other, j->list1[0]);
     }
-    err = db_exec_args(c, "DELETE FROM oidc_values WHERE account = ?1 AND arn = ?2 AND kind = 'thumb'",
-              "ss", acct, j->other);
+    err = db_exec_args(c,
+                       "DELETE FROM oidc_values WHERE account = ?1 AND arn = ?2 AND kind = 'thumb'",
+                       "ss", acct, j->other);
     return err ? err : oidc_values_tx(c, j, "thumb", j->list2, j->n2);
 }
 

@@ -188,12 +188,24 @@ static void test_schema(void **state)
     struct db *db;
     struct db_conn *c;
     sqlite3_stmt *s = NULL;
-    static const char *const tables[] = {
-        "settings",         "accounts",          "users",          "access_keys",
-        "buckets",          "objects",           "segments",       "uploads",
-        "parts",            "user_policies",     "groups",         "group_members",
-        "roles",            "entity_policies",   "managed_policies", "attached_policies",
-        "oidc_providers",   "oidc_values"};
+    static const char *const tables[] = {"settings",
+                                         "accounts",
+                                         "users",
+                                         "access_keys",
+                                         "buckets",
+                                         "objects",
+                                         "segments",
+                                         "uploads",
+                                         "parts",
+                                         "user_policies",
+                                         "groups",
+                                         "group_members",
+                                         "roles",
+                                         "entity_policies",
+                                         "managed_policies",
+                                         "attached_policies",
+                                         "oidc_providers",
+                                         "oidc_values"};
 
     (void)state;
     st_mkdtemp(dir);
@@ -286,9 +298,9 @@ static void test_migrate_3_to_4(void **state)
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(s, 0), 4);
     sqlite3_finalize(s);
-    assert_int_equal(sqlite3_prepare_v2(c->h, "SELECT COUNT(*) FROM attached_policies", -1, &s,
-                                        NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(c->h, "SELECT COUNT(*) FROM attached_policies", -1, &s, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     sqlite3_finalize(s);
     db_reader_done(db, c);
