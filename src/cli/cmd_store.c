@@ -4,6 +4,8 @@
  *   caravel store serve --data DIR [--listen HOST:PORT] [--region R] [--domain D,...] [--quiet]
  *   caravel store credentials DIR
  *   caravel store accounts add NAME --data DIR [--access-key-id ID --secret-access-key-stdin]
+ *   caravel store users add ACCOUNT NAME --data DIR [--access-key-id ID
+ *                           --secret-access-key-stdin] [--attach-policy-file FILE]
  */
 #include "cli/cli.h"
 #include "store/store.h"
@@ -25,11 +27,17 @@ static void usage(FILE *f)
             "       caravel store credentials DIR\n"
             "       caravel store accounts add NAME --data DIR\n"
             "                           [--access-key-id ID --secret-access-key-stdin]\n"
+            "       caravel store users add ACCOUNT NAME --data DIR\n"
+            "                           [--access-key-id ID --secret-access-key-stdin]\n"
+            "                           [--attach-policy-file FILE]\n"
             "\n"
             "serve        runs the store (SigV4, IAM, S3 API) until SIGINT/SIGTERM; port 0 picks\n"
             "             a free port; the URL is written to DIR/endpoint\n"
             "credentials  prints the first account's root credentials (AWS credentials format)\n"
-            "accounts add creates another account and prints its root credentials\n");
+            "accounts add creates another account and prints its root credentials\n"
+            "users add    creates an IAM user NAME in the account named ACCOUNT with an access\n"
+            "             key and prints it; --attach-policy-file makes FILE (an identity\n"
+            "             policy) the customer managed policy NAME-policy, attached to the user\n");
 }
 
 static bool parse_listen(const char *s, char *host, size_t hostlen, unsigned *port)
@@ -248,6 +256,87 @@ static int cmd_accounts(int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
+static int cmd_users(int argc, char **argv)
+{
+    static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
+                                         {"access-key-id", required_argument, NULL, 'a'},
+                                         {"secret-access-key-stdin", no_argument, NULL, 's'},
+                                         {"attach-policy-file", required_argument, NULL, 'p'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL, *akid = NULL, *pfile = NULL, *account, *name;
+    bool secret_stdin = false;
+    char secret[128] = "", errmsg[512] = "";
+    struct cv_buf doc = CV_BUF_INIT(1 << 20);
+    struct store *st = NULL;
+    struct store_user_credentials cr;
+    int c, rc = CLI_EXIT_FAIL;
+    cv_err err;
+
+    if (argc < 4 || strcmp(argv[1], "add") != 0) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    account = argv[2];
+    name = argv[3];
+    optind = 4;
+    while ((c = getopt_long(argc, argv, "d:a:sp:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            dir = optarg;
+            break;
+        case 'a':
+            akid = optarg;
+            break;
+        case 's':
+            secret_stdin = true;
+            break;
+        case 'p':
+            pfile = optarg;
+            break;
+        default:
+            usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!dir || (akid != NULL) != secret_stdin) {
+        cli_errorf("users add needs --data DIR, and --access-key-id together with "
+                   "--secret-access-key-stdin");
+        return CLI_EXIT_USAGE;
+    }
+    if (secret_stdin) {
+        if (!fgets(secret, sizeof(secret), stdin)) {
+            cli_errorf("no secret access key on standard input");
+            return CLI_EXIT_USAGE;
+        }
+        secret[strcspn(secret, "\r\n")] = '\0';
+    }
+    if (pfile && cv_file_read(pfile, &doc) != CV_OK) {
+        cli_errorf("cannot read %s", pfile);
+        goto out;
+    }
+    if (open_quiet(dir, &st)) {
+        goto out;
+    }
+    err = store_user_add(st, account, name, akid, secret_stdin ? secret : NULL,
+                         pfile ? (doc.ptr ? doc.ptr : "") : NULL, doc.len, &cr, errmsg,
+                         sizeof(errmsg));
+    store_close(st);
+    if (err) {
+        cli_errorf("%s", errmsg[0] ? errmsg : cv_err_str(err));
+        goto out;
+    }
+    printf("# IAM user %s (%s) of account %s%s\n[default]\naws_access_key_id = %s\n"
+           "aws_secret_access_key = %s\n",
+           cr.user_name, cr.user_id, cr.account_id, pfile ? ", policy NAME-policy attached" : "",
+           cr.access_key_id, cr.secret);
+    cv_secure_zero(&cr, sizeof(cr));
+    rc = CLI_EXIT_OK;
+out:
+    cv_secure_zero(secret, sizeof(secret));
+    cv_buf_release(&doc);
+    return rc;
+}
+
 int cli_store(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -262,6 +351,9 @@ int cli_store(int argc, char **argv)
     }
     if (strcmp(argv[1], "accounts") == 0) {
         return cmd_accounts(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "users") == 0) {
+        return cmd_users(argc - 1, argv + 1);
     }
     cli_errorf("unknown store command '%s'", argv[1]);
     usage(stderr);

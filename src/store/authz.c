@@ -10,7 +10,8 @@
  * the decision path neither reads SQLite for user policies nor parses JSON:
  *  - bucket policies, keyed by bucket name and checked against the policy
  *    text the request already loaded with the bucket;
- *  - each IAM user's inline policies, keyed by account and user and
+ *  - each IAM user's identity policies (inline, attached managed, and its
+ *    groups' inline and attached ones), keyed by account and user and
  *    invalidated by the IAM generation counter (any IAM write bumps it).
  * Compiled policies are immutable and reference-counted, so a policy being
  * replaced is freed only when the last request using it is done.
@@ -184,7 +185,7 @@ static struct pset *bucket_policy(struct store *st, struct cv_str bucket, struct
     return s;
 }
 
-/* The compiled inline policies of an IAM user. */
+/* The compiled identity policies of an IAM user (inline, attached, its groups'). */
 static struct pset *user_policies(struct store *st, const struct identity *id)
 {
     char key[200];
@@ -207,9 +208,20 @@ static struct pset *user_policies(struct store *st, const struct identity *id)
         return NULL;
     }
     s->gen = gen;
+    /* IAM.md §2.2: the user's inline policies, its attached managed policies,
+     * and the inline and attached policies of every group it is in. An
+     * attached policy with no customer document is a built-in AWS one. */
     if (sqlite3_prepare_v2(c->h,
                            "SELECT name, document FROM user_policies WHERE account = ?1 AND "
-                           "user = ?2 ORDER BY name",
+                           "user = ?2 "
+                           "UNION ALL SELECT name, document FROM entity_policies WHERE account = "
+                           "?1 AND kind = 'group' AND entity IN (SELECT grp FROM group_members "
+                           "WHERE account = ?1 AND user = ?2) "
+                           "UNION ALL SELECT a.arn, m.document FROM attached_policies a LEFT JOIN "
+                           "managed_policies m ON m.account = a.account AND m.arn = a.arn WHERE "
+                           "a.account = ?1 AND ((a.kind = 'user' AND a.entity = ?2) OR (a.kind = "
+                           "'group' AND a.entity IN (SELECT grp FROM group_members WHERE account "
+                           "= ?1 AND user = ?2)))",
                            -1, &q, NULL) != SQLITE_OK) {
         err = CV_EDB;
     }
@@ -222,6 +234,14 @@ static struct pset *user_policies(struct store *st, const struct identity *id)
         struct policy *p = NULL;
         struct policy **np;
         struct cv_str doc = db_col_str(q, 1);
+
+        if (!doc.ptr) {
+            doc = cv_str_c(iam_aws_policy_doc((const char *)sqlite3_column_text(q, 0),
+                                              (size_t)sqlite3_column_bytes(q, 0)));
+            if (!doc.ptr) {
+                continue;
+            }
+        }
 
         memset(&o, 0, sizeof(o));
         o.type = POLICY_IDENTITY;

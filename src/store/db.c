@@ -12,6 +12,7 @@
  */
 #include "store_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,12 +67,47 @@ static const char schema[] =
     " completed INTEGER NOT NULL);"
     "";
 
+/* v4: groups, roles, customer managed policies, attachments, OIDC providers
+ * (a second string: ISO C caps one literal at 4095 characters). */
+static const char schema_iam[] =
+    "CREATE TABLE IF NOT EXISTS groups("
+    " account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, group_id TEXT NOT NULL UNIQUE,"
+    " path TEXT NOT NULL DEFAULT '/', created INTEGER NOT NULL, PRIMARY KEY(account, name));"
+    "CREATE TABLE IF NOT EXISTS group_members("
+    " account TEXT NOT NULL, grp TEXT NOT NULL COLLATE NOCASE, user TEXT NOT NULL COLLATE NOCASE,"
+    " PRIMARY KEY(account, grp, user));"
+    "CREATE INDEX IF NOT EXISTS group_members_user ON group_members(account, user);"
+    "CREATE TABLE IF NOT EXISTS roles("
+    " account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, role_id TEXT NOT NULL UNIQUE,"
+    " path TEXT NOT NULL DEFAULT '/', created INTEGER NOT NULL, trust TEXT NOT NULL,"
+    " description TEXT, max_session INTEGER NOT NULL DEFAULT 3600, PRIMARY KEY(account, name));"
+    "CREATE TABLE IF NOT EXISTS entity_policies("
+    " account TEXT NOT NULL, kind TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE,"
+    " name TEXT NOT NULL, document TEXT NOT NULL, PRIMARY KEY(account, kind, entity, name));"
+    "CREATE TABLE IF NOT EXISTS managed_policies("
+    " account TEXT NOT NULL, name TEXT NOT NULL COLLATE NOCASE, policy_id TEXT NOT NULL UNIQUE,"
+    " path TEXT NOT NULL DEFAULT '/', arn TEXT NOT NULL UNIQUE, description TEXT,"
+    " document TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(account, name));"
+    "CREATE TABLE IF NOT EXISTS attached_policies("
+    " account TEXT NOT NULL, kind TEXT NOT NULL, entity TEXT NOT NULL COLLATE NOCASE,"
+    " arn TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(account, kind, entity, arn));"
+    "CREATE INDEX IF NOT EXISTS attached_policies_arn ON attached_policies(arn);"
+    "CREATE TABLE IF NOT EXISTS oidc_providers("
+    " account TEXT NOT NULL, arn TEXT NOT NULL, url TEXT NOT NULL, created INTEGER NOT NULL,"
+    " PRIMARY KEY(account, arn));"
+    "CREATE TABLE IF NOT EXISTS oidc_values("
+    " account TEXT NOT NULL, arn TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
+    " seq INTEGER NOT NULL, PRIMARY KEY(account, arn, kind, value));"
+    "";
+
 /* Schema versions: 1 first release; 2 adds object/upload tags and the bucket
  * policy's ConfirmRemoveSelfBucketAccess flag; 3 remembers completed uploads
- * (the table is created by the schema above, IF NOT EXISTS); 4 is IAM's
- * (groups, managed policies, roles); 5 indexes accounts by canonical id
+ * (the table is created by the schema above, IF NOT EXISTS); 4 adds IAM groups,
+ * roles, customer managed policies, policy attachments and OIDC providers
+ * (tables created by the schema too); 5 indexes accounts by canonical id
  * (ACL grantees are named by it). ACL documents themselves live in the acl
- * columns that exist since 1 (see acl.c for the stored form). */
+ * columns that exist since 1 (see acl.c for the stored form). The CORS table
+ * (bucket_cors) is created by the schema with its trigger, version-free. */
 #define SCHEMA_VERSION 5
 static const char *const migrations[] = {
     NULL,
@@ -81,7 +117,8 @@ static const char *const migrations[] = {
     "ALTER TABLE buckets ADD COLUMN policy_lockout INTEGER NOT NULL DEFAULT 0;",
     /* 2 -> 3: completed_uploads, created by the schema */
     "SELECT 1;",
-    /* 3 -> 4: IAM's step (a placeholder on the acl branch; the IAM branch has the real one) */
+    /* 3 -> 4: groups, group_members, roles, entity_policies, managed_policies,
+     * attached_policies, oidc_providers, oidc_values: created by the schema */
     "SELECT 1;",
     /* 4 -> 5: ACL grantees are looked up by canonical id */
     "CREATE INDEX IF NOT EXISTS accounts_canonical ON accounts(canonical_id);",
@@ -415,7 +452,8 @@ cv_err db_open(const char *path, struct db **out, char *errmsg, size_t errlen)
     if (err) {
         goto out;
     }
-    if (sqlite3_exec(db->writer->h, schema, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(db->writer->h, schema, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db->writer->h, schema_iam, NULL, NULL, &msg) != SQLITE_OK) {
         cv_errf(errmsg, errlen, "cannot create the schema in %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         err = CV_EDB;
@@ -472,4 +510,35 @@ void db_close(struct db *db)
     pthread_cond_destroy(&db->work_cv);
     cv_free(db->path);
     cv_free(db);
+}
+
+cv_err db_exec_args(struct db_conn *c, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *q = NULL;
+    va_list ap;
+    int i, rc;
+
+    if (sqlite3_prepare_v2(c->h, sql, -1, &q, NULL) != SQLITE_OK) {
+        return CV_EDB;
+    }
+    va_start(ap, fmt);
+    for (i = 0; fmt[i]; i++) {
+        if (fmt[i] == 'i') {
+            sqlite3_bind_int64(q, i + 1, va_arg(ap, int64_t));
+        } else {
+            const char *s = va_arg(ap, const char *);
+            if (s) {
+                sqlite3_bind_text(q, i + 1, s, -1, SQLITE_STATIC);
+            } else {
+                sqlite3_bind_null(q, i + 1);
+            }
+        }
+    }
+    va_end(ap);
+    rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) { /* extended codes may be on */
+        return CV_IAM_ENTITY_EXISTS;
+    }
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? CV_OK : CV_EDB;
 }

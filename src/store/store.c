@@ -3,6 +3,7 @@
  * root credentials, the credential cache, start-up clean-up.
  */
 #include "store_int.h"
+#include "policy/policy.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -408,6 +409,170 @@ cv_err store_account_add(struct store *st, const char *name, const char *akid, c
     }
     if (err) {
         cv_secure_zero(out, sizeof(*out));
+    }
+    return err;
+}
+
+struct user_job {
+    struct store *st;
+    const char *account, *name, *doc;
+    size_t doclen;
+    struct store_user_credentials *cred;
+    char *errmsg;
+    size_t errlen;
+};
+
+static cv_err user_insert(struct db_conn *c, void *arg)
+{
+    struct user_job *j = arg;
+    struct store_user_credentials *u = j->cred;
+    struct cv_buf sealed = CV_BUF_INIT(256);
+    sqlite3_stmt *s;
+    int64_t now = cv_clock_now_ms(j->st->cfg.clock);
+    char pname[140], parn[300], pid[32];
+    cv_err err;
+    int rc;
+
+    s = db_stmt(c, STMT_ACCOUNT_BY_NAME);
+    if (!s) {
+        return CV_EDB;
+    }
+    sqlite3_bind_text(s, 1, j->account, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        snprintf(u->account_id, sizeof(u->account_id), "%s", sqlite3_column_text(s, 0));
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW) {
+        cv_errf(j->errmsg, j->errlen, "no account named '%s'", j->account);
+        return CV_ENOENT;
+    }
+    s = db_stmt(c, STMT_KEY_BY_ID);
+    sqlite3_bind_text(s, 1, u->access_key_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW) {
+        cv_errf(j->errmsg, j->errlen, "access key id %s is already in use", u->access_key_id);
+        return CV_EEXIST;
+    }
+    memcpy(u->user_id, "AIDA", 4);
+    err = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17, u->user_id + 4);
+    if (!err) {
+        err = db_exec_args(c,
+                           "INSERT INTO users(account, name, user_id, path, created) VALUES "
+                           "(?1, ?2, ?3, '/', ?4)",
+                           "sssi", u->account_id, j->name, u->user_id, now);
+    }
+    if (err == CV_IAM_ENTITY_EXISTS) {
+        cv_errf(j->errmsg, j->errlen, "a user named '%s' already exists in account %s", j->name,
+                j->account);
+        return CV_EEXIST;
+    }
+    if (!err) {
+        err = store_seal_secret(j->st, u->access_key_id, u->secret, &sealed);
+    }
+    if (!err) {
+        s = db_stmt(c, STMT_KEY_INSERT);
+        sqlite3_bind_text(s, 1, u->access_key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, u->account_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, j->name, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 4, sealed.ptr, (int)sealed.len, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, now);
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        err = rc == SQLITE_DONE ? CV_OK : CV_EDB;
+    }
+    cv_buf_release(&sealed);
+    if (!err && j->doc) {
+        /* A customer managed policy NAME-policy, attached to the user. */
+        snprintf(pname, sizeof(pname), "%s-policy", j->name);
+        snprintf(parn, sizeof(parn), "arn:aws:iam::%s:policy/%s", u->account_id, pname);
+        memcpy(pid, "ANPA", 4);
+        err = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 17, pid + 4);
+        if (!err) {
+            err = db_exec_args(c,
+                               "INSERT INTO managed_policies(account, name, policy_id, path, arn, "
+                               "document, created) VALUES (?1, ?2, ?3, '/', ?4, ?5, ?6)",
+                               "sssssi", u->account_id, pname, pid, parn, j->doc, now);
+        }
+        if (!err) {
+            err = db_exec_args(c,
+                               "INSERT INTO attached_policies(account, kind, entity, arn, seq) "
+                               "VALUES (?1, 'user', ?2, ?3, COALESCE((SELECT MAX(seq) FROM "
+                               "attached_policies), 0) + 1)",
+                               "sss", u->account_id, j->name, parn);
+        }
+        if (err) {
+            cv_errf(j->errmsg, j->errlen, "cannot create the policy %s", pname);
+        }
+    }
+    return err;
+}
+
+cv_err store_user_add(struct store *st, const char *account, const char *name, const char *akid,
+                      const char *secret, const char *policy_doc, size_t doclen,
+                      struct store_user_credentials *out, char *errmsg, size_t errlen)
+{
+    struct user_job j = {st, account, name, policy_doc, doclen, out, errmsg, errlen};
+    size_t i, n = strlen(name);
+    cv_err err = CV_OK;
+
+    memset(out, 0, sizeof(*out));
+    for (i = 0; i < n; i++) {
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+=,.@-",
+                    name[i])) {
+            break;
+        }
+    }
+    if (n == 0 || n > 64 || i < n) {
+        cv_errf(errmsg, errlen, "IAM user names are 1-64 characters of A-Z a-z 0-9 _+=,.@-");
+        return CV_EINVAL;
+    }
+    if (policy_doc) {
+        struct policy_parse_opts o;
+        struct policy *p = NULL;
+        char msg[256] = "";
+        memset(&o, 0, sizeof(o));
+        o.type = POLICY_IDENTITY;
+        o.name = name;
+        err = policy_parse(policy_doc, doclen, &o, &p, msg, sizeof(msg));
+        policy_free(p);
+        if (err) {
+            cv_errf(errmsg, errlen, "the policy document is not valid: %s",
+                    msg[0] ? msg : cv_err_str(err));
+            return err;
+        }
+    }
+    if (akid && secret) {
+        if (!valid_akid(akid)) {
+            cv_errf(errmsg, errlen, "an access key id is 16-20 characters of A-Z, a-z and 0-9");
+            return CV_EINVAL;
+        }
+        if (strlen(secret) < 8 || strlen(secret) >= sizeof(out->secret)) {
+            cv_errf(errmsg, errlen, "a secret access key is 8-128 characters");
+            return CV_EINVAL;
+        }
+        snprintf(out->access_key_id, sizeof(out->access_key_id), "%s", akid);
+        snprintf(out->secret, sizeof(out->secret), "%s", secret);
+    } else {
+        memcpy(out->access_key_id, "AKIA", 4);
+        err = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, out->access_key_id + 4);
+        if (!err) {
+            err = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                               40, out->secret);
+        }
+    }
+    snprintf(out->user_name, sizeof(out->user_name), "%s", name);
+    if (!err) {
+        err = db_write(st->db, user_insert, &j);
+    }
+    if (err && !(errmsg && errmsg[0])) {
+        cv_errf(errmsg, errlen, "cannot create the user: %s", cv_err_str(err));
+    }
+    if (err) {
+        cv_secure_zero(out, sizeof(*out));
+    } else {
+        store_creds_invalidate(st);
     }
     return err;
 }

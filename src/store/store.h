@@ -87,4 +87,23 @@ CV_WUR cv_err store_account_add(struct store *st, const char *name, const char *
                                 const char *secret, struct store_root_credentials *out,
                                 char *errmsg, size_t errlen);
 
+/** An IAM user's identity and access key (store_user_add). */
+struct store_user_credentials {
+    char account_id[13];
+    char user_name[65];
+    char user_id[32];
+    char access_key_id[21];
+    char secret[129];
+};
+/**
+ * Creates IAM user @p name in the account named @p account with one access
+ * key (imported when @p akid and @p secret are both given, else generated).
+ * With @p policy_doc (borrowed, an identity policy) it also creates the
+ * customer managed policy NAME-policy and attaches it to the user.
+ */
+CV_WUR cv_err store_user_add(struct store *st, const char *account, const char *name,
+                             const char *akid, const char *secret, const char *policy_doc,
+                             size_t doclen, struct store_user_credentials *out, char *errmsg,
+                             size_t errlen);
+
 #endif

@@ -112,6 +112,12 @@ void db_reader_done(struct db *db, struct db_conn *c);
  * durably committed. fn's own error rolls back only its savepoint.
  */
 CV_WUR cv_err db_write(struct db *db, db_write_fn fn, void *arg);
+/**
+ * Runs one statement: @p fmt has one letter per parameter, 's' text
+ * (const char *, NULL binds NULL) or 'i' int64_t. A constraint failure is
+ * CV_IAM_ENTITY_EXISTS, any other failure CV_EDB.
+ */
+CV_WUR cv_err db_exec_args(struct db_conn *c, const char *sql, const char *fmt, ...);
 /** A reset statement of @p c. */
 sqlite3_stmt *db_stmt(struct db_conn *c, enum store_stmt id);
 /** Binds a cv_str as TEXT (SQLITE_STATIC: must outlive the step). */
@@ -772,6 +778,51 @@ void s3_etag_from_md5(const uint8_t md5[CV_MD5_LEN], char out[35]);
 void store_iam_dispatch(struct store_req *r);
 /** An IAM/STS-shaped error (<ErrorResponse>), @p msg NULL for the default text. */
 void iam_error(struct store_req *r, cv_err code, const char *msg);
+void iam_errorf(struct store_req *r, cv_err code, const char *fmt, ...) CV_PRINTF(3, 4);
+
+/* Shared by iam.c and iam_ent.c (groups, roles, managed policies, OIDC). */
+#define IAM_NS "https://iam.amazonaws.com/doc/2010-05-08/"
+struct iam_form {
+    struct query_param *p; /* arena-owned */
+    size_t n;
+};
+struct iam_user_row {
+    char name[65];
+    char user_id[32];
+    char path[520];
+    int64_t created;
+};
+/** The form field @p name; returns borrowed (request arena), NULL when absent. */
+const struct query_param *iam_form_get(const struct iam_form *f, const char *name);
+/** The form field as a NUL-terminated arena copy, NULL when absent. */
+const char *iam_form_str(struct store_req *r, const struct iam_form *f, const char *name);
+/** Wraps @p result (borrowed, may be NULL) into <ActionResponse><ActionResult>. */
+void iam_ok(struct store_req *r, const char *action, const char *ns, struct cv_buf *result);
+/** [\w+=,.@-]{1,max} */
+bool iam_name_valid(const char *s, size_t max);
+/** /.../ of printable ASCII, at most 512 */
+bool iam_path_valid(const char *p);
+/** @p n random characters of A-Z2-7 into @p out (n + 1 bytes), n <= 64. */
+CV_WUR cv_err iam_random_upper(char *out, size_t n);
+void iam_iso_seconds(int64_t ms, char out[25]);
+CV_WUR cv_err iam_user_get(struct store_req *r, const char *account, const char *name,
+                           struct iam_user_row *u);
+CV_WUR cv_err iam_user_xml(struct cv_buf *b, const char *account, const struct iam_user_row *u,
+                           const char *wrap);
+/** After any IAM write: drops cached credentials and compiled identity policies. */
+void iam_changed(struct store *st);
+/** Runs @p sql with up to three text parameters; a constraint failure is ENTITY_EXISTS. */
+CV_WUR cv_err iam_exec1(struct db_conn *c, const char *sql, const char *a, const char *b,
+                        const char *cc, int *changes);
+/** The first column of the first row of @p sql as an integer, -1 on error. */
+int64_t iam_count1(struct db_conn *c, const char *sql, const char *a, const char *b);
+/** Serves the group/role/managed-policy/OIDC actions; false when @p action is not one. */
+bool iam_ent_dispatch(struct store_req *r, const struct iam_form *f, struct cv_str action);
+/** Renames a user in its group memberships and policy attachments (UpdateUser). */
+CV_WUR cv_err iam_ent_rename_user(struct db_conn *c, const char *account, const char *from,
+                                  const char *to);
+/** Built-in AWS managed policy document for @p arn; NULL when not one. Static. */
+const char *iam_aws_policy_doc(const char *arn, size_t arnlen);
 
 /* HTTP front (http.c). */
 CV_WUR cv_err store_http_start(struct store *st, char *errmsg, size_t errlen);

@@ -7,8 +7,9 @@
 #   pytest args  anything else is passed to pytest as is (e.g. -m 'bucket_policy' -k acl)
 #
 # Starts `caravel store serve` on an ephemeral loopback port in a temporary
-# folder, seeds the identities the suite expects (main, alt, tenant, iam,
-# iam root, iam alt root: each an account with the suite's keys), writes
+# folder, seeds the identities the suite expects (main, tenant, iam, iam root,
+# iam alt root: each an account with the suite's keys; alt: an IAM user of
+# the iam account, see below), writes
 # s3tests.conf, runs the suite with Debian's python3 and prints the pass count.
 # Environment: CV_BIN (the caravel binary; default build/release/src/cli/caravel),
 # KEEP=1 keeps the temporary folder, JUNIT=FILE keeps the junit report.
@@ -70,9 +71,23 @@ account() {
         --access-key-id "$2" --secret-access-key-stdin | sed -n 's/.*canonical user id \([0-9a-f]*\).*/\1/p'
 }
 main_id=$(account main 0555b35654ad1656d804 'h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q==')
-alt_id=$(account alt NOPQRSTUVWXYZABCDEFG nopqrstuvwxyzabcdefghijklmnabcdefghijklm)
 tenant_id=$(account tenant HIJKLMNOPQRSTUVWXYZA opqrstuvwxyzabcdefghijklmnopqrstuvwxyzab)
 iam_id=$(account iam ABCDEFGHIJKLMNOPQRST abcdefghijklmnopqrstuvwxyzabcdefghijklmn)
+# [s3 alt] is an IAM user of the "iam" account, as in RGW's model the suite
+# assumes: its user_pol tests call PutUserPolicy(UserName=<alt user_id>) with
+# the [iam] (root) client, then act as alt. Its user name and user_id are the
+# iam account's canonical user id (64 hex characters, a valid IAM user name),
+# so ACL grants by ID to alt reach its account. A customer managed policy
+# (not inline: the suite lists inline policies) allows it s3:*, so alt can
+# create and use its own buckets; an explicit Deny in the suite's inline
+# policies still wins, and cross-account access still needs the other side.
+# Owners are accounts here, so alt's display_name is its account's: iam.
+alt_id=$iam_id
+printf '%s\n' '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}' \
+    >"$work/alt-policy.json"
+printf '%s\n' nopqrstuvwxyzabcdefghijklmnabcdefghijklm | "$bin" store users add iam "$alt_id" \
+    --data "$work/data" --access-key-id NOPQRSTUVWXYZABCDEFG --secret-access-key-stdin \
+    --attach-policy-file "$work/alt-policy.json" >/dev/null
 iamroot_id=$(account iamroot AAAAAAAAAAAAAAAAAAaa aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)
 iamalt_id=$(account iamaltroot BBBBBBBBBBBBBBBBBBbb bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb)
 
@@ -96,7 +111,7 @@ access_key = 0555b35654ad1656d804
 secret_key = h7GhxuBLTrlhVUyxSPUKUV8r/2EI4ngqJxD7iBdBYLhwluN30JaT3Q==
 
 [s3 alt]
-display_name = alt
+display_name = iam
 user_id = $alt_id
 email = alt@example.com
 access_key = NOPQRSTUVWXYZABCDEFG

@@ -188,9 +188,24 @@ static void test_schema(void **state)
     struct db *db;
     struct db_conn *c;
     sqlite3_stmt *s = NULL;
-    static const char *const tables[] = {"settings", "accounts",     "users",    "access_keys",
-                                         "buckets",  "objects",      "segments", "uploads",
-                                         "parts",    "user_policies"};
+    static const char *const tables[] = {"settings",
+                                         "accounts",
+                                         "users",
+                                         "access_keys",
+                                         "buckets",
+                                         "objects",
+                                         "segments",
+                                         "uploads",
+                                         "parts",
+                                         "user_policies",
+                                         "groups",
+                                         "group_members",
+                                         "roles",
+                                         "entity_policies",
+                                         "managed_policies",
+                                         "attached_policies",
+                                         "oidc_providers",
+                                         "oidc_values"};
 
     (void)state;
     st_mkdtemp(dir);
@@ -199,8 +214,9 @@ static void test_schema(void **state)
     assert_non_null(c);
     assert_int_equal(sqlite3_prepare_v2(c->h, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    /* Versioned (2 added tags, 3 checksums); db_open never leaves 0. */
-    assert_true(sqlite3_column_int(s, 0) >= 3);
+    /* Versioned (2 added tags, 3 completed uploads, 4 IAM groups, roles,
+     * managed policies, OIDC); db_open never leaves 0. */
+    assert_true(sqlite3_column_int(s, 0) >= 4);
     sqlite3_finalize(s);
     for (size_t i = 0; i < CV_ARRAY_LEN(tables); i++) {
         assert_int_equal(sqlite3_prepare_v2(c->h,
@@ -225,12 +241,85 @@ static void test_schema(void **state)
     st_rmtree(dir);
 }
 
+static cv_err drop_iam_tables(struct db_conn *c, void *arg)
+{
+    (void)arg;
+    return sqlite3_exec(c->h,
+                        "DROP TABLE groups; DROP TABLE group_members; DROP TABLE roles;"
+                        "DROP TABLE entity_policies; DROP TABLE managed_policies;"
+                        "DROP TABLE attached_policies; DROP TABLE oidc_providers;"
+                        "DROP TABLE oidc_values; PRAGMA user_version = 3;",
+                        NULL, NULL, NULL) == SQLITE_OK
+               ? CV_OK
+               : CV_EDB;
+}
+
+static cv_err exec_args_job(struct db_conn *c, void *arg)
+{
+    cv_err *out = arg;
+
+    out[0] = db_exec_args(c,
+                          "INSERT INTO groups(account, name, group_id, path, created) VALUES "
+                          "(?1, ?2, ?3, ?4, ?5)",
+                          "ssssi", "111122223333", "Devs", "AGPA1", "/", (int64_t)42);
+    /* Same name in another case: the NOCASE key refuses it. */
+    out[1] = db_exec_args(c,
+                          "INSERT INTO groups(account, name, group_id, path, created) VALUES "
+                          "(?1, ?2, ?3, ?4, ?5)",
+                          "ssssi", "111122223333", "devs", "AGPA2", "/", (int64_t)43);
+    /* A NULL text binds NULL (roles.description may be NULL). */
+    out[2] = db_exec_args(c,
+                          "INSERT INTO roles(account, name, role_id, path, created, trust, "
+                          "description) VALUES (?1, ?2, ?3, '/', ?4, '{}', ?5)",
+                          "sssis", "111122223333", "r", "AROA1", (int64_t)1, NULL);
+    out[3] = db_exec_args(c, "SELECT nonsense FROM nowhere", "");
+    return CV_OK;
+}
+
+/* A version-3 database gets the IAM tables when opened (migration 3 -> 4),
+ * and db_exec_args maps constraint failures to EntityAlreadyExists. */
+static void test_migrate_3_to_4(void **state)
+{
+    char dir[64];
+    struct db *db;
+    struct db_conn *c;
+    sqlite3_stmt *s = NULL;
+    cv_err res[4];
+
+    (void)state;
+    st_mkdtemp(dir);
+    db = st_db_open(dir);
+    assert_int_equal(db_write(db, drop_iam_tables, NULL), CV_OK);
+    db_close(db);
+    db = st_db_open(dir);
+    c = db_reader(db);
+    assert_non_null(c);
+    assert_int_equal(sqlite3_prepare_v2(c->h, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), 5); /* migrated to the current version */
+    sqlite3_finalize(s);
+    assert_int_equal(
+        sqlite3_prepare_v2(c->h, "SELECT COUNT(*) FROM attached_policies", -1, &s, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    sqlite3_finalize(s);
+    db_reader_done(db, c);
+    assert_int_equal(db_write(db, exec_args_job, res), CV_OK);
+    assert_int_equal(res[0], CV_OK);
+    assert_int_equal(res[1], CV_IAM_ENTITY_EXISTS);
+    assert_int_equal(res[2], CV_OK);
+    assert_int_equal(res[3], CV_EDB);
+    db_close(db);
+    st_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_job_error),
         cmocka_unit_test(test_schema),
+        cmocka_unit_test(test_migrate_3_to_4),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
