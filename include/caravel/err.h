@@ -67,6 +67,7 @@
       "The content of the form does not meet the conditions specified in the policy document.")   \
     X(S3_MALFORMED_POST, "MalformedPOSTRequest", 400,                                              \
       "The body of your POST request is not well-formed multipart/form-data.")                     \
+    X(S3_NO_SUCH_TAG_SET, "NoSuchTagSet", 404, "The TagSet does not exist")                        \
     X(S3_NO_SUCH_CORS, "NoSuchCORSConfiguration", 404, "The CORS configuration does not exist")   \
     X(S3_CORS_BAD_REQUEST, "BadRequest", 400,                                                      \
       "Insufficient information. Origin request header needed.")                                   \

@@ -75,6 +75,10 @@ static const struct op_info ops[OP__COUNT] = {
     [OP_GET_OBJECT_ATTRIBUTES] = {"GetObjectAttributes", "s3:GetObject", true, true, BODY_NONE},
     /* Authenticated and authorized from the form, when the file part begins. */
     [OP_POST_OBJECT] = {"PostObject", NULL, false, true, BODY_POST},
+    [OP_GET_BUCKET_TAGGING] = {"GetBucketTagging", "s3:GetBucketTagging", false, true, BODY_NONE},
+    [OP_PUT_BUCKET_TAGGING] = {"PutBucketTagging", "s3:PutBucketTagging", false, true, BODY_XML},
+    [OP_DELETE_BUCKET_TAGGING] = {"DeleteBucketTagging", "s3:PutBucketTagging", false, true,
+                                  BODY_NONE},
 };
 
 const char *s3_op_name(int op)
@@ -131,8 +135,9 @@ int s3_route(struct store_req *r)
         return OP_UNKNOWN;
     }
     if (!r->has_key) {
-        if (get && req_has_param(r, "tagging")) {
-            return OP_UNKNOWN;
+        if (req_has_param(r, "tagging") && (get || put || del)) {
+            return get ? OP_GET_BUCKET_TAGGING : put ? OP_PUT_BUCKET_TAGGING
+                                                     : OP_DELETE_BUCKET_TAGGING;
         }
         if (req_has_param(r, "cors") && (get || put || del)) {
             return get ? OP_GET_BUCKET_CORS : put ? OP_PUT_BUCKET_CORS : OP_DELETE_BUCKET_CORS;
@@ -680,6 +685,15 @@ void s3_dispatch(struct store_req *r)
         break;
     case OP_POST_OBJECT:
         s3_post_object(r);
+        break;
+    case OP_GET_BUCKET_TAGGING:
+        s3_get_bucket_tagging(r);
+        break;
+    case OP_PUT_BUCKET_TAGGING:
+        s3_put_bucket_tagging(r);
+        break;
+    case OP_DELETE_BUCKET_TAGGING:
+        s3_delete_bucket_tagging(r);
         break;
     default:
         resp_error(r, CV_S3_NOT_IMPLEMENTED, NULL, NULL);

@@ -468,6 +468,9 @@ enum s3_op {
     OP_CORS_PREFLIGHT, /* OPTIONS: never authenticated */
     OP_GET_OBJECT_ATTRIBUTES,
     OP_POST_OBJECT, /* browser upload: authenticated from the form */
+    OP_GET_BUCKET_TAGGING,
+    OP_PUT_BUCKET_TAGGING,
+    OP_DELETE_BUCKET_TAGGING,
     OP__COUNT
 };
 
@@ -517,6 +520,10 @@ void s3_delete_bucket_cors(struct store_req *r);
 void s3_cors_preflight(struct store_req *r);
 /** Adds Access-Control-* headers when the request has an Origin a CORS rule allows. */
 void s3_cors_decorate(struct store_req *r);
+/* Bucket tagging (s3_btags.c). */
+void s3_get_bucket_tagging(struct store_req *r);
+void s3_put_bucket_tagging(struct store_req *r);
+void s3_delete_bucket_tagging(struct store_req *r);
 /* POST Object (s3_post.c). */
 struct s3_post;
 /** Sets up the form parser from Content-Type; false with the error set. */

@@ -1,5 +1,6 @@
 """Store + boto3 + raw HTTP: CORS (bucket configuration, OPTIONS preflight,
-Access-Control-* headers on ordinary requests) and GetObjectAttributes."""
+Access-Control-* headers on ordinary requests), GetObjectAttributes and
+bucket tagging."""
 import json
 import os
 import sys
@@ -196,6 +197,23 @@ def test_object_attributes_needs_both_permissions():
     # GetObject alone (anonymous via the bucket policy) is not enough.
     expect_error("AccessDenied", 403, alt.get_object_attributes, Bucket=B, Key="attrs",
                  ObjectAttributes=["ETag"])
+
+
+def test_bucket_tagging():
+    expect_error("NoSuchTagSet", 404, s3.get_bucket_tagging, Bucket=B)
+    tags = [{"Key": "team", "Value": "insights"}, {"Key": "cost centre", "Value": "a&b=c"}]
+    s3.put_bucket_tagging(Bucket=B, Tagging={"TagSet": tags})
+    got = s3.get_bucket_tagging(Bucket=B)["TagSet"]
+    eq(sorted((t["Key"], t["Value"]) for t in got),
+       sorted((t["Key"], t["Value"]) for t in tags), "tags round trip")
+    expect_error("InvalidTag", 400, s3.put_bucket_tagging, Bucket=B,
+                 Tagging={"TagSet": [{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]})
+    eq(len(s3.get_bucket_tagging(Bucket=B)["TagSet"]), 2, "unchanged after a bad put")
+    alt = st.client(*st.add_account("tags-alt")[:2])
+    expect_error("AccessDenied", 403, alt.get_bucket_tagging, Bucket=B)
+    expect_error("AccessDenied", 403, alt.delete_bucket_tagging, Bucket=B)
+    s3.delete_bucket_tagging(Bucket=B)
+    expect_error("NoSuchTagSet", 404, s3.get_bucket_tagging, Bucket=B)
 
 
 cvstore.main(globals())
