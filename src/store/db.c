@@ -45,7 +45,7 @@ static const char schema[] =
     " id INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,"
     " etag TEXT NOT NULL, mtime INTEGER NOT NULL, meta TEXT, body BLOB, file TEXT,"
     " ck_algo TEXT, ck_value TEXT, nparts INTEGER NOT NULL DEFAULT 0, storage_class TEXT,"
-    " acl TEXT, tags TEXT, UNIQUE(bucket, key));"
+    " acl TEXT, tags TEXT, vid TEXT, UNIQUE(bucket, key));"
     "CREATE TABLE IF NOT EXISTS segments("
     " object INTEGER NOT NULL, seq INTEGER NOT NULL, size INTEGER NOT NULL, body BLOB,"
     " file TEXT, PRIMARY KEY(object, seq)) WITHOUT ROWID;"
@@ -58,6 +58,19 @@ static const char schema[] =
     " upload TEXT NOT NULL, num INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,"
     " mtime INTEGER NOT NULL, body BLOB, file TEXT, ck_value TEXT,"
     " PRIMARY KEY(upload, num)) WITHOUT ROWID;"
+    /* Versioning (objects.c): a bucket's state, and the versions that are not
+     * the current object (noncurrent ones and delete markers; segments of a
+     * row here are keyed by -id). The current version stays in objects. */
+    "CREATE TABLE IF NOT EXISTS bucket_versioning(bucket TEXT PRIMARY KEY, status TEXT NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS bucket_versioning_gc AFTER DELETE ON buckets"
+    " BEGIN DELETE FROM bucket_versioning WHERE bucket = OLD.name; END;"
+    "CREATE TABLE IF NOT EXISTS versions("
+    " id INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, vid TEXT NOT NULL,"
+    " marker INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL, etag TEXT NOT NULL,"
+    " mtime INTEGER NOT NULL, meta TEXT, body BLOB, file TEXT, ck_algo TEXT, ck_value TEXT,"
+    " nparts INTEGER NOT NULL DEFAULT 0, storage_class TEXT, acl TEXT, tags TEXT,"
+    " UNIQUE(bucket, key, vid));"
+    "CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, id);"
     "CREATE TABLE IF NOT EXISTS completed_uploads("
     " id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,"
     " completed INTEGER NOT NULL);"
@@ -68,8 +81,10 @@ static const char schema[] =
  * (the table is created by the schema above, IF NOT EXISTS); 4 is IAM's
  * (groups, managed policies, roles); 5 indexes accounts by canonical id
  * (ACL grantees are named by it). ACL documents themselves live in the acl
- * columns that exist since 1 (see acl.c for the stored form). */
-#define SCHEMA_VERSION 5
+ * columns that exist since 1 (see acl.c for the stored form). 6 gives the
+ * current object its version id (NULL: the "null" version); the versioning
+ * tables are created by the schema above. */
+#define SCHEMA_VERSION 6
 static const char *const migrations[] = {
     NULL,
     /* 1 -> 2 */
@@ -82,6 +97,8 @@ static const char *const migrations[] = {
     "SELECT 1;",
     /* 4 -> 5: ACL grantees are looked up by canonical id */
     "CREATE INDEX IF NOT EXISTS accounts_canonical ON accounts(canonical_id);",
+    /* 5 -> 6: version ids (versioning) */
+    "ALTER TABLE objects ADD COLUMN vid TEXT;",
 };
 
 static cv_err migrate(struct db_conn *c, char *errmsg, size_t errlen)
