@@ -484,6 +484,7 @@ static bool acl_need(const struct store_req *r, const char *action, struct cv_st
         {"s3:ListBucketMultipartUploads", false, ACL_READ},
         {"s3:PutObject", false, ACL_WRITE},
         {"s3:DeleteObject", false, ACL_WRITE},
+        {"s3:DeleteObjectVersion", false, ACL_WRITE},
         {"s3:GetBucketAcl", false, ACL_READ_ACP},
         {"s3:PutBucketAcl", false, ACL_WRITE_ACP},
         {"s3:GetObject", true, ACL_READ},

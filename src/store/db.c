@@ -46,7 +46,7 @@ static const char schema[] =
     " id INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,"
     " etag TEXT NOT NULL, mtime INTEGER NOT NULL, meta TEXT, body BLOB, file TEXT,"
     " ck_algo TEXT, ck_value TEXT, nparts INTEGER NOT NULL DEFAULT 0, storage_class TEXT,"
-    " acl TEXT, tags TEXT, UNIQUE(bucket, key));"
+    " acl TEXT, tags TEXT, vid TEXT, UNIQUE(bucket, key));"
     "CREATE TABLE IF NOT EXISTS segments("
     " object INTEGER NOT NULL, seq INTEGER NOT NULL, size INTEGER NOT NULL, body BLOB,"
     " file TEXT, PRIMARY KEY(object, seq)) WITHOUT ROWID;"
@@ -65,6 +65,19 @@ static const char schema[] =
     " BEGIN DELETE FROM bucket_tags WHERE bucket = OLD.name; END;"
     "CREATE TRIGGER IF NOT EXISTS bucket_cors_gc AFTER DELETE ON buckets"
     " BEGIN DELETE FROM bucket_cors WHERE bucket = OLD.name; END;"
+    /* Versioning (objects.c): a bucket's state, and the versions that are not
+     * the current object (noncurrent ones and delete markers; segments of a
+     * row here are keyed by -id). The current version stays in objects. */
+    "CREATE TABLE IF NOT EXISTS bucket_versioning(bucket TEXT PRIMARY KEY, status TEXT NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS bucket_versioning_gc AFTER DELETE ON buckets"
+    " BEGIN DELETE FROM bucket_versioning WHERE bucket = OLD.name; END;"
+    "CREATE TABLE IF NOT EXISTS versions("
+    " id INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, vid TEXT NOT NULL,"
+    " marker INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL, etag TEXT NOT NULL,"
+    " mtime INTEGER NOT NULL, meta TEXT, body BLOB, file TEXT, ck_algo TEXT, ck_value TEXT,"
+    " nparts INTEGER NOT NULL DEFAULT 0, storage_class TEXT, acl TEXT, tags TEXT,"
+    " UNIQUE(bucket, key, vid));"
+    "CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, id);"
     "CREATE TABLE IF NOT EXISTS completed_uploads("
     " id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, etag TEXT NOT NULL,"
     " completed INTEGER NOT NULL);"
@@ -109,9 +122,11 @@ static const char schema_iam[] =
  * roles, customer managed policies, policy attachments and OIDC providers
  * (tables created by the schema too); 5 indexes accounts by canonical id
  * (ACL grantees are named by it). ACL documents themselves live in the acl
- * columns that exist since 1 (see acl.c for the stored form). The CORS table
- * (bucket_cors) is created by the schema with its trigger, version-free. */
-#define SCHEMA_VERSION 5
+ * columns that exist since 1 (see acl.c for the stored form). 6 gives the
+ * current object its version id (NULL: the "null" version); the versioning
+ * tables are created by the schema above, as are bucket_cors and bucket_tags
+ * (with triggers that drop their rows with the bucket), version-free. */
+#define SCHEMA_VERSION 6
 static const char *const migrations[] = {
     NULL,
     /* 1 -> 2 */
@@ -125,6 +140,8 @@ static const char *const migrations[] = {
     "SELECT 1;",
     /* 4 -> 5: ACL grantees are looked up by canonical id */
     "CREATE INDEX IF NOT EXISTS accounts_canonical ON accounts(canonical_id);",
+    /* 5 -> 6: version ids (versioning) */
+    "ALTER TABLE objects ADD COLUMN vid TEXT;",
 };
 
 static cv_err migrate(struct db_conn *c, char *errmsg, size_t errlen)

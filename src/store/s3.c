@@ -351,6 +351,7 @@ cv_err s3_bucket_get(struct store_req *r, struct cv_str name, struct bucket_info
         snprintf(bi->region, sizeof(bi->region), "%.*s", (int)reg.len, reg.ptr);
         bi->has_policy = pol.ptr != NULL;
         bi->policy_lockout = sqlite3_column_int(s, 5) != 0;
+        bi->versioning = store_vstate(db_col_str(s, 6));
         err = CV_OK;
         if (policy && pol.ptr) {
             err = cv_buf_add(policy, pol.ptr, pol.len);
@@ -479,9 +480,27 @@ static bool missing_key_listable(struct store_req *r)
     return may_list;
 }
 
+/* The IAM action of the request: a versionId names the *Version actions (AWS). */
+static const char *op_action(const struct store_req *r, const struct op_info *oi)
+{
+    if (!req_has_param(r, "versionId")) {
+        return oi->action;
+    }
+    switch (r->op) {
+    case OP_GET_OBJECT:
+    case OP_HEAD_OBJECT:
+        return "s3:GetObjectVersion";
+    case OP_DELETE_OBJECT:
+        return "s3:DeleteObjectVersion";
+    default:
+        return oi->action;
+    }
+}
+
 bool s3_precheck(struct store_req *r)
 {
     const struct op_info *oi = &ops[r->op];
+    const char *action = op_action(r, oi);
     struct cv_str nokey = CV_STR_NULL;
     cv_err err;
 
@@ -530,7 +549,7 @@ bool s3_precheck(struct store_req *r)
     if (!tags_for_authz(r)) {
         return false;
     }
-    if (oi->action && !store_allowed(r, oi->action, r->bucket, oi->object ? r->key : nokey, r->bi)) {
+    if (action && !store_allowed(r, action, r->bucket, oi->object ? r->key : nokey, r->bi)) {
         if (missing_key_listable(r)) {
             resp_error(r, CV_S3_NO_SUCH_KEY, NULL, "Key", arena_key(r), NULL);
         } else {

@@ -295,6 +295,14 @@ static cv_err delete_bucket_tx(struct db_conn *c, void *arg)
     if (rc == SQLITE_ROW) {
         return CV_S3_BUCKET_NOT_EMPTY;
     }
+    /* Noncurrent versions and delete markers keep it alive too (AWS). */
+    s = db_stmt(c, STMT_BUCKET_ANY_VERSION);
+    db_bind_str(s, 1, r->bucket);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_ROW) {
+        return CV_S3_BUCKET_NOT_EMPTY;
+    }
     /* Unfinished multipart uploads do not keep a bucket alive (as on AWS):
      * they go with it. */
     u = NULL;
@@ -393,19 +401,54 @@ void s3_get_bucket_location(struct store_req *r)
 
 void s3_get_bucket_versioning(struct store_req *r)
 {
-    if (cv_buf_adds(&r->resp.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                                   "<VersioningConfiguration "
-                                   "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>")) {
-        resp_error(r, CV_ENOMEM, NULL, NULL);
+    struct cv_buf *b = &r->resp.body;
+    cv_err err = xml_begin(b, "VersioningConfiguration");
+
+    /* No Status element before the first PutBucketVersioning (AWS). */
+    if (!err && r->bi->versioning != VS_OFF) {
+        err = xml_elemc(b, "Status", r->bi->versioning == VS_ENABLED ? "Enabled" : "Suspended");
+    }
+    if (!err) {
+        err = xml_end(b, "VersioningConfiguration");
+    }
+    if (err) {
+        resp_error(r, err, NULL, NULL);
         return;
     }
     set_xml(r, 200);
 }
 
+struct versioning_job {
+    struct cv_str bucket;
+    const char *status;
+};
+
+static cv_err set_versioning_tx(struct db_conn *c, void *arg)
+{
+    struct versioning_job *j = arg;
+    sqlite3_stmt *s = db_stmt(c, STMT_BUCKET_VSTATE);
+
+    if (!s) {
+        return CV_EDB;
+    }
+    db_bind_str(s, 1, j->bucket);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return CV_S3_NO_SUCH_BUCKET;
+    }
+    sqlite3_reset(s);
+    s = db_stmt(c, STMT_BUCKET_SET_VERSIONING);
+    db_bind_str(s, 1, j->bucket);
+    sqlite3_bind_text(s, 2, j->status, -1, SQLITE_STATIC);
+    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
+}
+
 void s3_put_bucket_versioning(struct store_req *r)
 {
     struct xml_node *root = NULL;
-    const struct xml_node *st;
+    const struct xml_node *st, *mfa;
+    struct versioning_job j;
+    cv_err err;
 
     if (xml_parse(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &root) != CV_OK ||
         strcmp(root->name, "VersioningConfiguration") != 0) {
@@ -413,14 +456,33 @@ void s3_put_bucket_versioning(struct store_req *r)
         return;
     }
     st = xml_child(root, "Status");
-    if (st && cv_str_eq_c(xml_text(st), "Enabled")) {
-        resp_error(r, CV_S3_NOT_IMPLEMENTED, "This store keeps one version per key: versioning "
-                                             "cannot be enabled.",
-                   NULL);
+    mfa = xml_child(root, "MfaDelete");
+    if (mfa && cv_str_eq_c(xml_text(mfa), "Enabled")) {
+        resp_error(r, CV_S3_NOT_IMPLEMENTED,
+                   "MFA delete cannot be enabled: this store has no MFA devices.", NULL);
         return;
     }
-    if (st && !cv_str_eq_c(xml_text(st), "Suspended")) {
+    if (mfa && !cv_str_eq_c(xml_text(mfa), "Disabled")) {
         resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
+        return;
+    }
+    if (!st) {
+        /* Nothing to change (AWS accepts an empty configuration). */
+        r->resp.status = 200;
+        return;
+    }
+    if (cv_str_eq_c(xml_text(st), "Enabled")) {
+        j.status = "Enabled";
+    } else if (cv_str_eq_c(xml_text(st), "Suspended")) {
+        j.status = "Suspended";
+    } else {
+        resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
+        return;
+    }
+    j.bucket = r->bucket;
+    err = db_write(r->st->db, set_versioning_tx, &j);
+    if (err) {
+        resp_error(r, err, NULL, NULL);
         return;
     }
     r->resp.status = 200;

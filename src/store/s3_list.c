@@ -420,33 +420,232 @@ void s3_list_objects(struct store_req *r, int version)
     r->resp.content_type = "application/xml";
 }
 
+/* One row of ListObjectVersions: a version, a delete marker or a common prefix. */
+struct ver_entry {
+    char *key; /* arena */
+    size_t keylen;
+    char vid[40];
+    bool is_prefix, marker, latest;
+    uint64_t size;
+    char etag[80];
+    int64_t mtime;
+    char storage_class[24];
+};
+
+struct ver_walk {
+    struct cv_str prefix, delimiter, key_marker, vid_marker;
+    unsigned max_keys;
+    struct ver_entry *e; /* arena */
+    size_t n, cap;
+    bool truncated;
+};
+
+static cv_err ver_add(struct cv_arena *a, struct ver_walk *w, const struct ver_entry *e)
+{
+    if (w->n == w->cap) {
+        size_t ncap = w->cap ? w->cap * 2 : 64;
+        struct ver_entry *n = cv_arena_alloc(a, ncap * sizeof(*n));
+        if (!n) {
+            return CV_ENOMEM;
+        }
+        if (w->n) {
+            memcpy(n, w->e, w->n * sizeof(*n));
+        }
+        w->e = n;
+        w->cap = ncap;
+    }
+    w->e[w->n++] = *e;
+    return CV_OK;
+}
+
+/*
+ * Walks the current rows and the versions table in (key, newest first)
+ * order from the key marker: the first row of a key is its latest version.
+ * Unlike store_list this steps over every row under a folded prefix.
+ */
+static cv_err ver_walk_run(struct db_conn *c, struct cv_arena *a, struct cv_str bucket,
+                           struct ver_walk *w)
+{
+    sqlite3_stmt *s = db_stmt(c, STMT_VER_LIST);
+    struct cv_buf prev = CV_BUF_INIT(4096), lastcp = CV_BUF_INIT(4096);
+    struct cv_str start = w->prefix;
+    bool have_prev = false, have_cp = false, passed_vid = false;
+    cv_err err = CV_OK;
+
+    if (!s) {
+        return CV_EDB;
+    }
+    if (w->key_marker.len && cv_str_cmp(w->key_marker, w->prefix) > 0) {
+        start = w->key_marker;
+    }
+    db_bind_str(s, 1, bucket);
+    sqlite3_bind_text(s, 2, start.ptr ? start.ptr : "", (int)start.len, SQLITE_STATIC);
+    while (!err && w->max_keys && sqlite3_step(s) == SQLITE_ROW) {
+        struct cv_str key = db_col_str(s, 0), vid = db_col_str(s, 1);
+        struct ver_entry e;
+        bool latest;
+        size_t cpl;
+        int km;
+
+        if (key.len < w->prefix.len ||
+            (w->prefix.len && memcmp(key.ptr, w->prefix.ptr, w->prefix.len) != 0)) {
+            break; /* past the prefix range */
+        }
+        latest = !have_prev || !cv_str_eq(key, (struct cv_str){prev.ptr, prev.len});
+        if (latest) {
+            cv_buf_reset(&prev);
+            err = cv_buf_add(&prev, key.ptr, key.len);
+            have_prev = true;
+            if (err) {
+                break;
+            }
+        }
+        cpl = common_prefix_len(key, w->prefix, w->delimiter);
+        /* Resume after the markers. */
+        if (w->key_marker.len) {
+            km = cv_str_cmp(key, w->key_marker);
+            if (!w->vid_marker.len) {
+                if (km <= 0 || (cpl && cv_str_eq((struct cv_str){key.ptr, cpl}, w->key_marker))) {
+                    continue;
+                }
+            } else if (km < 0) {
+                continue;
+            } else if (km == 0 && !passed_vid) {
+                /* Past the marker's row; if that version is gone (deleted
+                 * since the last page), past where it was: ids are
+                 * time-ordered, so an older one is smaller. */
+                bool older = !cv_str_eq_c(vid, "null") && !cv_str_eq_c(w->vid_marker, "null") &&
+                             cv_str_cmp(vid, w->vid_marker) < 0;
+                if (!older) {
+                    passed_vid = cv_str_eq(vid, w->vid_marker);
+                    continue;
+                }
+                passed_vid = true;
+            }
+        }
+        memset(&e, 0, sizeof(e));
+        if (cpl) {
+            struct cv_str cp = {key.ptr, cpl};
+            if (have_cp && cv_str_eq(cp, (struct cv_str){lastcp.ptr, lastcp.len})) {
+                continue;
+            }
+            if (w->n >= w->max_keys) {
+                w->truncated = true;
+                break;
+            }
+            cv_buf_reset(&lastcp);
+            err = cv_buf_add(&lastcp, key.ptr, cpl);
+            have_cp = true;
+            e.is_prefix = true;
+            e.key = cv_arena_strndup(a, key.ptr, cpl);
+            e.keylen = cpl;
+        } else {
+            struct cv_str et = db_col_str(s, 4), sc = db_col_str(s, 6);
+            if (w->n >= w->max_keys) {
+                w->truncated = true;
+                break;
+            }
+            e.key = cv_arena_strndup(a, key.ptr, key.len);
+            e.keylen = key.len;
+            snprintf(e.vid, sizeof(e.vid), "%.*s", (int)CV_MIN(vid.len, 39), vid.ptr ? vid.ptr : "");
+            e.marker = sqlite3_column_int(s, 2) != 0;
+            e.latest = latest;
+            e.size = (uint64_t)sqlite3_column_int64(s, 3);
+            snprintf(e.etag, sizeof(e.etag), "%.*s", (int)CV_MIN(et.len, 79), et.ptr ? et.ptr : "");
+            e.mtime = sqlite3_column_int64(s, 5);
+            if (!sc.ptr || !sc.len) {
+                sc = CV_STR("STANDARD");
+            }
+            snprintf(e.storage_class, sizeof(e.storage_class), "%.*s", (int)CV_MIN(sc.len, 23),
+                     sc.ptr);
+        }
+        if (!err && !e.key) {
+            err = CV_ENOMEM;
+        }
+        if (!err) {
+            err = ver_add(a, w, &e);
+        }
+    }
+    sqlite3_reset(s);
+    cv_buf_release(&prev);
+    cv_buf_release(&lastcp);
+    return err;
+}
+
+static cv_err ver_entry_xml(struct store_req *r, struct cv_buf *b, const struct ver_entry *e,
+                            bool url)
+{
+    const char *el = e->marker ? "DeleteMarker" : "Version";
+    char lm[25];
+    cv_err err;
+
+    cv_time_iso8601_ms(e->mtime, lm);
+    err = xml_open(b, el);
+    if (!err) {
+        err = add_maybe_encoded(b, "Key", (struct cv_str){e->key, e->keylen}, url);
+    }
+    if (!err) {
+        err = xml_elemc(b, "VersionId", e->vid);
+    }
+    if (!err) {
+        err = xml_elemc(b, "IsLatest", e->latest ? "true" : "false");
+    }
+    if (!err) {
+        err = xml_elemc(b, "LastModified", lm);
+    }
+    if (!err && !e->marker) {
+        err = xml_elemc(b, "ETag", e->etag);
+        if (!err) {
+            err = xml_elemf(b, "Size", "%llu", (unsigned long long)e->size);
+        }
+        if (!err) {
+            err = xml_elemc(b, "StorageClass", e->storage_class);
+        }
+    }
+    if (!err) {
+        err = owner_xml(r, b);
+    }
+    if (!err) {
+        err = xml_close(b, el);
+    }
+    return err;
+}
+
 void s3_list_object_versions(struct store_req *r)
 {
-    struct list_params lp;
-    struct list_result lr;
+    struct ver_walk w;
     struct cv_buf *b = &r->resp.body;
     struct db_conn *c;
-    struct cv_str key_marker = param_value(r, "key-marker");
     bool url;
     cv_err err;
     size_t i;
 
-    memset(&lp, 0, sizeof(lp));
-    if (!parse_max(r, "max-keys", &lp.max_keys) || !encoding_url(r, &url)) {
+    memset(&w, 0, sizeof(w));
+    if (!parse_max(r, "max-keys", &w.max_keys) || !encoding_url(r, &url)) {
         return;
     }
-    lp.prefix = param_value(r, "prefix");
-    lp.delimiter = param_value(r, "delimiter");
-    if (lp.delimiter.ptr && lp.delimiter.len == 0) {
-        lp.delimiter = CV_STR_NULL;
+    w.prefix = param_value(r, "prefix");
+    w.delimiter = param_value(r, "delimiter");
+    if (w.delimiter.ptr && w.delimiter.len == 0) {
+        w.delimiter = CV_STR_NULL;
     }
-    lp.start_after = key_marker;
+    w.key_marker = param_value(r, "key-marker");
+    w.vid_marker = param_value(r, "version-id-marker");
+    if (w.vid_marker.len && !w.key_marker.len) {
+        resp_error(r, CV_S3_INVALID_ARGUMENT,
+                   "A version-id marker cannot be specified without a key marker.", NULL);
+        return;
+    }
+    if (w.vid_marker.len && !store_vid_valid(w.vid_marker)) {
+        resp_error(r, CV_S3_INVALID_ARGUMENT, "Invalid version id specified", NULL);
+        return;
+    }
     c = db_reader(r->st->db);
     if (!c) {
         resp_error(r, CV_ENOMEM, NULL, NULL);
         return;
     }
-    err = store_list(c, &r->arena, r->bucket, &lp, &lr);
+    err = ver_walk_run(c, &r->arena, r->bucket, &w);
     db_reader_done(r->st->db, c);
     if (!err) {
         err = xml_begin(b, "ListVersionsResult");
@@ -455,67 +654,41 @@ void s3_list_object_versions(struct store_req *r)
         err = xml_elem(b, "Name", r->bucket.ptr, r->bucket.len);
     }
     if (!err) {
-        err = add_maybe_encoded(b, "Prefix", lp.prefix, url);
+        err = add_maybe_encoded(b, "Prefix", w.prefix, url);
     }
     if (!err) {
-        err = add_maybe_encoded(b, "KeyMarker", key_marker, url);
+        err = add_maybe_encoded(b, "KeyMarker", w.key_marker, url);
     }
     if (!err) {
-        err = xml_elemc(b, "VersionIdMarker", "");
+        err = xml_elem(b, "VersionIdMarker", w.vid_marker.ptr ? w.vid_marker.ptr : "",
+                       w.vid_marker.len);
     }
     if (!err) {
-        err = xml_elemf(b, "MaxKeys", "%u", lp.max_keys);
+        err = xml_elemf(b, "MaxKeys", "%u", w.max_keys);
     }
-    if (!err && lp.delimiter.ptr) {
-        err = add_maybe_encoded(b, "Delimiter", lp.delimiter, url);
+    if (!err && w.delimiter.ptr) {
+        err = add_maybe_encoded(b, "Delimiter", w.delimiter, url);
     }
     if (!err) {
-        err = xml_elemc(b, "IsTruncated", lr.truncated ? "true" : "false");
+        err = xml_elemc(b, "IsTruncated", w.truncated ? "true" : "false");
     }
-    if (!err && lr.truncated) {
-        err = add_maybe_encoded(b, "NextKeyMarker", lr.next_marker, url);
-        if (!err) {
-            err = xml_elemc(b, "NextVersionIdMarker", "null");
+    if (!err && w.truncated && w.n) {
+        const struct ver_entry *last = &w.e[w.n - 1];
+        err = add_maybe_encoded(b, "NextKeyMarker", (struct cv_str){last->key, last->keylen}, url);
+        if (!err && !last->is_prefix) {
+            err = xml_elemc(b, "NextVersionIdMarker", last->vid);
         }
     }
     if (!err && url) {
         err = xml_elemc(b, "EncodingType", "url");
     }
-    for (i = 0; i < lr.n && !err; i++) {
-        struct list_entry *e = &lr.entries[i];
-        char lm[25];
-        if (e->is_prefix) {
-            continue;
-        }
-        cv_time_iso8601_ms(e->mtime, lm);
-        err = cv_buf_adds(b, "<Version>");
-        if (!err) {
-            err = add_maybe_encoded(b, "Key", (struct cv_str){e->key, e->keylen}, url);
-        }
-        if (!err) {
-            err = cv_buf_adds(b, "<VersionId>null</VersionId><IsLatest>true</IsLatest>");
-        }
-        if (!err) {
-            err = xml_elemc(b, "LastModified", lm);
-        }
-        if (!err) {
-            err = xml_elemc(b, "ETag", e->etag);
-        }
-        if (!err) {
-            err = xml_elemf(b, "Size", "%llu", (unsigned long long)e->size);
-        }
-        if (!err) {
-            err = owner_xml(r, b);
-        }
-        if (!err) {
-            err = xml_elemc(b, "StorageClass", e->storage_class);
-        }
-        if (!err) {
-            err = cv_buf_adds(b, "</Version>");
+    for (i = 0; i < w.n && !err; i++) {
+        if (!w.e[i].is_prefix) {
+            err = ver_entry_xml(r, b, &w.e[i], url);
         }
     }
-    for (i = 0; i < lr.n && !err; i++) {
-        struct list_entry *e = &lr.entries[i];
+    for (i = 0; i < w.n && !err; i++) {
+        const struct ver_entry *e = &w.e[i];
         if (!e->is_prefix) {
             continue;
         }
@@ -542,7 +715,10 @@ void s3_list_object_versions(struct store_req *r)
 
 struct del_item {
     struct cv_str key;
+    const char *version_id; /* arena, or NULL */
     cv_err err;
+    char vid[40]; /* out: as obj_commit */
+    bool marker;
 };
 
 struct multi_delete {
@@ -562,7 +738,10 @@ static cv_err multi_delete_tx(struct db_conn *c, void *arg)
             continue;
         }
         md->oc.key = md->items[i].key;
+        md->oc.version_id = md->items[i].version_id;
         err = obj_delete_tx(c, &md->oc);
+        memcpy(md->items[i].vid, md->oc.vid, sizeof(md->items[i].vid));
+        md->items[i].marker = md->oc.marker;
     }
     if (err) {
         md->oc.nold = 0; /* rolled back: nothing to unlink */
@@ -624,12 +803,25 @@ void s3_delete_objects(struct store_req *r)
                 continue;
             }
             key = xml_text(xml_child(o, "Key"));
+            memset(&items[k], 0, sizeof(items[k]));
             items[k].key = key;
+            if (xml_child(o, "VersionId")) {
+                struct cv_str v = xml_text(xml_child(o, "VersionId"));
+                items[k].version_id = cv_arena_strndup(&r->arena, v.ptr ? v.ptr : "", v.len);
+                if (!items[k].version_id) {
+                    resp_error(r, CV_ENOMEM, NULL, NULL);
+                    return;
+                }
+            }
             if (!xml_child(o, "Key") || key.len == 0) {
                 items[k].err = CV_S3_MALFORMED_XML;
             } else if (key.len > r->st->cfg.limits.max_key_bytes) {
                 items[k].err = CV_S3_KEY_TOO_LONG;
-            } else if (!store_allowed(r, "s3:DeleteObject", r->bucket, key, r->bi)) {
+            } else if (items[k].version_id && !store_vid_valid(cv_str_c(items[k].version_id))) {
+                items[k].err = CV_S3_INVALID_ARGUMENT;
+            } else if (!store_allowed(r, items[k].version_id ? "s3:DeleteObjectVersion"
+                                                             : "s3:DeleteObject",
+                                      r->bucket, key, r->bi)) {
                 items[k].err = CV_S3_ACCESS_DENIED;
             } else {
                 items[k].err = CV_OK;
@@ -641,6 +833,7 @@ void s3_delete_objects(struct store_req *r)
         md.n = k;
         md.oc.arena = &r->arena;
         md.oc.bucket = r->bucket;
+        md.oc.mtime = r->now_ms;
         err = db_write(r->st->db, multi_delete_tx, &md);
         if (err) {
             resp_error(r, err, NULL, NULL);
@@ -668,6 +861,15 @@ void s3_delete_objects(struct store_req *r)
                 err = cv_buf_adds(b, "<Deleted>");
                 if (!err) {
                     err = xml_elem(b, "Key", key.ptr, key.len);
+                }
+                if (!err && items[i].version_id) {
+                    err = xml_elemc(b, "VersionId", items[i].version_id);
+                }
+                if (!err && items[i].marker) {
+                    err = xml_elemc(b, "DeleteMarker", "true");
+                }
+                if (!err && items[i].marker && items[i].vid[0]) {
+                    err = xml_elemc(b, "DeleteMarkerVersionId", items[i].vid);
                 }
                 if (!err) {
                     err = cv_buf_adds(b, "</Deleted>");

@@ -328,7 +328,10 @@ void s3_upload_part(struct store_req *r, bool copy)
         bool inl = false;
         char lm[25];
 
-        if (s3_copy_source(r, &sb, &sk)) {
+        const char *svid = NULL;
+        int pass;
+
+        if (s3_copy_source(r, &sb, &sk, &svid)) {
             goto fail;
         }
         struct cv_buf spol = CV_BUF_INIT(64 * 1024);
@@ -352,17 +355,41 @@ void s3_upload_part(struct store_req *r, bool copy)
             resp_error(r, CV_ENOMEM, NULL, NULL);
             goto fail;
         }
-        s = db_stmt(c, STMT_OBJ_GET);
-        db_bind_str(s, 1, sb);
-        db_bind_str(s, 2, sk);
         err = CV_S3_NO_SUCH_KEY;
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            struct cv_str f = db_col_str(s, 6), e = db_col_str(s, 2);
+        /* The current row, else (with a versionId) a noncurrent version,
+         * whose segments are keyed by -id (objects.c). */
+        for (pass = 0; pass < 2 && err == CV_S3_NO_SUCH_KEY; pass++) {
+            struct cv_str f, e, v;
+            if (pass == 1 && !svid) {
+                break;
+            }
+            s = db_stmt(c, pass ? STMT_VER_GET : STMT_OBJ_GET);
+            db_bind_str(s, 1, sb);
+            db_bind_str(s, 2, sk);
+            if (pass) {
+                sqlite3_bind_text(s, 3, svid, -1, SQLITE_STATIC);
+            }
+            if (sqlite3_step(s) != SQLITE_ROW) {
+                sqlite3_reset(s);
+                continue;
+            }
+            v = db_col_str(s, 13);
+            if (!pass && svid && !(cv_str_eq_c(v, svid) || (!v.ptr && strcmp(svid, "null") == 0))) {
+                sqlite3_reset(s);
+                continue;
+            }
+            if (sqlite3_column_int(s, 14)) {
+                sqlite3_reset(s);
+                err = CV_S3_INVALID_REQUEST; /* a delete marker */
+                break;
+            }
+            f = db_col_str(s, 6);
+            e = db_col_str(s, 2);
             err = CV_OK;
             if (s3_copy_cond_failed(r, e.ptr ? e.ptr : "", sqlite3_column_int64(s, 3))) {
                 err = CV_S3_PRECONDITION_FAILED;
             }
-            oid = sqlite3_column_int64(s, 0);
+            oid = pass ? -sqlite3_column_int64(s, 0) : sqlite3_column_int64(s, 0);
             size = (uint64_t)sqlite3_column_int64(s, 1);
             nparts = sqlite3_column_int64(s, 9);
             snprintf(file, sizeof(file), "%.*s", (int)CV_MIN(f.len, 32), f.ptr ? f.ptr : "");
@@ -827,6 +854,9 @@ void s3_complete_multipart(struct store_req *r)
         goto out;
     }
     obj_commit_cleanup(r->st, &oc);
+    if (oc.vid[0] && strcmp(oc.vid, "null") != 0) {
+        (void)resp_header(r, "x-amz-version-id", oc.vid);
+    }
     err = xml_begin(b, "CompleteMultipartUploadResult");
     if (!err) {
         err = cv_buf_addf(b, "<Location>http://%s/%.*s/", r->st->cfg.listen_host,

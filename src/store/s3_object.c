@@ -260,6 +260,9 @@ void s3_put_object(struct store_req *r)
     blob_writer_release(&r->blob);
     obj_commit_cleanup(r->st, &oc);
     (void)resp_header(r, "ETag", etag);
+    if (oc.vid[0] && strcmp(oc.vid, "null") != 0) {
+        (void)resp_header(r, "x-amz-version-id", oc.vid);
+    }
     if (oc.ck_algo) {
         (void)resp_header(r, sigv4_checksum_header(r->ck.algo), ck);
     }
@@ -290,15 +293,75 @@ struct obj_row {
     char storage_class[24];
     char *acl;  /* stored ACL (arena), or NULL */
     char *tags; /* stored form (arena), or NULL */
+    char vid[40]; /* version id ("null" for the null version) */
+    bool marker;  /* a delete marker (no body) */
 };
 
-/* Loads a key's row. With want_body, an inline body is copied out. */
-static cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str key,
-                       struct obj_row *o, bool want_body)
+/* Fills @p o from a row of OBJ_GET / VER_GET / VER_LATEST (same columns). */
+static cv_err fill_row(struct store_req *r, sqlite3_stmt *s, struct obj_row *o, bool want_body,
+                       bool noncurrent)
+{
+    struct cv_str e = db_col_str(s, 2), m = db_col_str(s, 4), f = db_col_str(s, 6);
+    struct cv_str ca = db_col_str(s, 7), cvv = db_col_str(s, 8), scl = db_col_str(s, 10);
+    struct cv_str acl = db_col_str(s, 11), tags = db_col_str(s, 12), vid = db_col_str(s, 13);
+    cv_err err = CV_OK;
+
+    if (tags.ptr && tags.len) {
+        o->tags = cv_arena_strndup(&r->arena, tags.ptr, tags.len);
+    }
+    /* Segments of a noncurrent version are keyed by -id (objects.c). */
+    o->id = noncurrent ? -sqlite3_column_int64(s, 0) : sqlite3_column_int64(s, 0);
+    o->size = (uint64_t)sqlite3_column_int64(s, 1);
+    snprintf(o->etag, sizeof(o->etag), "%.*s", (int)e.len, e.ptr);
+    o->mtime = sqlite3_column_int64(s, 3);
+    if (vid.ptr) {
+        snprintf(o->vid, sizeof(o->vid), "%.*s", (int)CV_MIN(vid.len, 39), vid.ptr);
+    } else {
+        snprintf(o->vid, sizeof(o->vid), "null");
+    }
+    o->marker = sqlite3_column_int(s, 14) != 0;
+    if (m.ptr) {
+        o->meta = cv_arena_strndup(&r->arena, m.ptr, m.len);
+        o->metalen = m.len;
+        if (!o->meta) {
+            err = CV_ENOMEM;
+        }
+    }
+    snprintf(o->file, sizeof(o->file), "%.*s", (int)CV_MIN(f.len, 32), f.ptr ? f.ptr : "");
+    snprintf(o->ck_algo, sizeof(o->ck_algo), "%.*s", (int)ca.len, ca.ptr ? ca.ptr : "");
+    snprintf(o->ck_value, sizeof(o->ck_value), "%.*s", (int)cvv.len, cvv.ptr ? cvv.ptr : "");
+    o->nparts = sqlite3_column_int64(s, 9);
+    snprintf(o->storage_class, sizeof(o->storage_class), "%.*s", (int)scl.len,
+             scl.ptr ? scl.ptr : "");
+    if (acl.ptr && acl.len) {
+        o->acl = cv_arena_strndup(&r->arena, acl.ptr, acl.len);
+        if (!o->acl) {
+            err = CV_ENOMEM;
+        }
+    }
+    o->inline_body = sqlite3_column_type(s, 5) != SQLITE_NULL;
+    if (!err && want_body && o->inline_body) {
+        o->bodylen = (size_t)sqlite3_column_bytes(s, 5);
+        o->body = cv_memdup(o->bodylen ? sqlite3_column_blob(s, 5) : "", o->bodylen);
+        if (!o->body) {
+            err = CV_ENOMEM;
+        }
+    }
+    return err;
+}
+
+/*
+ * Loads a key's current row, or version @p vid of it (NULL: the current
+ * one). With want_body, an inline body is copied out. A missing key whose
+ * latest version is a delete marker answers CV_S3_NO_SUCH_KEY with
+ * o->marker and o->vid set; a missing version CV_S3_NO_SUCH_VERSION.
+ */
+static cv_err obj_load_version(struct store_req *r, struct cv_str bucket, struct cv_str key,
+                               const char *vid, struct obj_row *o, bool want_body)
 {
     struct db_conn *c = db_reader(r->st->db);
     sqlite3_stmt *s;
-    cv_err err = CV_S3_NO_SUCH_KEY;
+    cv_err err = vid ? CV_S3_NO_SUCH_VERSION : CV_S3_NO_SUCH_KEY;
 
     memset(o, 0, sizeof(*o));
     if (!c) {
@@ -312,48 +375,72 @@ static cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str 
     db_bind_str(s, 1, bucket);
     db_bind_str(s, 2, key);
     if (sqlite3_step(s) == SQLITE_ROW) {
-        struct cv_str e = db_col_str(s, 2), m = db_col_str(s, 4), f = db_col_str(s, 6);
-        struct cv_str ca = db_col_str(s, 7), cvv = db_col_str(s, 8), scl = db_col_str(s, 10);
-        struct cv_str acl = db_col_str(s, 11), tags = db_col_str(s, 12);
-        err = CV_OK;
-        if (tags.ptr && tags.len) {
-            o->tags = cv_arena_strndup(&r->arena, tags.ptr, tags.len);
+        struct cv_str v = db_col_str(s, 13);
+        if (!vid || (!v.ptr && strcmp(vid, "null") == 0) || cv_str_eq_c(v, vid)) {
+            err = fill_row(r, s, o, want_body, false);
+            goto out;
         }
-        o->id = sqlite3_column_int64(s, 0);
-        o->size = (uint64_t)sqlite3_column_int64(s, 1);
-        snprintf(o->etag, sizeof(o->etag), "%.*s", (int)e.len, e.ptr);
-        o->mtime = sqlite3_column_int64(s, 3);
-        if (m.ptr) {
-            o->meta = cv_arena_strndup(&r->arena, m.ptr, m.len);
-            o->metalen = m.len;
-            if (!o->meta) {
-                err = CV_ENOMEM;
-            }
-        }
-        snprintf(o->file, sizeof(o->file), "%.*s", (int)CV_MIN(f.len, 32), f.ptr ? f.ptr : "");
-        snprintf(o->ck_algo, sizeof(o->ck_algo), "%.*s", (int)ca.len, ca.ptr ? ca.ptr : "");
-        snprintf(o->ck_value, sizeof(o->ck_value), "%.*s", (int)cvv.len, cvv.ptr ? cvv.ptr : "");
-        o->nparts = sqlite3_column_int64(s, 9);
-        snprintf(o->storage_class, sizeof(o->storage_class), "%.*s", (int)scl.len,
-                 scl.ptr ? scl.ptr : "");
-        if (acl.ptr && acl.len) {
-            o->acl = cv_arena_strndup(&r->arena, acl.ptr, acl.len);
-            if (!o->acl) {
-                err = CV_ENOMEM;
-            }
-        }
-        o->inline_body = sqlite3_column_type(s, 5) != SQLITE_NULL;
-        if (!err && want_body && o->inline_body) {
-            o->bodylen = (size_t)sqlite3_column_bytes(s, 5);
-            o->body = cv_memdup(o->bodylen ? sqlite3_column_blob(s, 5) : "", o->bodylen);
-            if (!o->body) {
-                err = CV_ENOMEM;
-            }
+    }
+    sqlite3_reset(s);
+    /* A noncurrent version, or the delete marker a missing key may have. */
+    s = db_stmt(c, vid ? STMT_VER_GET : STMT_VER_LATEST);
+    db_bind_str(s, 1, bucket);
+    db_bind_str(s, 2, key);
+    if (vid) {
+        sqlite3_bind_text(s, 3, vid, -1, SQLITE_STATIC);
+    }
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        if (vid) {
+            err = fill_row(r, s, o, want_body, true);
+        } else if (sqlite3_column_int(s, 14)) {
+            struct cv_str v = db_col_str(s, 13);
+            o->marker = true;
+            snprintf(o->vid, sizeof(o->vid), "%.*s", (int)CV_MIN(v.len, 39), v.ptr ? v.ptr : "");
+            o->mtime = sqlite3_column_int64(s, 3);
         }
     }
 out:
+    if (s) {
+        sqlite3_reset(s);
+    }
     db_reader_done(r->st->db, c);
     return err;
+}
+
+static cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str key,
+                       struct obj_row *o, bool want_body)
+{
+    return obj_load_version(r, bucket, key, NULL, o, want_body);
+}
+
+/* The versionId parameter (NULL if absent); false with the error set when malformed. */
+static bool version_param(struct store_req *r, const char **vid)
+{
+    const struct query_param *p = req_param(r, "versionId");
+
+    *vid = NULL;
+    if (!p) {
+        return true;
+    }
+    if (!p->value.len || !store_vid_valid(p->value)) {
+        resp_error(r, CV_S3_INVALID_ARGUMENT, "Invalid version id specified", "ArgumentName",
+                   "versionId", NULL);
+        return false;
+    }
+    *vid = cv_arena_strndup(&r->arena, p->value.ptr, p->value.len);
+    if (!*vid) {
+        resp_error(r, CV_ENOMEM, NULL, NULL);
+        return false;
+    }
+    return true;
+}
+
+/* x-amz-version-id on a response about row @p o (not on never-versioned buckets). */
+static void version_header(struct store_req *r, const char *vid)
+{
+    if (vid[0] && (strcmp(vid, "null") != 0 || (r->bi && r->bi->versioning != VS_OFF))) {
+        (void)resp_header(r, "x-amz-version-id", vid);
+    }
 }
 
 static void obj_row_release(struct obj_row *o)
@@ -525,12 +612,16 @@ void s3_get_object(struct store_req *r, bool head)
     const struct query_param *pn = req_param(r, "partNumber");
     char lm[30], tmp[128];
     int cond_status = 0;
+    const char *vid = NULL;
     cv_err err;
     size_t i;
     int attempt;
 
+    if (!version_param(r, &vid)) {
+        return;
+    }
     for (attempt = 0;; attempt++) {
-        err = obj_load(r, r->bucket, r->key, &o, !head);
+        err = obj_load_version(r, r->bucket, r->key, vid, &o, !head);
         if (err == CV_S3_NO_SUCH_KEY) {
             /* 404 only to callers who may list the bucket (with the key as
              * the prefix); others learn nothing. */
@@ -540,13 +631,31 @@ void s3_get_object(struct store_req *r, bool head)
             r->authz_prefix = CV_STR_NULL;
             if (may_list) {
                 resp_error(r, err, NULL, "Key", r->key.ptr, NULL);
+                if (o.marker) {
+                    (void)resp_header(r, "x-amz-delete-marker", "true");
+                    (void)resp_header(r, "x-amz-version-id", o.vid);
+                }
             } else {
                 resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
             }
             return;
         }
+        if (err == CV_S3_NO_SUCH_VERSION) {
+            resp_error(r, err, NULL, "Key", r->key.ptr, "VersionId", vid, NULL);
+            return;
+        }
         if (err) {
             resp_error(r, err, NULL, NULL);
+            return;
+        }
+        if (o.marker) {
+            /* A delete marker named by its version id has no body (AWS: 405). */
+            resp_error(r, CV_S3_METHOD_NOT_ALLOWED,
+                       "The specified method is not allowed against this resource.", NULL);
+            (void)resp_header(r, "x-amz-delete-marker", "true");
+            (void)resp_header(r, "x-amz-version-id", o.vid);
+            cv_time_http(o.mtime / 1000, lm);
+            (void)resp_header(r, "Last-Modified", lm);
             return;
         }
         if (head || o.inline_body || attempt >= 3) {
@@ -676,6 +785,7 @@ void s3_get_object(struct store_req *r, bool head)
     cv_time_http(o.mtime / 1000, lm);
     (void)resp_header(r, "Last-Modified", lm);
     (void)resp_header(r, "Accept-Ranges", "bytes");
+    version_header(r, o.vid);
     if (o.storage_class[0] && strcmp(o.storage_class, "STANDARD") != 0) {
         (void)resp_header(r, "x-amz-storage-class", o.storage_class);
     }
@@ -745,38 +855,57 @@ fail:
 void s3_delete_object(struct store_req *r)
 {
     struct obj_commit oc;
+    const char *vid = NULL;
     cv_err err;
 
+    if (!version_param(r, &vid)) {
+        return;
+    }
     memset(&oc, 0, sizeof(oc));
     oc.arena = &r->arena;
     oc.bucket = r->bucket;
     oc.key = r->key;
+    oc.mtime = r->now_ms;
+    oc.version_id = vid;
     err = db_write(r->st->db, obj_delete_tx, &oc);
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;
     }
     obj_commit_cleanup(r->st, &oc);
+    if (oc.marker) {
+        (void)resp_header(r, "x-amz-delete-marker", "true");
+    }
+    if (oc.vid[0] && (vid || r->bi->versioning != VS_OFF)) {
+        (void)resp_header(r, "x-amz-version-id", oc.vid);
+    }
     r->resp.status = 204;
 }
 
 /* --------------------------------------------------------------- COPY */
 
 /* Parses x-amz-copy-source ("/bucket/key?versionId=null", URL-encoded). */
-cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str *key)
+cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str *key,
+                      const char **version)
 {
     struct cv_str src = req_header(r, "x-amz-copy-source"), path, q, b, k;
     struct cv_buf dec = CV_BUF_INIT(8192);
     cv_err err;
 
+    *version = NULL;
     src = cv_str_trim(src);
     cv_str_split(src, '?', &path, &q);
     if (q.len) {
         struct cv_str name, val;
         cv_str_split(q, '=', &name, &val);
-        if (!cv_str_eq_c(name, "versionId") || !cv_str_eq_c(val, "null")) {
+        if (!cv_str_eq_c(name, "versionId") || !store_vid_valid(val)) {
             resp_error(r, CV_S3_INVALID_ARGUMENT, "Invalid version id specified", NULL);
             return CV_S3_INVALID_ARGUMENT;
+        }
+        *version = cv_arena_strndup(&r->arena, val.ptr, val.len);
+        if (!*version) {
+            resp_error(r, CV_ENOMEM, NULL, NULL);
+            return CV_ENOMEM;
         }
     }
     err = cv_uri_decode(&dec, path, false);
@@ -897,13 +1026,13 @@ void s3_copy_object(struct store_req *r)
     uint8_t digest[CV_MD5_LEN];
     char etag[35], lm[25];
     bool replace = false, too_large;
-    const char *acl = NULL;
+    const char *acl = NULL, *svid = NULL;
     cv_err err;
 
     memset(&o, 0, sizeof(o));
     memset(&oc, 0, sizeof(oc));
     blob_writer_init(&w, r->st->data_dir, r->st->cfg.limits.inline_max);
-    if (s3_copy_source(r, &sb, &sk)) {
+    if (s3_copy_source(r, &sb, &sk, &svid)) {
         goto out;
     }
     if (directive.ptr) {
@@ -924,7 +1053,11 @@ void s3_copy_object(struct store_req *r)
         resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
         goto out;
     }
-    err = obj_load(r, sb, sk, &o, true);
+    err = obj_load_version(r, sb, sk, svid, &o, true);
+    if (!err && o.marker) {
+        /* Copying a delete marker named by its version id (AWS: 400). */
+        err = CV_S3_INVALID_REQUEST;
+    }
     if (err) {
         resp_error(r, err, NULL, NULL);
         goto out;
@@ -933,7 +1066,7 @@ void s3_copy_object(struct store_req *r)
         resp_error(r, CV_S3_PRECONDITION_FAILED, NULL, NULL);
         goto out;
     }
-    if (cv_str_eq(sb, r->bucket) && cv_str_eq(sk, r->key) && !replace && !sc.ptr &&
+    if (cv_str_eq(sb, r->bucket) && cv_str_eq(sk, r->key) && !svid && !replace && !sc.ptr &&
         !req_has_header(r, "x-amz-server-side-encryption")) {
         resp_error(r, CV_S3_INVALID_REQUEST,
                    "This copy request is illegal because it is trying to copy an object to itself "
@@ -1002,6 +1135,12 @@ void s3_copy_object(struct store_req *r)
     }
     w.id[0] = '\0'; /* committed */
     obj_commit_cleanup(r->st, &oc);
+    if (oc.vid[0] && strcmp(oc.vid, "null") != 0) {
+        (void)resp_header(r, "x-amz-version-id", oc.vid);
+    }
+    if (svid || (sbi.versioning != VS_OFF)) {
+        (void)resp_header(r, "x-amz-copy-source-version-id", o.vid);
+    }
     cv_time_iso8601_ms(r->now_ms, lm);
     err = xml_begin(&r->resp.body, "CopyObjectResult");
     if (!err) {

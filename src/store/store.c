@@ -757,6 +757,7 @@ static int cmp_str(const void *a, const void *b)
 static cv_err remove_orphans(struct store *st, unsigned *removed)
 {
     static const char *const q[] = {"SELECT file FROM objects WHERE file IS NOT NULL",
+                                    "SELECT file FROM versions WHERE file IS NOT NULL",
                                     "SELECT file FROM segments WHERE file IS NOT NULL",
                                     "SELECT file FROM parts WHERE file IS NOT NULL"};
     struct db_conn *c = db_reader(st->db);

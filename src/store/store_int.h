@@ -32,8 +32,13 @@
                   "VALUES (?1, ?2, ?3, ?4, 'Active', ?5)")                                         \
     X(KEY_ROOT_OF, "SELECT akid, secret FROM access_keys WHERE account = ?1 AND user IS NULL "   \
                    "ORDER BY created LIMIT 1")                                                     \
-    X(BUCKET_GET, "SELECT account, created, policy, ownership, region, policy_lockout FROM "      \
-                  "buckets WHERE name = ?1")                                                      \
+    X(BUCKET_GET, "SELECT account, created, policy, ownership, region, policy_lockout, (SELECT "  \
+                  "status FROM bucket_versioning WHERE bucket = ?1) FROM buckets WHERE name = ?1") \
+    X(BUCKET_VSTATE, "SELECT (SELECT status FROM bucket_versioning WHERE bucket = ?1) FROM "       \
+                     "buckets WHERE name = ?1")                                                    \
+    X(BUCKET_SET_VERSIONING,                                                                       \
+      "INSERT OR REPLACE INTO bucket_versioning(bucket, status) VALUES (?1, ?2)")                  \
+    X(BUCKET_ANY_VERSION, "SELECT 1 FROM versions WHERE bucket = ?1 LIMIT 1")                                                      \
     X(BUCKET_INSERT, "INSERT INTO buckets(name, account, created, ownership, region, acl) "        \
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
     X(BUCKET_DELETE, "DELETE FROM buckets WHERE name = ?1")                                        \
@@ -45,13 +50,14 @@
     X(BUCKET_SET_ACL, "UPDATE buckets SET acl = ?2 WHERE name = ?1")                               \
     X(BUCKET_GET_ACL, "SELECT acl FROM buckets WHERE name = ?1")                                   \
     X(OBJ_GET, "SELECT id, size, etag, mtime, meta, body, file, ck_algo, ck_value, nparts, "       \
-               "storage_class, acl, tags FROM objects WHERE bucket = ?1 AND key = ?2")             \
+               "storage_class, acl, tags, vid, 0 FROM objects WHERE bucket = ?1 AND key = ?2")    \
     X(OBJ_TAGS, "SELECT id, tags FROM objects WHERE bucket = ?1 AND key = ?2")                     \
     X(OBJ_SET_TAGS, "UPDATE objects SET tags = ?2 WHERE id = ?1")                                  \
-    X(OBJ_HEAD_ID, "SELECT id, file, nparts, etag FROM objects WHERE bucket = ?1 AND key = ?2")    \
+    X(OBJ_HEAD_ID, "SELECT id, file, nparts, etag, vid FROM objects WHERE bucket = ?1 AND "       \
+                   "key = ?2")                                                                     \
     X(OBJ_INSERT, "INSERT INTO objects(bucket, key, size, etag, mtime, meta, body, file, "        \
-                  "ck_algo, ck_value, nparts, storage_class, acl, tags) VALUES (?1, ?2, ?3, ?4, "  \
-                  "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                                   \
+                  "ck_algo, ck_value, nparts, storage_class, acl, tags, vid) VALUES (?1, ?2, ?3, " \
+                  "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                                   \
     X(OBJ_DELETE, "DELETE FROM objects WHERE id = ?1")                                             \
     X(OBJ_GET_ACL, "SELECT acl, id FROM objects WHERE bucket = ?1 AND key = ?2")                   \
     X(BUCKET_SET_OWNERSHIP, "UPDATE buckets SET ownership = ?2 WHERE name = ?1")                   \
@@ -80,7 +86,30 @@
     X(COMPLETED_PUT, "INSERT OR REPLACE INTO completed_uploads(id, bucket, key, etag, completed) " \
                      "VALUES (?1, ?2, ?3, ?4, ?5)")                                                  \
     X(COMPLETED_EXPIRE, "DELETE FROM completed_uploads WHERE completed < ?1")                      \
-    X(UPLOAD_CK_ALGO, "SELECT ck_algo FROM uploads WHERE id = ?1")
+    X(UPLOAD_CK_ALGO, "SELECT ck_algo FROM uploads WHERE id = ?1")                              \
+    X(VER_ARCHIVE, "INSERT INTO versions(bucket, key, vid, marker, size, etag, mtime, meta, body, " \
+                   "file, ck_algo, ck_value, nparts, storage_class, acl, tags) SELECT bucket, key, " \
+                   "coalesce(vid, 'null'), 0, size, etag, mtime, meta, body, file, ck_algo, "      \
+                   "ck_value, nparts, storage_class, acl, tags FROM objects WHERE id = ?1")        \
+    X(VER_RESTORE, "INSERT INTO objects(bucket, key, size, etag, mtime, meta, body, file, "        \
+                   "ck_algo, ck_value, nparts, storage_class, acl, tags, vid) SELECT bucket, key, " \
+                   "size, etag, mtime, meta, body, file, ck_algo, ck_value, nparts, "              \
+                   "storage_class, acl, tags, nullif(vid, 'null') FROM versions WHERE id = ?1")    \
+    X(VER_MARKER, "INSERT INTO versions(bucket, key, vid, marker, size, etag, mtime, acl) "        \
+                  "VALUES (?1, ?2, ?3, 1, 0, '', ?4, ?5)")                                          \
+    X(VER_GET, "SELECT id, size, etag, mtime, meta, body, file, ck_algo, ck_value, nparts, "       \
+               "storage_class, acl, tags, vid, marker FROM versions WHERE bucket = ?1 AND key = ?2 " \
+               "AND vid = ?3")                                                                      \
+    X(VER_LATEST, "SELECT id, size, etag, mtime, meta, body, file, ck_algo, ck_value, nparts, "    \
+                  "storage_class, acl, tags, vid, marker FROM versions WHERE bucket = ?1 AND "     \
+                  "key = ?2 ORDER BY id DESC LIMIT 1")                                              \
+    X(VER_DELETE, "DELETE FROM versions WHERE id = ?1")                                            \
+    X(SEG_MOVE, "UPDATE segments SET object = ?2 WHERE object = ?1")                              \
+    X(VER_LIST, "SELECT key, vid, marker, size, etag, mtime, storage_class, acl FROM (SELECT key, " \
+                "coalesce(vid, 'null') AS vid, 0 AS marker, size, etag, mtime, storage_class, "    \
+                "acl, 1 AS cur, id FROM objects WHERE bucket = ?1 AND key >= ?2 UNION ALL SELECT " \
+                "key, vid, marker, size, etag, mtime, storage_class, acl, 0, id FROM versions "    \
+                "WHERE bucket = ?1 AND key >= ?2) ORDER BY key, cur DESC, id DESC")
 
 enum store_stmt {
 #define STMT_ENUM_(id, sql) STMT_##id,
@@ -242,6 +271,11 @@ struct store_resp {
     size_t nsegs;
 };
 
+/* A bucket's versioning state (never set: VS_OFF). */
+enum vstate { VS_OFF = 0, VS_ENABLED, VS_SUSPENDED };
+/** "Enabled" / "Suspended" (NULL: never set) to the state. */
+enum vstate store_vstate(struct cv_str status);
+
 struct bucket_info {
     char account[13];
     int64_t created;
@@ -249,6 +283,7 @@ struct bucket_info {
     char region[32];
     bool has_policy;
     bool policy_lockout; /* put with ConfirmRemoveSelfBucketAccess: no root lock-out guard */
+    enum vstate versioning;
 };
 
 /*
@@ -645,6 +680,12 @@ struct obj_commit {
     const char *upload_id;
     const int64_t *used_parts; /* part numbers that became segments */
     size_t nused;
+    /* Versioning. In: the version a delete names (NULL: the key). Out: the
+     * version id written or removed ("" when the bucket never had
+     * versioning and none was named), and whether it is a delete marker. */
+    const char *version_id;
+    char vid[40];
+    bool marker;
     /* Output: files to unlink after the commit (arena). */
     struct cv_arena *arena;
     char **old_files;
@@ -657,13 +698,21 @@ CV_WUR cv_err obj_commit_add_old(struct obj_commit *oc, struct cv_str file);
 void obj_commit_cleanup(struct store *st, struct obj_commit *oc);
 /** Removes a key (and its body files) in the writer; CV_OK even when absent. */
 CV_WUR cv_err obj_delete_tx(struct db_conn *c, void *arg);
+/** A new version id: 12 hex digits of @p now_ms then 20 random hex (time-ordered, URL-safe). */
+CV_WUR cv_err store_new_vid(int64_t now_ms, char out[40]);
+/** Is @p v a version id this store could have made ("null" or 32 lower-case hex)? */
+bool store_vid_valid(struct cv_str v);
 /** ETag compare for If-Match lists: "a", "b" / *; quotes optional. */
 bool s3_etag_matches(struct cv_str header, const char *etag);
 
 /* Object-write prechecks before the body is read (s3_object.c). */
 bool s3_body_precheck(struct store_req *r);
-/** Parses x-amz-copy-source into bucket and key (arena); sets the error. */
-CV_WUR cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str *key);
+/**
+ * Parses x-amz-copy-source into bucket and key (arena) and its ?versionId=
+ * (arena, or NULL); sets the error.
+ */
+CV_WUR cv_err s3_copy_source(struct store_req *r, struct cv_str *bucket, struct cv_str *key,
+                             const char **version);
 /** Do the x-amz-copy-source-if-* headers refuse a source with this ETag and mtime? */
 bool s3_copy_cond_failed(struct store_req *r, const char *etag, int64_t mtime_ms);
 /** Copies [off, off+len) of a stored body into @p w, updating @p md5. */
