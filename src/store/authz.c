@@ -498,7 +498,8 @@ static bool acl_need(const struct store_req *r, const char *action, struct cv_st
 
     /* An ACL sent with an object write rides on the bucket's WRITE. */
     if (strcmp(action, "s3:PutObjectAcl") == 0 &&
-        (r->op == OP_PUT_OBJECT || r->op == OP_COPY_OBJECT || r->op == OP_CREATE_MULTIPART)) {
+        (r->op == OP_PUT_OBJECT || r->op == OP_COPY_OBJECT || r->op == OP_CREATE_MULTIPART ||
+         r->op == OP_POST_OBJECT)) {
         *object = false;
         *perm = ACL_WRITE;
         return true;

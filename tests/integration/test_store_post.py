@@ -153,6 +153,21 @@ def test_anonymous_and_least_privilege():
     absent("private/by-user")
 
 
+def test_anonymous_post_to_a_public_write_bucket():
+    # ACLs authorize POST too: AllUsers WRITE lets an anonymous form in (the
+    # acl field rides on the bucket's WRITE, as x-amz-acl does on PUT).
+    s3.create_bucket(Bucket="post-public", ObjectOwnership="ObjectWriter")
+    s3.put_bucket_acl(Bucket="post-public", ACL="public-read-write")
+    files = [("key", (None, "anon/x")), ("acl", (None, "private")),
+             ("file", ("x.txt", b"from anyone"))]
+    r = requests.post("%s/post-public" % st.endpoint, files=files, timeout=60)
+    eq(r.status_code, 204, "anonymous POST to a public-read-write bucket: %s" % r.text)
+    eq(s3.get_object(Bucket="post-public", Key="anon/x")["Body"].read(), b"from anyone", "body")
+    s3.put_bucket_acl(Bucket="post-public", ACL="private")
+    r = requests.post("%s/post-public" % st.endpoint, files=files, timeout=60)
+    eq((r.status_code, error_code(r)), (403, "AccessDenied"), "anonymous POST once private")
+
+
 def test_success_actions():
     f = v2_form([{"bucket": B}, ["starts-with", "$key", "act/"],
                  {"success_action_status": "201"}],
