@@ -458,7 +458,7 @@ static bool missing_key_listable(struct store_req *r)
 {
     struct db_conn *c;
     sqlite3_stmt *s;
-    bool missing = false, may_list;
+    bool missing = false;
 
     if ((r->op != OP_GET_OBJECT && r->op != OP_HEAD_OBJECT) || !r->bi || s3_acl_enforced(r->bi)) {
         return false;
@@ -471,9 +471,13 @@ static bool missing_key_listable(struct store_req *r)
         missing = sqlite3_step(s) == SQLITE_DONE;
     }
     db_reader_done(r->st->db, c);
-    if (!missing) {
-        return false;
-    }
+    return missing && s3_may_list_key(r);
+}
+
+bool s3_may_list_key(struct store_req *r)
+{
+    bool may_list;
+
     r->authz_prefix = r->key;
     may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
     r->authz_prefix = CV_STR_NULL;

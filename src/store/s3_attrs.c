@@ -57,56 +57,8 @@ static bool parse_attrs(const struct store_req *r, unsigned *out)
     return *out != 0;
 }
 
-struct attr_row {
-    int64_t id, mtime, nparts;
-    uint64_t size;
-    char etag[80], ck_algo[16], ck_value[SIGV4_CK_B64_MAX + 16], storage[32];
-};
-
-static cv_err load_row(struct store_req *r, struct attr_row *o)
-{
-    struct db_conn *c = db_reader(r->st->db);
-    sqlite3_stmt *q = NULL;
-    cv_err err = CV_S3_NO_SUCH_KEY;
-
-    memset(o, 0, sizeof(*o));
-    if (!c) {
-        return CV_ENOMEM;
-    }
-    if (sqlite3_prepare_v2(c->h,
-                           "SELECT id, size, etag, mtime, ck_algo, ck_value, nparts, storage_class "
-                           "FROM objects WHERE bucket = ?1 AND key = ?2",
-                           -1, &q, NULL) != SQLITE_OK) {
-        err = CV_EDB;
-        goto out;
-    }
-    db_bind_str(q, 1, r->bucket);
-    db_bind_str(q, 2, r->key);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        struct cv_str e = db_col_str(q, 2), ca = db_col_str(q, 4), cvv = db_col_str(q, 5);
-        struct cv_str sc = db_col_str(q, 7);
-        o->id = sqlite3_column_int64(q, 0);
-        o->size = (uint64_t)sqlite3_column_int64(q, 1);
-        o->mtime = sqlite3_column_int64(q, 3);
-        o->nparts = sqlite3_column_int64(q, 6);
-        snprintf(o->etag, sizeof(o->etag), "%.*s", (int)e.len, e.ptr ? e.ptr : "");
-        snprintf(o->ck_algo, sizeof(o->ck_algo), "%.*s", (int)ca.len, ca.ptr ? ca.ptr : "");
-        snprintf(o->ck_value, sizeof(o->ck_value), "%.*s", (int)cvv.len, cvv.ptr ? cvv.ptr : "");
-        if (sc.ptr && sc.len) {
-            snprintf(o->storage, sizeof(o->storage), "%.*s", (int)sc.len, sc.ptr);
-        } else {
-            snprintf(o->storage, sizeof(o->storage), "STANDARD");
-        }
-        err = CV_OK;
-    }
-out:
-    sqlite3_finalize(q);
-    db_reader_done(r->st->db, c);
-    return err;
-}
-
 /* <ObjectParts> of a multipart object: parts after @p marker, at most @p max. */
-static cv_err write_parts(struct store_req *r, const struct attr_row *o, uint64_t marker,
+static cv_err write_parts(struct store_req *r, const struct obj_row *o, uint64_t marker,
                           uint64_t max, struct cv_buf *b)
 {
     struct db_conn *c = db_reader(r->st->db);
@@ -199,7 +151,7 @@ static bool header_u64(struct store_req *r, const char *name, uint64_t dflt, uin
 void s3_get_object_attributes(struct store_req *r)
 {
     struct cv_buf *b = &r->resp.body;
-    struct attr_row o;
+    struct obj_row o;
     unsigned want;
     uint64_t max_parts, marker;
     char lm[32];
@@ -216,20 +168,17 @@ void s3_get_object_attributes(struct store_req *r)
         !header_u64(r, "x-amz-part-number-marker", 0, 10000, &marker)) {
         return;
     }
-    err = load_row(r, &o);
+    err = obj_load(r, r->bucket, r->key, &o, false);
     if (err == CV_S3_NO_SUCH_KEY) {
         /* As GetObject: 404 only to callers who may list the bucket. */
-        bool may_list;
-        r->authz_prefix = r->key;
-        may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
-        r->authz_prefix = CV_STR_NULL;
-        resp_error(r, may_list ? err : CV_S3_ACCESS_DENIED, NULL, NULL);
+        resp_error(r, s3_may_list_key(r) ? err : CV_S3_ACCESS_DENIED, NULL, NULL);
         return;
     }
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;
     }
+    obj_row_release(&o);
     cv_buf_release(b);
     cv_buf_init(b, 4u << 20);
     err = xml_begin(b, "GetObjectAttributesResponse");
@@ -264,7 +213,7 @@ void s3_get_object_attributes(struct store_req *r)
         err = write_parts(r, &o, marker, max_parts, b);
     }
     if (!err && (want & ATTR_STORAGE)) {
-        err = xml_elemc(b, "StorageClass", o.storage);
+        err = xml_elemc(b, "StorageClass", o.storage_class[0] ? o.storage_class : "STANDARD");
     }
     if (!err && (want & ATTR_SIZE)) {
         err = xml_elemf(b, "ObjectSize", "%llu", (unsigned long long)o.size);

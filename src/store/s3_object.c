@@ -276,26 +276,6 @@ out:
 
 /* ---------------------------------------------------------------- GET */
 
-struct obj_row {
-    int64_t id;
-    uint64_t size;
-    char etag[80];
-    int64_t mtime;
-    char *meta; /* arena */
-    size_t metalen;
-    void *body; /* cv_malloc'd copy of an inline body (NULL otherwise) */
-    size_t bodylen;
-    bool inline_body;
-    char file[33];
-    char ck_algo[16];
-    char ck_value[SIGV4_CK_B64_MAX];
-    int64_t nparts;
-    char storage_class[24];
-    char *acl;  /* stored ACL (arena), or NULL */
-    char *tags; /* stored form (arena), or NULL */
-    char vid[40]; /* version id ("null" for the null version) */
-    bool marker;  /* a delete marker (no body) */
-};
 
 /* Fills @p o from a row of OBJ_GET / VER_GET / VER_LATEST (same columns). */
 static cv_err fill_row(struct store_req *r, sqlite3_stmt *s, struct obj_row *o, bool want_body,
@@ -407,8 +387,8 @@ out:
     return err;
 }
 
-static cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str key,
-                       struct obj_row *o, bool want_body)
+cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str key, struct obj_row *o,
+                bool want_body)
 {
     return obj_load_version(r, bucket, key, NULL, o, want_body);
 }
@@ -443,7 +423,7 @@ static void version_header(struct store_req *r, const char *vid)
     }
 }
 
-static void obj_row_release(struct obj_row *o)
+void obj_row_release(struct obj_row *o)
 {
     cv_free(o->body);
     o->body = NULL;
@@ -625,11 +605,7 @@ void s3_get_object(struct store_req *r, bool head)
         if (err == CV_S3_NO_SUCH_KEY) {
             /* 404 only to callers who may list the bucket (with the key as
              * the prefix); others learn nothing. */
-            bool may_list;
-            r->authz_prefix = r->key;
-            may_list = store_allowed(r, "s3:ListBucket", r->bucket, CV_STR_NULL, r->bi);
-            r->authz_prefix = CV_STR_NULL;
-            if (may_list) {
+            if (s3_may_list_key(r)) {
                 resp_error(r, err, NULL, "Key", r->key.ptr, NULL);
                 if (o.marker) {
                     (void)resp_header(r, "x-amz-delete-marker", "true");

@@ -568,6 +568,34 @@ CV_WUR cv_err s3_post_feed(struct store_req *r, const char *data, size_t len);
 /** The message of the last form error, or NULL. */
 const char *s3_post_errmsg(const struct store_req *r);
 void s3_post_object(struct store_req *r);
+/* A key's current row (s3_object.c). */
+struct obj_row {
+    int64_t id;
+    uint64_t size;
+    char etag[80];
+    int64_t mtime;
+    char *meta; /* arena */
+    size_t metalen;
+    void *body; /* cv_malloc'd copy of an inline body (NULL otherwise) */
+    size_t bodylen;
+    bool inline_body;
+    char file[33];
+    char ck_algo[16];
+    char ck_value[SIGV4_CK_B64_MAX];
+    int64_t nparts;
+    char storage_class[24];
+    char *acl;  /* stored ACL (arena), or NULL */
+    char *tags; /* stored form (arena), or NULL */
+    char vid[40]; /* version id ("null" for the null version) */
+    bool marker;  /* a delete marker (no body) */
+};
+/** Loads the current version of a key; with @p want_body an inline body is copied out. */
+CV_WUR cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str key,
+                       struct obj_row *o, bool want_body);
+/** Frees what obj_load() copied out. */
+void obj_row_release(struct obj_row *o);
+/** May the caller list the bucket with the request's key as prefix (404 vs 403 for a missing key)? */
+bool s3_may_list_key(struct store_req *r);
 /* GetObjectAttributes (s3_attrs.c). */
 void s3_get_object_attributes(struct store_req *r);
 void s3_put_object_acl(struct store_req *r);
