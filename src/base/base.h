@@ -279,6 +279,9 @@ struct cv_sha1 {
 void cv_sha1_init(struct cv_sha1 *c);
 void cv_sha1_update(struct cv_sha1 *c, const void *data, size_t len);
 void cv_sha1_final(struct cv_sha1 *c, uint8_t out[CV_SHA1_LEN]);
+/** HMAC-SHA1 (legacy S3 POST policy signatures). */
+void cv_hmac_sha1(const void *key, size_t keylen, const void *data, size_t len,
+                  uint8_t out[CV_SHA1_LEN]);
 
 /* CRC32 (zlib polynomial), CRC32C (Castagnoli), CRC64/NVME. Start with 0. */
 uint32_t cv_crc32(uint32_t crc, const void *data, size_t len);

@@ -131,6 +131,40 @@ void cv_sha1_final(struct cv_sha1 *c, uint8_t out[CV_SHA1_LEN])
     SHA1_Final(out, (SHA_CTX *)(void *)c->u.opaque);
 }
 
+/* HMAC-SHA1 (RFC 2104): the legacy POST policy signature. */
+void cv_hmac_sha1(const void *key, size_t keylen, const void *data, size_t len,
+                  uint8_t out[CV_SHA1_LEN])
+{
+    uint8_t k[64], pad[64], inner[CV_SHA1_LEN];
+    struct cv_sha1 c;
+    size_t i;
+
+    memset(k, 0, sizeof(k));
+    if (keylen > sizeof(k)) {
+        cv_sha1_init(&c);
+        cv_sha1_update(&c, key, keylen);
+        cv_sha1_final(&c, k);
+    } else {
+        memcpy(k, key, keylen);
+    }
+    for (i = 0; i < sizeof(pad); i++) {
+        pad[i] = (uint8_t)(k[i] ^ 0x36);
+    }
+    cv_sha1_init(&c);
+    cv_sha1_update(&c, pad, sizeof(pad));
+    cv_sha1_update(&c, data, len);
+    cv_sha1_final(&c, inner);
+    for (i = 0; i < sizeof(pad); i++) {
+        pad[i] = (uint8_t)(k[i] ^ 0x5c);
+    }
+    cv_sha1_init(&c);
+    cv_sha1_update(&c, pad, sizeof(pad));
+    cv_sha1_update(&c, inner, sizeof(inner));
+    cv_sha1_final(&c, out);
+    cv_secure_zero(k, sizeof(k));
+    cv_secure_zero(pad, sizeof(pad));
+}
+
 uint32_t cv_crc32(uint32_t crc, const void *data, size_t len)
 {
     const unsigned char *p = data;

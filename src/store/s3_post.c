@@ -77,39 +77,6 @@ static cv_err post_error(struct s3_post *p, cv_err err, const char *msg)
 
 /* ------------------------------------------------------------ signatures */
 
-static void hmac_sha1(const void *key, size_t keylen, const void *data, size_t len,
-                      uint8_t out[CV_SHA1_LEN])
-{
-    uint8_t k[64], pad[64], inner[CV_SHA1_LEN];
-    struct cv_sha1 c;
-    size_t i;
-
-    memset(k, 0, sizeof(k));
-    if (keylen > sizeof(k)) {
-        cv_sha1_init(&c);
-        cv_sha1_update(&c, key, keylen);
-        cv_sha1_final(&c, k);
-    } else {
-        memcpy(k, key, keylen);
-    }
-    for (i = 0; i < sizeof(pad); i++) {
-        pad[i] = (uint8_t)(k[i] ^ 0x36);
-    }
-    cv_sha1_init(&c);
-    cv_sha1_update(&c, pad, sizeof(pad));
-    cv_sha1_update(&c, data, len);
-    cv_sha1_final(&c, inner);
-    for (i = 0; i < sizeof(pad); i++) {
-        pad[i] = (uint8_t)(k[i] ^ 0x5c);
-    }
-    cv_sha1_init(&c);
-    cv_sha1_update(&c, pad, sizeof(pad));
-    cv_sha1_update(&c, inner, sizeof(inner));
-    cv_sha1_final(&c, out);
-    cv_secure_zero(k, sizeof(k));
-    cv_secure_zero(pad, sizeof(pad));
-}
-
 /* Looks the key up and fills r->ident; false with the error set. */
 static bool lookup(struct store_req *r, struct cv_str akid, char *secret, size_t secretlen)
 {
@@ -192,7 +159,7 @@ static bool post_authenticate(struct store_req *r, struct s3_post *p, struct cv_
         if (!lookup(r, akid, secret, sizeof(secret))) {
             return false;
         }
-        hmac_sha1(secret, strlen(secret), policy.ptr, policy.len, mac);
+        cv_hmac_sha1(secret, strlen(secret), policy.ptr, policy.len, mac);
         ok = cv_base64_encode(&got, mac, sizeof(mac)) == CV_OK && got.ptr &&
              cv_str_eq(cv_str_trim(v2sig), (struct cv_str){got.ptr, got.len});
         cv_buf_release(&got);

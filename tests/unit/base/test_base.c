@@ -217,6 +217,18 @@ static void crypto_hashes(void **state)
         assert_string_equal(hex,
                             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
     }
+    /* RFC 2202 HMAC-SHA1 test cases 2 and 6 (a key longer than the block) */
+    cv_hmac_sha1("Jefe", 4, "what do ya want for nothing?", 28, d);
+    cv_hex_encode(d, 20, hex);
+    assert_string_equal(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    {
+        uint8_t key[80];
+        memset(key, 0xaa, sizeof(key));
+        cv_hmac_sha1(key, sizeof(key), "Test Using Larger Than Block-Size Key - Hash Key First",
+                     54, d);
+        cv_hex_encode(d, 20, hex);
+        assert_string_equal(hex, "aa4ae5e15272d00e95705637ce8a3b55ed402112");
+    }
     cv_md5("", 0, d);
     cv_hex_encode(d, 16, hex);
     assert_string_equal(hex, "d41d8cd98f00b204e9800998ecf8427e");
