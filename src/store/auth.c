@@ -113,6 +113,29 @@ static void set_identity_arn(struct identity *id)
     }
 }
 
+bool store_identify(struct store_req *r, struct cv_str akid, char *secret, size_t secretlen)
+{
+    bool active = false;
+    cv_err err = store_lookup_key(r->st, akid, &r->ident, secret, secretlen, &active);
+
+    if (err || !active) {
+        char a[64];
+        cv_errf(a, sizeof(a), "%.*s", (int)CV_MIN(akid.len, 40), akid.ptr);
+        memset(&r->ident, 0, sizeof(r->ident));
+        if (err && err != CV_ENOENT) {
+            resp_error(r, err, NULL, NULL);
+        } else if (r->op == OP_IAM_QUERY) {
+            resp_error(r, CV_IAM_INVALID_CLIENT_TOKEN, NULL, NULL);
+        } else {
+            resp_error(r, CV_S3_INVALID_ACCESS_KEY_ID, NULL, "AWSAccessKeyId", a, NULL);
+        }
+        cv_secure_zero(secret, secretlen);
+        return false;
+    }
+    set_identity_arn(&r->ident);
+    return true;
+}
+
 bool store_authenticate(struct store_req *r)
 {
     struct store *st = r->st;
@@ -120,7 +143,6 @@ bool store_authenticate(struct store_req *r)
     struct cv_str payload;
     char msg[256] = "";
     char secret[128];
-    bool active = false;
     bool form = r->op == OP_IAM_QUERY;
     struct cv_buf *sc;
     cv_err err;
@@ -208,22 +230,9 @@ bool store_authenticate(struct store_req *r)
         (void)resp_header(r, "x-amz-bucket-region", st->region);
         return false;
     }
-    err = store_lookup_key(st, r->auth.access_key_id, &r->ident, secret, sizeof(secret), &active);
-    if (err || !active) {
-        char akid[64];
-        cv_errf(akid, sizeof(akid), "%.*s", (int)CV_MIN(r->auth.access_key_id.len, 40),
-                r->auth.access_key_id.ptr);
-        if (err && err != CV_ENOENT) {
-            resp_error(r, err, NULL, NULL);
-        } else if (form) {
-            resp_error(r, CV_IAM_INVALID_CLIENT_TOKEN, NULL, NULL);
-        } else {
-            resp_error(r, CV_S3_INVALID_ACCESS_KEY_ID, NULL, "AWSAccessKeyId", akid, NULL);
-        }
-        cv_secure_zero(secret, sizeof(secret));
+    if (!store_identify(r, r->auth.access_key_id, secret, sizeof(secret))) {
         return false;
     }
-    set_identity_arn(&r->ident);
     sigv4_key_cache_get(st->keys, r->auth.access_key_id, cv_str_c(secret), &r->auth.scope,
                         &r->skey);
     cv_secure_zero(secret, sizeof(secret));

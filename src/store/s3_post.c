@@ -77,26 +77,6 @@ static cv_err post_error(struct s3_post *p, cv_err err, const char *msg)
 
 /* ------------------------------------------------------------ signatures */
 
-/* Looks the key up and fills r->ident; false with the error set. */
-static bool lookup(struct store_req *r, struct cv_str akid, char *secret, size_t secretlen)
-{
-    bool active = false;
-    cv_err err = store_lookup_key(r->st, akid, &r->ident, secret, secretlen, &active);
-
-    if (err || !active) {
-        char a[64];
-        cv_errf(a, sizeof(a), "%.*s", (int)CV_MIN(akid.len, 40), akid.ptr);
-        memset(&r->ident, 0, sizeof(r->ident));
-        resp_error(r, err && err != CV_ENOENT ? err : CV_S3_INVALID_ACCESS_KEY_ID, NULL,
-                   "AWSAccessKeyId", a, NULL);
-        return false;
-    }
-    if (r->ident.kind == IDENT_ROOT) {
-        snprintf(r->ident.arn, sizeof(r->ident.arn), "arn:aws:iam::%s:root", r->ident.account);
-    }
-    return true;
-}
-
 /* Authenticates the form; r->ident is the caller. False with the error set. */
 static bool post_authenticate(struct store_req *r, struct s3_post *p, struct cv_str policy)
 {
@@ -137,7 +117,7 @@ static bool post_authenticate(struct store_req *r, struct s3_post *p, struct cv_
                        NULL);
             return false;
         }
-        if (!lookup(r, akid, secret, sizeof(secret))) {
+        if (!store_identify(r, akid, secret, sizeof(secret))) {
             return false;
         }
         scope.date = date;
@@ -156,7 +136,7 @@ static bool post_authenticate(struct store_req *r, struct s3_post *p, struct cv_
                        "Bucket POST must contain a field named 'AWSAccessKeyId'.", NULL);
             return false;
         }
-        if (!lookup(r, akid, secret, sizeof(secret))) {
+        if (!store_identify(r, akid, secret, sizeof(secret))) {
             return false;
         }
         cv_hmac_sha1(secret, strlen(secret), policy.ptr, policy.len, mac);

@@ -919,6 +919,11 @@ void store_http_stop(struct store *st);
  * body is in, since their payload hash covers the body), and prepares the
  * payload checks. On failure it sets the error response and returns false.
  */
+/**
+ * Looks up @p akid: fills r->ident (ARN included) and @p secret; false with
+ * the error set (InvalidAccessKeyId, or InvalidClientTokenId for IAM/STS).
+ */
+bool store_identify(struct store_req *r, struct cv_str akid, char *secret, size_t secretlen);
 bool store_authenticate(struct store_req *r);
 bool store_authenticate_form(struct store_req *r);
 
