@@ -60,7 +60,7 @@ static const char schema[] =
     " mtime INTEGER NOT NULL, body BLOB, file TEXT, ck_value TEXT,"
     " PRIMARY KEY(upload, num)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS bucket_cors(bucket TEXT PRIMARY KEY, doc TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS bucket_tags(bucket TEXT PRIMARY KEY, tags TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS bucket_tags(bucket TEXT PRIMARY KEY, doc TEXT NOT NULL);"
     "CREATE TRIGGER IF NOT EXISTS bucket_tags_gc AFTER DELETE ON buckets"
     " BEGIN DELETE FROM bucket_tags WHERE bucket = OLD.name; END;"
     "CREATE TRIGGER IF NOT EXISTS bucket_cors_gc AFTER DELETE ON buckets"
@@ -561,4 +561,84 @@ cv_err db_exec_args(struct db_conn *c, const char *sql, const char *fmt, ...)
         return CV_IAM_ENTITY_EXISTS;
     }
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? CV_OK : CV_EDB;
+}
+
+/* ------------------------------------------------------- bucket documents */
+
+/* One small per-bucket document per table (CORS rules, tags), dropped with
+ * the bucket by a trigger. */
+static const char *const bucket_doc_get_sql[] = {
+    [BUCKET_DOC_CORS] = "SELECT doc FROM bucket_cors WHERE bucket = ?1",
+    [BUCKET_DOC_TAGS] = "SELECT doc FROM bucket_tags WHERE bucket = ?1",
+};
+static const char *const bucket_doc_put_sql[] = {
+    [BUCKET_DOC_CORS] = "INSERT OR REPLACE INTO bucket_cors(bucket, doc) "
+                        "SELECT name, ?2 FROM buckets WHERE name = ?1",
+    [BUCKET_DOC_TAGS] = "INSERT OR REPLACE INTO bucket_tags(bucket, doc) "
+                        "SELECT name, ?2 FROM buckets WHERE name = ?1",
+};
+static const char *const bucket_doc_delete_sql[] = {
+    [BUCKET_DOC_CORS] = "DELETE FROM bucket_cors WHERE bucket = ?1",
+    [BUCKET_DOC_TAGS] = "DELETE FROM bucket_tags WHERE bucket = ?1",
+};
+
+cv_err bucket_doc_get(struct db *db, enum bucket_doc kind, struct cv_str bucket,
+                      struct cv_buf *out, bool *found)
+{
+    struct db_conn *c = db_reader(db);
+    sqlite3_stmt *q = NULL;
+    cv_err err = CV_OK;
+
+    *found = false;
+    if (!c) {
+        return CV_ENOMEM;
+    }
+    if (sqlite3_prepare_v2(c->h, bucket_doc_get_sql[kind], -1, &q, NULL) != SQLITE_OK) {
+        err = CV_EDB;
+        goto out;
+    }
+    db_bind_str(q, 1, bucket);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        struct cv_str d = db_col_str(q, 0);
+        *found = true;
+        err = cv_buf_add(out, d.ptr ? d.ptr : "", d.len);
+    }
+out:
+    sqlite3_finalize(q);
+    db_reader_done(db, c);
+    return err;
+}
+
+struct bucket_doc_job {
+    enum bucket_doc kind;
+    struct cv_str bucket;
+    const char *doc;
+};
+
+static cv_err bucket_doc_tx(struct db_conn *c, void *arg)
+{
+    struct bucket_doc_job *j = arg;
+    sqlite3_stmt *q = NULL;
+    cv_err err = CV_OK;
+    const char *sql = j->doc ? bucket_doc_put_sql[j->kind] : bucket_doc_delete_sql[j->kind];
+
+    if (sqlite3_prepare_v2(c->h, sql, -1, &q, NULL) != SQLITE_OK) {
+        return CV_EDB;
+    }
+    db_bind_str(q, 1, j->bucket);
+    if (j->doc) {
+        sqlite3_bind_text(q, 2, j->doc, -1, SQLITE_STATIC);
+    }
+    if (sqlite3_step(q) != SQLITE_DONE) {
+        err = CV_EDB;
+    }
+    sqlite3_finalize(q);
+    return err;
+}
+
+cv_err bucket_doc_set(struct db *db, enum bucket_doc kind, struct cv_str bucket, const char *doc)
+{
+    struct bucket_doc_job j = {kind, bucket, doc};
+
+    return db_write(db, bucket_doc_tx, &j);
 }

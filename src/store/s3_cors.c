@@ -4,7 +4,8 @@
  * on ordinary requests that carry an Origin header.
  *
  * The configuration is kept as the canonical XML GetBucketCors returns, in
- * its own table (bucket_cors; a trigger drops it with the bucket), and parsed
+ * its own table (bucket_cors, bucket_doc_get/set; a trigger drops it with
+ * the bucket), and parsed
  * again when a request needs it: only requests with an Origin header do.
  *
  * Matching follows AWS: the first rule whose AllowedOrigin matches the Origin
@@ -56,62 +57,13 @@ static unsigned count_char(struct cv_str s, char c)
     return n;
 }
 
-/* ------------------------------------------------------------ storage */
-
-static const char cors_get_sql[] = "SELECT doc FROM bucket_cors WHERE bucket = ?1";
-
 /* Loads the stored document into @p out; CV_S3_NO_SUCH_CORS when none. */
 static cv_err cors_load(struct store *st, struct cv_str bucket, struct cv_buf *out)
 {
-    struct db_conn *c = db_reader(st->db);
-    sqlite3_stmt *q = NULL;
-    cv_err err = CV_S3_NO_SUCH_CORS;
+    bool found;
+    cv_err err = bucket_doc_get(st->db, BUCKET_DOC_CORS, bucket, out, &found);
 
-    if (!c) {
-        return CV_ENOMEM;
-    }
-    if (sqlite3_prepare_v2(c->h, cors_get_sql, -1, &q, NULL) != SQLITE_OK) {
-        err = CV_EDB;
-        goto out;
-    }
-    db_bind_str(q, 1, bucket);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        struct cv_str d = db_col_str(q, 0);
-        err = cv_buf_add(out, d.ptr ? d.ptr : "", d.len);
-    }
-out:
-    sqlite3_finalize(q);
-    db_reader_done(st->db, c);
-    return err;
-}
-
-struct cors_job {
-    struct cv_str bucket;
-    const char *doc; /* NULL: delete */
-    size_t len;
-};
-
-static cv_err cors_set_tx(struct db_conn *c, void *arg)
-{
-    struct cors_job *j = arg;
-    sqlite3_stmt *q = NULL;
-    cv_err err = CV_OK;
-    const char *sql = j->doc ? "INSERT OR REPLACE INTO bucket_cors(bucket, doc) "
-                               "SELECT name, ?2 FROM buckets WHERE name = ?1"
-                             : "DELETE FROM bucket_cors WHERE bucket = ?1";
-
-    if (sqlite3_prepare_v2(c->h, sql, -1, &q, NULL) != SQLITE_OK) {
-        return CV_EDB;
-    }
-    db_bind_str(q, 1, j->bucket);
-    if (j->doc) {
-        sqlite3_bind_text(q, 2, j->doc, (int)j->len, SQLITE_STATIC);
-    }
-    if (sqlite3_step(q) != SQLITE_DONE) {
-        err = CV_EDB;
-    }
-    sqlite3_finalize(q);
-    return err;
+    return !err && !found ? CV_S3_NO_SUCH_CORS : err;
 }
 
 /* ------------------------------------------------------------ the API */
@@ -225,7 +177,6 @@ void s3_put_bucket_cors(struct store_req *r)
 {
     struct xml_node *root = NULL;
     struct cv_buf doc = CV_BUF_INIT(CORS_MAX_DOC * 2);
-    struct cors_job j;
     char msg[320] = "";
     cv_err err;
 
@@ -243,10 +194,7 @@ void s3_put_bucket_cors(struct store_req *r)
         resp_error(r, err, msg[0] ? msg : NULL, NULL);
         goto out;
     }
-    j.bucket = r->bucket;
-    j.doc = doc.ptr;
-    j.len = doc.len;
-    err = db_write(r->st->db, cors_set_tx, &j);
+    err = bucket_doc_set(r->st->db, BUCKET_DOC_CORS, r->bucket, doc.ptr);
     if (err) {
         resp_error(r, err, NULL, NULL);
         goto out;
@@ -275,8 +223,7 @@ void s3_get_bucket_cors(struct store_req *r)
 
 void s3_delete_bucket_cors(struct store_req *r)
 {
-    struct cors_job j = {r->bucket, NULL, 0};
-    cv_err err = db_write(r->st->db, cors_set_tx, &j);
+    cv_err err = bucket_doc_set(r->st->db, BUCKET_DOC_CORS, r->bucket, NULL);
 
     if (err) {
         resp_error(r, err, NULL, NULL);

@@ -141,6 +141,14 @@ void db_reader_done(struct db *db, struct db_conn *c);
  * durably committed. fn's own error rolls back only its savepoint.
  */
 CV_WUR cv_err db_write(struct db *db, db_write_fn fn, void *arg);
+/* Small per-bucket documents in their own tables (dropped with the bucket). */
+enum bucket_doc { BUCKET_DOC_CORS, BUCKET_DOC_TAGS };
+/** Appends the bucket's document to @p out; *found false when it has none. */
+CV_WUR cv_err bucket_doc_get(struct db *db, enum bucket_doc kind, struct cv_str bucket,
+                             struct cv_buf *out, bool *found);
+/** Stores @p doc (NULL: deletes it) in the writer; a no-op for a missing bucket. */
+CV_WUR cv_err bucket_doc_set(struct db *db, enum bucket_doc kind, struct cv_str bucket,
+                             const char *doc);
 /**
  * Runs one statement: @p fmt has one letter per parameter, 's' text
  * (const char *, NULL binds NULL) or 'i' int64_t. A constraint failure is
