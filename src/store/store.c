@@ -369,6 +369,38 @@ static bool valid_akid(const char *a)
     return true;
 }
 
+/*
+ * The access key of a new account root or user: the imported pair (checked)
+ * when both are given, else a fresh random one. @p akid_out holds 21 bytes,
+ * @p secret_out 129.
+ */
+static cv_err new_key(const char *akid, const char *secret, char akid_out[21],
+                      char secret_out[129], char *errmsg, size_t errlen)
+{
+    cv_err err;
+
+    if (akid && secret) {
+        if (!valid_akid(akid)) {
+            cv_errf(errmsg, errlen, "an access key id is 16-20 characters of A-Z, a-z and 0-9");
+            return CV_EINVAL;
+        }
+        if (strlen(secret) < 8 || strlen(secret) >= 129) {
+            cv_errf(errmsg, errlen, "a secret access key is 8-128 characters");
+            return CV_EINVAL;
+        }
+        snprintf(akid_out, 21, "%s", akid);
+        snprintf(secret_out, 129, "%s", secret);
+        return CV_OK;
+    }
+    memcpy(akid_out, "AKIA", 4);
+    err = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, akid_out + 4);
+    if (!err) {
+        err = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40,
+                           secret_out);
+    }
+    return err;
+}
+
 cv_err store_account_add(struct store *st, const char *name, const char *akid, const char *secret,
                          struct store_root_credentials *out, char *errmsg, size_t errlen)
 {
@@ -380,29 +412,11 @@ cv_err store_account_add(struct store *st, const char *name, const char *akid, c
         cv_errf(errmsg, errlen, "account names are 1-64 characters of A-Z a-z 0-9 - _ .");
         return CV_EINVAL;
     }
-    if (akid && secret) {
-        if (!valid_akid(akid)) {
-            cv_errf(errmsg, errlen, "an access key id is 16-20 characters of A-Z, a-z and 0-9");
-            return CV_EINVAL;
-        }
-        if (strlen(secret) < 8 || strlen(secret) >= sizeof(out->secret)) {
-            cv_errf(errmsg, errlen, "a secret access key is 8-128 characters");
-            return CV_EINVAL;
-        }
-        snprintf(out->access_key_id, sizeof(out->access_key_id), "%s", akid);
-        snprintf(out->secret, sizeof(out->secret), "%s", secret);
-        j.imported = true;
-    } else {
-        memcpy(out->access_key_id, "AKIA", 4);
-        err = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, out->access_key_id + 4);
-        if (!err) {
-            err = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-                               40, out->secret);
-        }
-        if (err) {
-            return err;
-        }
+    err = new_key(akid, secret, out->access_key_id, out->secret, errmsg, errlen);
+    if (err) {
+        return err;
     }
+    j.imported = akid && secret;
     err = db_write(st->db, account_insert, &j);
     if (err && !(errmsg && errmsg[0])) {
         cv_errf(errmsg, errlen, "cannot create the account: %s", cv_err_str(err));
@@ -543,24 +557,9 @@ cv_err store_user_add(struct store *st, const char *account, const char *name, c
             return err;
         }
     }
-    if (akid && secret) {
-        if (!valid_akid(akid)) {
-            cv_errf(errmsg, errlen, "an access key id is 16-20 characters of A-Z, a-z and 0-9");
-            return CV_EINVAL;
-        }
-        if (strlen(secret) < 8 || strlen(secret) >= sizeof(out->secret)) {
-            cv_errf(errmsg, errlen, "a secret access key is 8-128 characters");
-            return CV_EINVAL;
-        }
-        snprintf(out->access_key_id, sizeof(out->access_key_id), "%s", akid);
-        snprintf(out->secret, sizeof(out->secret), "%s", secret);
-    } else {
-        memcpy(out->access_key_id, "AKIA", 4);
-        err = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, out->access_key_id + 4);
-        if (!err) {
-            err = random_chars("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-                               40, out->secret);
-        }
+    err = new_key(akid, secret, out->access_key_id, out->secret, errmsg, errlen);
+    if (err == CV_EINVAL) {
+        return err;
     }
     snprintf(out->user_name, sizeof(out->user_name), "%s", name);
     if (!err) {
