@@ -632,6 +632,7 @@ static const char *op_action(const struct store_req *r, const struct op_info *oi
     switch (r->op) {
     case OP_GET_OBJECT:
     case OP_HEAD_OBJECT:
+    case OP_GET_OBJECT_ATTRIBUTES: /* + s3:GetObjectVersionAttributes in the handler */
         return "s3:GetObjectVersion";
     case OP_DELETE_OBJECT:
         return "s3:DeleteObjectVersion";

@@ -155,9 +155,15 @@ void s3_get_object_attributes(struct store_req *r)
     unsigned want;
     uint64_t max_parts, marker;
     char lm[32];
+    const char *vid = NULL;
     cv_err err;
 
-    if (!store_authorize(r, "s3:GetObjectAttributes", r->bucket, r->key, r->bi)) {
+    memset(&o, 0, sizeof(o));
+    if (!s3_version_param(r, &vid)) {
+        return;
+    }
+    if (!store_authorize(r, vid ? "s3:GetObjectVersionAttributes" : "s3:GetObjectAttributes",
+                         r->bucket, r->key, r->bi)) {
         return;
     }
     if (!parse_attrs(r, &want)) {
@@ -168,14 +174,27 @@ void s3_get_object_attributes(struct store_req *r)
         !header_u64(r, "x-amz-part-number-marker", 0, 10000, &marker)) {
         return;
     }
-    err = obj_load(r, r->bucket, r->key, &o, false);
+    err = obj_load_version(r, r->bucket, r->key, vid, &o, false);
     if (err == CV_S3_NO_SUCH_KEY) {
         /* As GetObject: 404 only to callers who may list the bucket. */
         resp_error(r, s3_may_list_key(r) ? err : CV_S3_ACCESS_DENIED, NULL, NULL);
+        if (o.marker && s3_may_list_key(r)) {
+            (void)resp_header(r, "x-amz-delete-marker", "true");
+            (void)resp_header(r, "x-amz-version-id", o.vid);
+        }
         return;
     }
     if (err) {
         resp_error(r, err, NULL, NULL);
+        return;
+    }
+    if (o.marker) {
+        /* A delete marker named by its version id (AWS: 405, as GetObject). */
+        obj_row_release(&o);
+        resp_error(r, CV_S3_METHOD_NOT_ALLOWED,
+                   "The specified method is not allowed against this resource.", NULL);
+        (void)resp_header(r, "x-amz-delete-marker", "true");
+        (void)resp_header(r, "x-amz-version-id", o.vid);
         return;
     }
     obj_row_release(&o);
@@ -227,6 +246,7 @@ void s3_get_object_attributes(struct store_req *r)
     }
     cv_time_http(o.mtime / 1000, lm);
     (void)resp_header(r, "Last-Modified", lm);
+    s3_version_header(r, o.vid);
     r->resp.status = 200;
     r->resp.content_type = "application/xml";
 }

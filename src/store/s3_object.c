@@ -336,8 +336,8 @@ static cv_err fill_row(struct store_req *r, sqlite3_stmt *s, struct obj_row *o, 
  * latest version is a delete marker answers CV_S3_NO_SUCH_KEY with
  * o->marker and o->vid set; a missing version CV_S3_NO_SUCH_VERSION.
  */
-static cv_err obj_load_version(struct store_req *r, struct cv_str bucket, struct cv_str key,
-                               const char *vid, struct obj_row *o, bool want_body)
+cv_err obj_load_version(struct store_req *r, struct cv_str bucket, struct cv_str key,
+                        const char *vid, struct obj_row *o, bool want_body)
 {
     struct db_conn *c = db_reader(r->st->db);
     sqlite3_stmt *s;
@@ -393,8 +393,7 @@ cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str key, st
     return obj_load_version(r, bucket, key, NULL, o, want_body);
 }
 
-/* The versionId parameter (NULL if absent); false with the error set when malformed. */
-static bool version_param(struct store_req *r, const char **vid)
+bool s3_version_param(struct store_req *r, const char **vid)
 {
     const struct query_param *p = req_param(r, "versionId");
 
@@ -415,8 +414,7 @@ static bool version_param(struct store_req *r, const char **vid)
     return true;
 }
 
-/* x-amz-version-id on a response about row @p o (not on never-versioned buckets). */
-static void version_header(struct store_req *r, const char *vid)
+void s3_version_header(struct store_req *r, const char *vid)
 {
     if (vid[0] && (strcmp(vid, "null") != 0 || (r->bi && r->bi->versioning != VS_OFF))) {
         (void)resp_header(r, "x-amz-version-id", vid);
@@ -597,7 +595,7 @@ void s3_get_object(struct store_req *r, bool head)
     size_t i;
     int attempt;
 
-    if (!version_param(r, &vid)) {
+    if (!s3_version_param(r, &vid)) {
         return;
     }
     for (attempt = 0;; attempt++) {
@@ -761,7 +759,7 @@ void s3_get_object(struct store_req *r, bool head)
     cv_time_http(o.mtime / 1000, lm);
     (void)resp_header(r, "Last-Modified", lm);
     (void)resp_header(r, "Accept-Ranges", "bytes");
-    version_header(r, o.vid);
+    s3_version_header(r, o.vid);
     if (o.storage_class[0] && strcmp(o.storage_class, "STANDARD") != 0) {
         (void)resp_header(r, "x-amz-storage-class", o.storage_class);
     }
@@ -834,7 +832,7 @@ void s3_delete_object(struct store_req *r)
     const char *vid = NULL;
     cv_err err;
 
-    if (!version_param(r, &vid)) {
+    if (!s3_version_param(r, &vid)) {
         return;
     }
     memset(&oc, 0, sizeof(oc));

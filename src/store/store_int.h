@@ -611,6 +611,18 @@ struct obj_row {
     bool marker;  /* a delete marker (no body) */
 };
 /** Loads the current version of a key; with @p want_body an inline body is copied out. */
+/**
+ * obj_load() of version @p vid (NULL: the current one). A missing key whose
+ * latest version is a delete marker answers CV_S3_NO_SUCH_KEY with o->marker
+ * and o->vid set; a missing version CV_S3_NO_SUCH_VERSION; a version that is
+ * a delete marker CV_OK with o->marker.
+ */
+CV_WUR cv_err obj_load_version(struct store_req *r, struct cv_str bucket, struct cv_str key,
+                               const char *vid, struct obj_row *o, bool want_body);
+/** The versionId parameter (NULL if absent); false with the error set when malformed. */
+bool s3_version_param(struct store_req *r, const char **vid);
+/** x-amz-version-id on an answer about version @p vid (not on never-versioned buckets). */
+void s3_version_header(struct store_req *r, const char *vid);
 CV_WUR cv_err obj_load(struct store_req *r, struct cv_str bucket, struct cv_str key,
                        struct obj_row *o, bool want_body);
 /** Frees what obj_load() copied out. */

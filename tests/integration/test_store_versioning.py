@@ -320,6 +320,23 @@ def test_crash_during_version_writes():
     eq(len(st.object_files()) - files0, big, "body files of the crash bucket")
 
 
+def test_object_attributes_of_versions():
+    b = bucket("ver-attrs")
+    v1 = s3.put_object(Bucket=b, Key="k", Body=b"one")["VersionId"]
+    v2 = s3.put_object(Bucket=b, Key="k", Body=b"three")["VersionId"]
+    a = s3.get_object_attributes(Bucket=b, Key="k", ObjectAttributes=["ObjectSize", "ETag"])
+    eq((a["VersionId"], a["ObjectSize"]), (v2, 5), "current version's attributes")
+    a = s3.get_object_attributes(Bucket=b, Key="k", VersionId=v1, ObjectAttributes=["ObjectSize"])
+    eq((a["VersionId"], a["ObjectSize"]), (v1, 3), "old version's attributes")
+    m = s3.delete_object(Bucket=b, Key="k")["VersionId"]
+    expect_error("NoSuchKey", 404, s3.get_object_attributes, Bucket=b, Key="k",
+                 ObjectAttributes=["ObjectSize"])
+    expect_error("MethodNotAllowed", 405, s3.get_object_attributes, Bucket=b, Key="k",
+                 VersionId=m, ObjectAttributes=["ObjectSize"])
+    expect_error("NoSuchVersion", 404, s3.get_object_attributes, Bucket=b, Key="k",
+                 VersionId="0" * 32, ObjectAttributes=["ObjectSize"])
+
+
 def test_no_temp_files_left():
     eq(st.tmp_files(), [], "DIR/tmp after the tests")
 
