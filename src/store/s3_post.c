@@ -804,7 +804,8 @@ void s3_post_object(struct store_req *r)
         struct cv_buf *b = &r->resp.body;
         cv_buf_release(b);
         cv_buf_init(b, 64 * 1024);
-        err = xml_begin(b, "PostResponse");
+        /* AWS's PostResponse carries no xmlns (clients look up <Key> bare). */
+        err = cv_buf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse>");
         if (!err) {
             err = cv_buf_addf(b, "<Location>http://%s/%.*s/", p->host, (int)r->bucket.len,
                               r->bucket.ptr);

@@ -175,6 +175,9 @@ def test_success_actions():
     r = post(f)
     eq(r.status_code, 201, "201")
     assert b"<Key>act/201</Key>" in r.content and b"<Bucket>%s</Bucket>" % B.encode() in r.content
+    # No xmlns, as AWS: browsers' scripts find <Key> without a namespace.
+    import xml.etree.ElementTree as ET
+    eq(ET.fromstring(r.content).find("Key").text, "act/201", "PostResponse Key, no namespace")
     f = v2_form([{"bucket": B}, ["starts-with", "$key", "act/"],
                  {"success_action_redirect": "http://example.com/done?x=1"}],
                 {"key": "act/r d", "success_action_redirect": "http://example.com/done?x=1"})
