@@ -22,10 +22,17 @@
 
 /* Condition keys that, fixed to literal values, make an Allow to "*" non-public. */
 static const char *const narrowing_keys[] = {
-    "aws:SourceArn",         "aws:SourceVpc",        "aws:SourceVpce",
-    "aws:SourceOwner",       "aws:SourceAccount",    "aws:PrincipalOrgID",
-    "aws:PrincipalAccount",  "aws:PrincipalArn",     "aws:userid",
-    "s3:DataAccessPointArn", "s3:DataAccessPointAccount",
+    "aws:SourceArn",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:SourceOwner",
+    "aws:SourceAccount",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalAccount",
+    "aws:PrincipalArn",
+    "aws:userid",
+    "s3:DataAccessPointArn",
+    "s3:DataAccessPointAccount",
     "s3:x-amz-server-side-encryption-aws-kms-key-id",
 };
 
@@ -89,8 +96,7 @@ static bool fixed_cidr(struct cv_str v)
     if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, buf) != 1) {
         return false;
     }
-    if (slash >= 0 && cv_parse_u64((struct cv_str){v.ptr + slash + 1, v.len - alen - 1},
-                                   &prefix)) {
+    if (slash >= 0 && cv_parse_u64((struct cv_str){v.ptr + slash + 1, v.len - alen - 1}, &prefix)) {
         return false;
     }
     return v6 ? prefix >= 32 && prefix <= 128 : prefix >= 8 && prefix <= 32;
@@ -128,7 +134,8 @@ static bool condition_fixes(json_t *cond)
     if (!json_is_object(cond)) {
         return false;
     }
-    json_object_foreach(cond, op_name, keys) {
+    json_object_foreach(cond, op_name, keys)
+    {
         struct cv_str op = cv_str_c(op_name);
         if (cv_str_starts_with(op, "ForAnyValue:")) {
             op.ptr += 12;
@@ -137,7 +144,8 @@ static bool condition_fixes(json_t *cond)
         if (!json_is_object(keys)) {
             continue;
         }
-        json_object_foreach(keys, key_name, vals) {
+        json_object_foreach(keys, key_name, vals)
+        {
             struct cv_str key = cv_str_c(key_name);
             bool ip = cv_str_eq_ci_c(key, "aws:SourceIp");
             if (ip ? !cv_str_eq_ci_c(op, "IpAddress")
@@ -166,7 +174,8 @@ static bool principal_everyone(json_t *p)
     if (!json_is_object(p)) {
         return false;
     }
-    json_object_foreach(p, kind, v) {
+    json_object_foreach(p, kind, v)
+    {
         size_t n = json_is_array(v) ? json_array_size(v) : 1;
         for (i = 0; i < n; i++) {
             one = json_is_array(v) ? json_array_get(v, i) : v;
@@ -259,7 +268,7 @@ void s3_get_public_access_block(struct store_req *r)
 
 struct pab_job {
     struct cv_str bucket;
-    bool set;      /* false: delete the configuration */
+    bool set; /* false: delete the configuration */
     unsigned pab;
 };
 

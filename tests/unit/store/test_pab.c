@@ -11,7 +11,7 @@
 
 /* One statement on the objects of bucket b inside a policy: PRINCIPAL and the rest. */
 #define STMT(effect, principal, extra)                                                             \
-    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"" effect "\"," principal            \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"" effect "\"," principal             \
     ",\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/*\"" extra "}]}"
 #define STAR "\"Principal\":\"*\""
 #define AWS_STAR "\"Principal\":{\"AWS\":\"*\"}"
@@ -28,13 +28,12 @@ static const struct policy_case policy_cases[] = {
     {"Principal *", STMT("Allow", STAR, ""), true},
     {"AWS *", STMT("Allow", AWS_STAR, ""), true},
     {"AWS list with *",
-     STMT("Allow", "\"Principal\":{\"AWS\":[\"arn:aws:iam::111122223333:root\",\"*\"]}", ""),
-     true},
+     STMT("Allow", "\"Principal\":{\"AWS\":[\"arn:aws:iam::111122223333:root\",\"*\"]}", ""), true},
     {"a fixed account", STMT("Allow", ACCOUNT, ""), false},
-    {"a canonical user",
-     STMT("Allow", "\"Principal\":{\"CanonicalUser\":\"" ALICE "\"}", ""), false},
-    {"a service principal", STMT("Allow", "\"Principal\":{\"Service\":\"logging.s3.amazonaws.com\"}", ""),
+    {"a canonical user", STMT("Allow", "\"Principal\":{\"CanonicalUser\":\"" ALICE "\"}", ""),
      false},
+    {"a service principal",
+     STMT("Allow", "\"Principal\":{\"Service\":\"logging.s3.amazonaws.com\"}", ""), false},
     {"Deny to *", STMT("Deny", STAR, ""), false},
     {"NotPrincipal Allow", STMT("Allow", "\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::1:root\"}", ""),
      true},
@@ -45,13 +44,11 @@ static const struct policy_case policy_cases[] = {
      false},
     {"SourceIp /8", STMT("Allow", STAR, COND("IpAddress", "aws:SourceIp", "\"10.0.0.0/8\"")),
      false},
-    {"SourceIp /7", STMT("Allow", STAR, COND("IpAddress", "aws:SourceIp", "\"10.0.0.0/7\"")),
-     true},
+    {"SourceIp /7", STMT("Allow", STAR, COND("IpAddress", "aws:SourceIp", "\"10.0.0.0/7\"")), true},
     {"SourceIp 0.0.0.0/0", STMT("Allow", STAR, COND("IpAddress", "aws:SourceIp", "\"0.0.0.0/0\"")),
      true},
     {"SourceIp list with 0/0",
-     STMT("Allow", STAR,
-          COND("IpAddress", "aws:SourceIp", "[\"10.1.0.0/16\",\"0.0.0.0/0\"]")),
+     STMT("Allow", STAR, COND("IpAddress", "aws:SourceIp", "[\"10.1.0.0/16\",\"0.0.0.0/0\"]")),
      true},
     {"SourceIp IPv6 /48",
      STMT("Allow", STAR, COND("IpAddress", "aws:SourceIp", "\"2001:db8:1::/48\"")), false},
@@ -61,12 +58,11 @@ static const struct policy_case policy_cases[] = {
     {"SourceIp not an address",
      STMT("Allow", STAR, COND("IpAddress", "aws:SourceIp", "\"10.0.0.0/x\"")), true},
     /* Fixed values of the narrowing keys. */
-    {"SourceVpc fixed", STMT("Allow", STAR, COND("StringEquals", "aws:SourceVpc", "\"vpc-91237329\"")),
-     false},
+    {"SourceVpc fixed",
+     STMT("Allow", STAR, COND("StringEquals", "aws:SourceVpc", "\"vpc-91237329\"")), false},
     {"SourceVpc wildcard", STMT("Allow", STAR, COND("StringLike", "aws:SourceVpc", "\"vpc-*\"")),
      true},
-    {"SourceVpc ?", STMT("Allow", STAR, COND("StringEquals", "aws:SourceVpc", "\"vpc-1?\"")),
-     true},
+    {"SourceVpc ?", STMT("Allow", STAR, COND("StringEquals", "aws:SourceVpc", "\"vpc-1?\"")), true},
     {"SourceAccount number",
      STMT("Allow", STAR, COND("StringEquals", "aws:SourceAccount", "111122223333")), false},
     {"SourceArn ArnLike fixed",
@@ -87,11 +83,11 @@ static const struct policy_case policy_cases[] = {
      true},
     {"IfExists", STMT("Allow", STAR, COND("StringEqualsIfExists", "aws:SourceVpc", "\"vpc-1\"")),
      true},
-    {"ForAnyValue", STMT("Allow", STAR,
-                         COND("ForAnyValue:StringEquals", "aws:SourceVpce", "[\"vpce-1\"]")),
+    {"ForAnyValue",
+     STMT("Allow", STAR, COND("ForAnyValue:StringEquals", "aws:SourceVpce", "[\"vpce-1\"]")),
      false},
-    {"ForAllValues", STMT("Allow", STAR,
-                          COND("ForAllValues:StringEquals", "aws:SourceVpce", "[\"vpce-1\"]")),
+    {"ForAllValues",
+     STMT("Allow", STAR, COND("ForAllValues:StringEquals", "aws:SourceVpce", "[\"vpce-1\"]")),
      true},
     {"empty value list", STMT("Allow", STAR, COND("StringEquals", "aws:SourceVpc", "[]")), true},
     {"a key that does not narrow",
@@ -161,10 +157,11 @@ static void test_acl_public(void **state)
     }
     /* A WRITE_ACP grant to AuthenticatedUsers is public too. */
     acl_init(a, "111122223333");
-    assert_int_equal(acl_parse_grant_header(
-                         CV_STR("uri=\"http://acs.amazonaws.com/groups/global/AuthenticatedUsers\""),
-                         ACL_WRITE_ACP, a),
-                     CV_OK);
+    assert_int_equal(
+        acl_parse_grant_header(
+            CV_STR("uri=\"http://acs.amazonaws.com/groups/global/AuthenticatedUsers\""),
+            ACL_WRITE_ACP, a),
+        CV_OK);
     assert_true(acl_is_public(a));
     cv_free(a);
 }
