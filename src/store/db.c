@@ -12,7 +12,9 @@
  */
 #include "store_int.h"
 
+#include <semaphore.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -180,8 +182,8 @@ struct write_job {
     db_write_fn fn;
     void *arg;
     cv_err result;
-    bool done;
-    pthread_cond_t cv; /* signalled when done: only this waiter wakes */
+    bool objects_only; /* touches objects, versions, uploads: no bucket metadata */
+    sem_t done;        /* posted once, after the writer let go of the queue lock */
     struct write_job *next;
 };
 
@@ -197,7 +199,9 @@ struct db {
     sqlite3_stmt *tx[TX__N];
     struct write_job *head, **tail;
     bool stop;
+    bool writer_idle; /* waiting on work_cv: a new job must signal it */
     bool thread_started;
+    atomic_uint_least64_t meta_gen; /* bumped after commits that may change bucket metadata */
     pthread_t thread;
     struct db_conn *writer;
     pthread_mutex_t pool_mu;
@@ -316,18 +320,34 @@ static bool tx_run(struct db *db, enum tx_stmt t)
     return true;
 }
 
+/* Wakes each waiter of a list without holding any lock (a woken thread does
+ * not block on one again). A waiter frees its job once sem_wait returns, so
+ * read next first; glibc's sem_post does not touch the semaphore after the
+ * waiter can see the post. */
+static void jobs_done(struct write_job *j)
+{
+    while (j) {
+        struct write_job *next = j->next;
+        sem_post(&j->done);
+        j = next;
+    }
+}
+
 static void *writer_main(void *arg)
 {
     struct db *db = arg;
 
     for (;;) {
         struct write_job *batch, *j;
-        bool ok;
+        bool ok, meta = false;
+        uint64_t n = 0;
 
         pthread_mutex_lock(&db->mu);
         while (!db->head && !db->stop) {
+            db->writer_idle = true;
             pthread_cond_wait(&db->work_cv, &db->mu);
         }
+        db->writer_idle = false;
         batch = db->head;
         db->head = NULL;
         db->tail = &db->head;
@@ -338,6 +358,8 @@ static void *writer_main(void *arg)
 
         ok = tx_run(db, TX_BEGIN);
         for (j = batch; j; j = j->next) {
+            n++;
+            meta |= !j->objects_only;
             if (!ok) {
                 j->result = CV_EDB;
                 continue;
@@ -360,49 +382,67 @@ static void *writer_main(void *arg)
                 }
             }
         }
+        /* Caches of bucket metadata compare this after their read: bump it
+         * once the change is visible, before anyone hears it is done. */
+        if (meta) {
+            atomic_fetch_add(&db->meta_gen, 1);
+        }
         pthread_mutex_lock(&db->mu);
         db->commits++;
-        for (j = batch; j; j = j->next) {
-            db->writes++;
-        }
-        /* Mark done last: a waiter may free its job as soon as it sees done
-         * (it cannot before we unlock, as it checks under the lock). */
-        for (j = batch; j;) {
-            struct write_job *next = j->next;
-            j->done = true;
-            pthread_cond_signal(&j->cv);
-            j = next;
-        }
+        db->writes += n;
         pthread_mutex_unlock(&db->mu);
+        jobs_done(batch);
     }
     return NULL;
 }
 
-cv_err db_write(struct db *db, db_write_fn fn, void *arg)
+static cv_err write_job_run(struct db *db, db_write_fn fn, void *arg, bool objects_only)
 {
     struct write_job job;
+    bool wake;
 
     job.fn = fn;
     job.arg = arg;
     job.result = CV_OK;
-    job.done = false;
+    job.objects_only = objects_only;
     job.next = NULL;
-    pthread_cond_init(&job.cv, NULL);
+    if (sem_init(&job.done, 0, 0) != 0) {
+        return CV_EINTERNAL;
+    }
     pthread_mutex_lock(&db->mu);
     if (db->stop) {
         pthread_mutex_unlock(&db->mu);
-        pthread_cond_destroy(&job.cv);
+        sem_destroy(&job.done);
         return CV_ECANCELED;
     }
     *db->tail = &job;
     db->tail = &job.next;
-    pthread_cond_signal(&db->work_cv);
-    while (!job.done) {
-        pthread_cond_wait(&job.cv, &db->mu);
-    }
+    wake = db->writer_idle;
+    db->writer_idle = false;
     pthread_mutex_unlock(&db->mu);
-    pthread_cond_destroy(&job.cv);
+    if (wake) {
+        pthread_cond_signal(&db->work_cv);
+    }
+    while (sem_wait(&job.done) != 0) {
+        /* EINTR: wait on */
+    }
+    sem_destroy(&job.done);
     return job.result;
+}
+
+cv_err db_write(struct db *db, db_write_fn fn, void *arg)
+{
+    return write_job_run(db, fn, arg, false);
+}
+
+cv_err db_write_objects(struct db *db, db_write_fn fn, void *arg)
+{
+    return write_job_run(db, fn, arg, true);
+}
+
+uint64_t db_meta_gen(struct db *db)
+{
+    return atomic_load(&db->meta_gen);
 }
 
 void db_stats(struct db *db, uint64_t *commits, uint64_t *writes)

@@ -4,6 +4,7 @@
  */
 #include "store_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -340,23 +341,156 @@ bool s3_bucket_name_valid(struct cv_str n)
     return true;
 }
 
+/*
+ * The bucket-row cache. Nearly every request reads its bucket's row (owner,
+ * ownership, policy, versioning); reading it from SQLite costs a read
+ * transaction, and after each commit the reader's page cache is stale, so
+ * under a stream of PUTs every request paid for page reads and file locks.
+ * Entries are tagged with db_meta_gen() read *before* the database read;
+ * the writer bumps it after any commit that may change bucket metadata (all
+ * but the object writes), so an entry is used only while no such commit has
+ * happened since it was read. Misses (no such bucket) are cached the same way.
+ */
+#define BCACHE_SLOTS 64
+
+struct bcache_entry {
+    char name[64]; /* bucket names are at most 63 bytes */
+    size_t len;
+    bool used, found;
+    uint64_t gen;
+    struct bucket_info bi;
+    char *policy; /* NULL when the bucket has none */
+    size_t policy_len;
+};
+
+struct bucket_cache {
+    pthread_mutex_t mu;
+    struct bcache_entry e[BCACHE_SLOTS];
+};
+
+cv_err store_bucket_cache_init(struct store *st)
+{
+    st->buckets = cv_calloc(1, sizeof(*st->buckets));
+    if (!st->buckets) {
+        return CV_ENOMEM;
+    }
+    pthread_mutex_init(&st->buckets->mu, NULL);
+    return CV_OK;
+}
+
+void store_bucket_cache_free(struct store *st)
+{
+    size_t i;
+
+    if (!st->buckets) {
+        return;
+    }
+    for (i = 0; i < BCACHE_SLOTS; i++) {
+        cv_free(st->buckets->e[i].policy);
+    }
+    pthread_mutex_destroy(&st->buckets->mu);
+    cv_free(st->buckets);
+    st->buckets = NULL;
+}
+
+static size_t bcache_slot(struct cv_str name)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    size_t i;
+
+    for (i = 0; i < name.len; i++) {
+        h = (h ^ (uint8_t)name.ptr[i]) * 1099511628211ull;
+    }
+    return (size_t)(h % BCACHE_SLOTS);
+}
+
+/* 1 hit (found), 0 hit (no such bucket), -1 miss. */
+static int bcache_get(struct store *st, struct cv_str name, struct bucket_info *bi,
+                      struct cv_buf *policy, cv_err *err)
+{
+    struct bucket_cache *bc = st->buckets;
+    struct bcache_entry *e;
+    int ret = -1;
+
+    if (!bc || name.len >= sizeof(e->name)) {
+        return -1;
+    }
+    e = &bc->e[bcache_slot(name)];
+    pthread_mutex_lock(&bc->mu);
+    if (e->used && e->gen == db_meta_gen(st->db) && e->len == name.len &&
+        memcmp(e->name, name.ptr, name.len) == 0) {
+        ret = e->found ? 1 : 0;
+        *err = CV_OK;
+        if (e->found) {
+            *bi = e->bi;
+            if (policy && e->policy) {
+                *err = cv_buf_add(policy, e->policy, e->policy_len);
+            }
+        }
+    }
+    pthread_mutex_unlock(&bc->mu);
+    return ret;
+}
+
+static void bcache_put(struct store *st, struct cv_str name, uint64_t gen, bool found,
+                       const struct bucket_info *bi, struct cv_str pol)
+{
+    struct bucket_cache *bc = st->buckets;
+    struct bcache_entry *e;
+    char *copy = NULL;
+
+    if (!bc || name.len >= sizeof(e->name)) {
+        return;
+    }
+    if (found && pol.ptr) {
+        copy = cv_malloc(pol.len ? pol.len : 1);
+        if (!copy) {
+            return;
+        }
+        memcpy(copy, pol.ptr, pol.len);
+    }
+    e = &bc->e[bcache_slot(name)];
+    pthread_mutex_lock(&bc->mu);
+    cv_free(e->policy);
+    memcpy(e->name, name.ptr, name.len);
+    e->len = name.len;
+    e->used = true;
+    e->found = found;
+    e->gen = gen;
+    if (found) {
+        e->bi = *bi;
+    }
+    e->policy = copy;
+    e->policy_len = copy ? pol.len : 0;
+    pthread_mutex_unlock(&bc->mu);
+}
+
 cv_err s3_bucket_get(struct store_req *r, struct cv_str name, struct bucket_info *bi,
                      struct cv_buf *policy)
 {
-    struct db_conn *c = db_reader(r->st->db);
+    struct db_conn *c;
     sqlite3_stmt *s;
     cv_err err = CV_S3_NO_SUCH_BUCKET;
+    uint64_t gen;
+    int rc, hit = bcache_get(r->st, name, bi, policy, &err);
 
+    if (hit >= 0) {
+        return hit ? err : CV_S3_NO_SUCH_BUCKET;
+    }
+    gen = db_meta_gen(r->st->db); /* before the read: see above */
+    c = db_reader(r->st->db);
     if (!c) {
         return CV_ENOMEM;
     }
+    err = CV_S3_NO_SUCH_BUCKET;
     s = db_stmt(c, STMT_BUCKET_GET);
     if (!s) {
         err = CV_EDB;
         goto out;
     }
     db_bind_str(s, 1, name);
-    if (sqlite3_step(s) == SQLITE_ROW) {
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
         struct cv_str acct = db_col_str(s, 0), pol = db_col_str(s, 2);
         struct cv_str own = db_col_str(s, 3), reg = db_col_str(s, 4);
         memset(bi, 0, sizeof(*bi));
@@ -373,6 +507,11 @@ cv_err s3_bucket_get(struct store_req *r, struct cv_str name, struct bucket_info
         if (policy && pol.ptr) {
             err = cv_buf_add(policy, pol.ptr, pol.len);
         }
+        if (!err) {
+            bcache_put(r->st, name, gen, true, bi, pol);
+        }
+    } else if (rc == SQLITE_DONE) {
+        bcache_put(r->st, name, gen, false, NULL, CV_STR_NULL);
     }
 out:
     db_reader_done(r->st->db, c);

@@ -249,7 +249,7 @@ void s3_put_object(struct store_req *r)
         oc.cond = PUT_COND_IF_MATCH;
         oc.cond_etag = im;
     }
-    err = db_write(r->st->db, obj_commit_tx, &oc);
+    err = db_write_objects(r->st->db, obj_commit_tx, &oc);
     if (err) {
         blob_writer_abort(&r->blob);
         resp_error(r, err, NULL, NULL);
@@ -843,7 +843,7 @@ void s3_delete_object(struct store_req *r)
     oc.key = r->key;
     oc.mtime = r->now_ms;
     oc.version_id = vid;
-    err = db_write(r->st->db, obj_delete_tx, &oc);
+    err = db_write_objects(r->st->db, obj_delete_tx, &oc);
     if (err) {
         resp_error(r, err, NULL, NULL);
         return;
@@ -1104,7 +1104,7 @@ void s3_copy_object(struct store_req *r)
     oc.acl = acl;
     oc.tags = cv_str_eq_c(req_header(r, "x-amz-tagging-directive"), "REPLACE") ? request_tags(r)
                                                                                : o.tags;
-    err = db_write(r->st->db, obj_commit_tx, &oc);
+    err = db_write_objects(r->st->db, obj_commit_tx, &oc);
     if (err) {
         resp_error(r, err, NULL, NULL);
         goto out;

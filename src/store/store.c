@@ -720,6 +720,9 @@ cv_err store_open(const struct store_config *cfg, struct store **out, char *errm
     if (!err) {
         err = store_authz_init(st);
     }
+    if (!err) {
+        err = store_bucket_cache_init(st);
+    }
     if (err) {
         goto out;
     }
@@ -892,6 +895,7 @@ void store_close(struct store *st)
     db_close(st->db);
     sigv4_key_cache_free(st->keys);
     store_authz_free(st);
+    store_bucket_cache_free(st);
     if (st->creds) {
         cv_secure_zero(st->creds, st->credcap * sizeof(*st->creds));
     }

@@ -143,6 +143,14 @@ void db_reader_done(struct db *db, struct db_conn *c);
  * durably committed. fn's own error rolls back only its savepoint.
  */
 CV_WUR cv_err db_write(struct db *db, db_write_fn fn, void *arg);
+/**
+ * db_write() for a job that changes only objects, versions and uploads
+ * (never buckets, their settings or identities): it leaves db_meta_gen()
+ * as it is, so cached bucket metadata stays valid.
+ */
+CV_WUR cv_err db_write_objects(struct db *db, db_write_fn fn, void *arg);
+/** Bumped after every commit that may have changed anything but objects. */
+uint64_t db_meta_gen(struct db *db);
 /* Small per-bucket documents in their own tables (dropped with the bucket). */
 enum bucket_doc { BUCKET_DOC_CORS, BUCKET_DOC_TAGS };
 /** Appends the bucket's document to @p out; *found false when it has none. */
@@ -455,7 +463,12 @@ struct store {
     atomic_uint_least64_t cred_gen; /* bumped by every IAM write */
     int lock_fd;
     struct authz_cache *authz; /* compiled policies (authz.c) */
+    struct bucket_cache *buckets; /* bucket rows by name (s3.c), keyed to db_meta_gen() */
 };
+
+/** The bucket-row cache of s3_bucket_get(): created on open, freed on close. */
+CV_WUR cv_err store_bucket_cache_init(struct store *st);
+void store_bucket_cache_free(struct store *st);
 
 /** Looks up an access key: identity and secret (decrypted). */
 CV_WUR cv_err store_lookup_key(struct store *st, struct cv_str akid, struct identity *id,
