@@ -147,6 +147,10 @@
       "The bucket ownership controls were not found")                                              \
     X(S3_ACL_OWNERSHIP_CONFLICT, "InvalidBucketAclWithObjectOwnership", 400,                       \
       "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")           \
+    X(S3_NO_SUCH_PAB, "NoSuchPublicAccessBlockConfiguration", 404,                                \
+      "The public access block configuration was not found")                                      \
+    X(S3_BUCKET_ACL_BPA, "InvalidBucketAclWithBlockPublicAccessError", 400,                        \
+      "Bucket cannot have public ACLs set with BlockPublicAccess enabled")                        \
     /* IAM / STS query APIs */                                                                     \
     X(IAM_NO_SUCH_ENTITY, "NoSuchEntity", 404, "The request was rejected because it referenced " \
       "a resource entity that does not exist.")                                                    \

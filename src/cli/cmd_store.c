@@ -24,6 +24,7 @@ static void usage(FILE *f)
             "                           [--domain DOMAIN[,DOMAIN...]] [--quiet] [--verbose]\n"
             "                           [--default-object-ownership BucketOwnerEnforced|\n"
             "                            BucketOwnerPreferred|ObjectWriter]\n"
+            "                           [--default-public-access-block on|off]\n"
             "       caravel store credentials DIR\n"
             "       caravel store accounts add NAME --data DIR\n"
             "                           [--access-key-id ID --secret-access-key-stdin]\n"
@@ -71,6 +72,8 @@ static int cmd_serve(int argc, char **argv)
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"default-object-ownership", required_argument, NULL,
                                           'o'},
+                                         {"default-public-access-block", required_argument,
+                                          NULL, 'P'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -84,7 +87,7 @@ static int cmd_serve(int argc, char **argv)
     store_config_defaults(&cfg);
     cfg.listen_host = host;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:l:r:D:o:qvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:l:r:D:o:P:qvh", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             cfg.data_dir = optarg;
@@ -106,6 +109,13 @@ static int cmd_serve(int argc, char **argv)
             break;
         case 'o':
             cfg.default_object_ownership = optarg;
+            break;
+        case 'P':
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                cli_errorf("--default-public-access-block wants on or off, got '%s'", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            cfg.no_default_public_access_block = strcmp(optarg, "off") == 0;
             break;
         case 'v':
             cv_log_set_level(CV_LOG_DEBUG);

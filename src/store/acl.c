@@ -413,8 +413,8 @@ cv_err acl_decode(struct cv_str stored, const char *bucket_account, const char *
 
 /* ------------------------------------------------------------ checks */
 
-bool acl_grants(const struct acl *a, const char *canonical, bool groups_only,
-                enum acl_perm need)
+static bool grants(const struct acl *a, const char *canonical, bool groups_only,
+                   bool skip_public, enum acl_perm need)
 {
     size_t i;
 
@@ -426,10 +426,10 @@ bool acl_grants(const struct acl *a, const char *canonical, bool groups_only,
         }
         switch (g->kind) {
         case ACL_ALL_USERS:
-            who = true;
+            who = !skip_public;
             break;
         case ACL_AUTH_USERS:
-            who = canonical != NULL;
+            who = !skip_public && canonical != NULL;
             break;
         case ACL_USER:
             who = !groups_only && canonical && strcmp(g->id, canonical) == 0;
@@ -439,6 +439,30 @@ bool acl_grants(const struct acl *a, const char *canonical, bool groups_only,
             break;
         }
         if (who) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool acl_grants(const struct acl *a, const char *canonical, bool groups_only,
+                enum acl_perm need)
+{
+    return grants(a, canonical, groups_only, false, need);
+}
+
+bool acl_grants_private(const struct acl *a, const char *canonical, bool groups_only,
+                        enum acl_perm need)
+{
+    return grants(a, canonical, groups_only, true, need);
+}
+
+bool acl_is_public(const struct acl *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n; i++) {
+        if (a->g[i].kind == ACL_ALL_USERS || a->g[i].kind == ACL_AUTH_USERS) {
             return true;
         }
     }
@@ -671,6 +695,13 @@ cv_err s3_acl_from_request(struct store_req *r, const struct acl_req *q, struct 
     if (s3_acl_enforced(q->bi) && !acl_owner_only(a, bucket_cid)) {
         resp_error(r, q->enforced_err, NULL, NULL);
         return q->enforced_err;
+    }
+    /* Block Public Access: a new public ACL is refused (CreateBucket has its
+     * own error, as on AWS). */
+    if (pab_on(q->bi, PAB_BLOCK_PUBLIC_ACLS) && acl_is_public(a)) {
+        err = r->op == OP_CREATE_BUCKET ? CV_S3_BUCKET_ACL_BPA : CV_S3_ACCESS_DENIED;
+        resp_error(r, err, NULL, NULL);
+        return err;
     }
     *out = a;
     return CV_OK;

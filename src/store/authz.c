@@ -32,6 +32,7 @@ struct pset {
     size_t textlen;
     struct policy **p;  /* compiled policies */
     size_t n;
+    bool is_public;     /* bucket sets: public by AWS's meaning (s3_pab.c) */
 };
 
 #define PCACHE_SLOTS 256
@@ -181,6 +182,7 @@ static struct pset *bucket_policy(struct store *st, struct cv_str bucket, struct
     s->p[0] = p;
     s->n = 1;
     s->textlen = text.len;
+    s->is_public = pab_policy_is_public(text.ptr, text.len);
     pcache_put(&st->authz->buckets, s);
     return s;
 }
@@ -550,7 +552,9 @@ static struct acl *object_acl(struct store_req *r, const char *action, struct cv
  *    would already have had to use); an IAM user of another account needs
  *    its identity policies to allow (cross-account needs both sides).
  * @p oacl is the object's ACL when decide() loaded it already; @p owner the
- * account owning the resource (the object's owner for objects).
+ * account owning the resource (the object's owner for objects). Under the
+ * bucket's IgnorePublicAcls, AllUsers and AuthenticatedUsers grants count
+ * for nothing (Block Public Access).
  */
 static bool acl_step(struct store_req *r, const char *action, struct cv_str bucket,
                      struct cv_str key, const struct bucket_info *bi, const struct acl *oacl,
@@ -558,8 +562,11 @@ static bool acl_step(struct store_req *r, const char *action, struct cv_str buck
 {
     const char *canonical = NULL;
     bool groups_only = false, object = false, found = false, ok = false;
+    bool ignore_public = pab_on(bi, PAB_IGNORE_PUBLIC_ACLS);
     enum acl_perm perm = ACL_READ;
     struct acl *a = NULL;
+    bool (*grants)(const struct acl *, const char *, bool, enum acl_perm) =
+        ignore_public ? acl_grants_private : acl_grants;
 
     if (!bi || s3_acl_enforced(bi) || !acl_need(r, action, key, &object, &perm)) {
         return false;
@@ -580,12 +587,12 @@ static bool acl_step(struct store_req *r, const char *action, struct cv_str buck
         break;
     }
     if (object && oacl) {
-        ok = acl_grants(oacl, canonical, groups_only, perm);
+        ok = grants(oacl, canonical, groups_only, perm);
     } else if (!object || key.ptr) {
         a = cv_malloc(sizeof(*a));
         if (a && s3_acl_load(r->st, bucket, object ? &key : NULL, bi, a, &found) == CV_OK &&
             found) {
-            ok = acl_grants(a, canonical, groups_only, perm);
+            ok = grants(a, canonical, groups_only, perm);
         }
         cv_free(a);
     }
@@ -640,6 +647,15 @@ static bool decide(struct store_req *r, const char *action, struct cv_str bucket
     oacl = object_acl(r, action, key, bucket, bi);
     policy_decide(&req, ids ? (const struct policy *const *)ids->p : NULL, ids ? ids->n : 0,
                   bp ? bp->p[0] : NULL, &res);
+    if (bp && bp->is_public && pab_on(bi, PAB_RESTRICT_PUBLIC_BUCKETS) &&
+        res.decision != POLICY_EXPLICIT_DENY &&
+        (r->ident.kind == IDENT_ANONYMOUS || strcmp(r->ident.account, bi->account) != 0)) {
+        /* RestrictPublicBuckets: a public bucket policy grants nothing outside
+         * the owner's account (its non-public statements neither); its Deny
+         * statements still bind, and were just found not to apply. */
+        policy_decide(&req, ids ? (const struct policy *const *)ids->p : NULL, ids ? ids->n : 0,
+                      NULL, &res);
+    }
     if (oacl && strcmp(oacl->owner, bi->account) != 0 && res.decision != POLICY_EXPLICIT_DENY) {
         /* An object another account owns (ObjectWriter): the bucket policy's
          * Deny still binds, but neither its Allows nor the bucket owner's

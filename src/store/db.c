@@ -43,7 +43,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS buckets("
     " name TEXT PRIMARY KEY, account TEXT NOT NULL, created INTEGER NOT NULL, policy TEXT,"
     " ownership TEXT NOT NULL, region TEXT NOT NULL, acl TEXT,"
-    " policy_lockout INTEGER NOT NULL DEFAULT 0);"
+    " policy_lockout INTEGER NOT NULL DEFAULT 0, pab INTEGER);"
     "CREATE TABLE IF NOT EXISTS objects("
     " id INTEGER PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,"
     " etag TEXT NOT NULL, mtime INTEGER NOT NULL, meta TEXT, body BLOB, file TEXT,"
@@ -127,8 +127,10 @@ static const char schema_iam[] =
  * columns that exist since 1 (see acl.c for the stored form). 6 gives the
  * current object its version id (NULL: the "null" version); the versioning
  * tables are created by the schema above, as are bucket_cors and bucket_tags
- * (with triggers that drop their rows with the bucket), version-free. */
-#define SCHEMA_VERSION 6
+ * (with triggers that drop their rows with the bucket), version-free. 7 adds
+ * the bucket's Block Public Access flags (buckets.pab, NULL: no configuration;
+ * buckets that existed before keep none). */
+#define SCHEMA_VERSION 7
 static const char *const migrations[] = {
     NULL,
     /* 1 -> 2 */
@@ -144,6 +146,8 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS accounts_canonical ON accounts(canonical_id);",
     /* 5 -> 6: version ids (versioning) */
     "ALTER TABLE objects ADD COLUMN vid TEXT;",
+    /* 6 -> 7: Block Public Access (s3_pab.c) */
+    "ALTER TABLE buckets ADD COLUMN pab INTEGER;",
 };
 
 static cv_err migrate(struct db_conn *c, char *errmsg, size_t errlen)

@@ -80,6 +80,15 @@ static const struct op_info ops[OP__COUNT] = {
     [OP_PUT_BUCKET_TAGGING] = {"PutBucketTagging", "s3:PutBucketTagging", false, true, BODY_XML},
     [OP_DELETE_BUCKET_TAGGING] = {"DeleteBucketTagging", "s3:PutBucketTagging", false, true,
                                   BODY_NONE},
+    [OP_GET_BUCKET_PAB] = {"GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock", false, true,
+                           BODY_NONE},
+    [OP_PUT_BUCKET_PAB] = {"PutPublicAccessBlock", "s3:PutBucketPublicAccessBlock", false, true,
+                           BODY_XML},
+    /* AWS asks for s3:PutBucketPublicAccessBlock to delete it too. */
+    [OP_DELETE_BUCKET_PAB] = {"DeletePublicAccessBlock", "s3:PutBucketPublicAccessBlock", false,
+                              true, BODY_NONE},
+    [OP_GET_BUCKET_POLICY_STATUS] = {"GetBucketPolicyStatus", "s3:GetBucketPolicyStatus", false,
+                                     true, BODY_NONE},
 };
 
 const char *s3_op_name(int op)
@@ -99,7 +108,7 @@ enum body_kind s3_body_kind(int op)
 static const char *const unsupported_subresources[] = {
     "accelerate", "analytics",  "encryption", "intelligent-tiering",
     "inventory",  "lifecycle", "logging",  "metrics",    "notification",
-    "object-lock", "publicAccessBlock", "replication", "requestPayment", "restore",
+    "object-lock", "replication", "requestPayment", "restore",
     "retention",  "legal-hold", "select",  "torrent",    "website",
     "tagging",    "policyStatus", "ownershipControls",
 };
@@ -142,6 +151,12 @@ int s3_route(struct store_req *r)
         }
         if (req_has_param(r, "cors") && (get || put || del)) {
             return get ? OP_GET_BUCKET_CORS : put ? OP_PUT_BUCKET_CORS : OP_DELETE_BUCKET_CORS;
+        }
+        if (req_has_param(r, "publicAccessBlock") && (get || put || del)) {
+            return get ? OP_GET_BUCKET_PAB : put ? OP_PUT_BUCKET_PAB : OP_DELETE_BUCKET_PAB;
+        }
+        if (req_has_param(r, "policyStatus") && get) {
+            return OP_GET_BUCKET_POLICY_STATUS;
         }
         if (put) {
             if (req_has_param(r, "policy")) {
@@ -486,6 +501,8 @@ cv_err s3_bucket_get(struct store_req *r, struct cv_str name, struct bucket_info
         bi->has_policy = pol.ptr != NULL;
         bi->policy_lockout = sqlite3_column_int(s, 5) != 0;
         bi->versioning = store_vstate(db_col_str(s, 6));
+        bi->has_pab = sqlite3_column_type(s, 7) != SQLITE_NULL;
+        bi->pab = bi->has_pab ? (unsigned)sqlite3_column_int(s, 7) & PAB_ALL : 0;
         err = CV_OK;
         if (policy && pol.ptr) {
             err = cv_buf_add(policy, pol.ptr, pol.len);
@@ -857,6 +874,18 @@ void s3_dispatch(struct store_req *r)
         break;
     case OP_DELETE_BUCKET_TAGGING:
         s3_delete_bucket_tagging(r);
+        break;
+    case OP_GET_BUCKET_PAB:
+        s3_get_public_access_block(r);
+        break;
+    case OP_PUT_BUCKET_PAB:
+        s3_put_public_access_block(r);
+        break;
+    case OP_DELETE_BUCKET_PAB:
+        s3_delete_public_access_block(r);
+        break;
+    case OP_GET_BUCKET_POLICY_STATUS:
+        s3_get_bucket_policy_status(r);
         break;
     default:
         resp_error(r, CV_S3_NOT_IMPLEMENTED, NULL, NULL);

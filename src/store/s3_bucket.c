@@ -155,6 +155,8 @@ struct create_job {
     struct store_req *r;
     const char *ownership;
     const char *acl;
+    bool has_pab;
+    unsigned pab;
     char existing_owner[13];
 };
 
@@ -184,6 +186,9 @@ static cv_err create_bucket_tx(struct db_conn *c, void *arg)
     sqlite3_bind_text(s, 5, j->r->st->region, -1, SQLITE_STATIC);
     if (j->acl) {
         sqlite3_bind_text(s, 6, j->acl, -1, SQLITE_STATIC);
+    }
+    if (j->has_pab) {
+        sqlite3_bind_int(s, 7, (int)j->pab);
     }
     return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
 }
@@ -235,6 +240,9 @@ void s3_create_bucket(struct store_req *r)
         resp_error(r, CV_ENOMEM, NULL, NULL);
         return;
     }
+    /* Block Public Access: all four settings unless the store says otherwise. */
+    j.has_pab = !r->st->cfg.no_default_public_access_block;
+    j.pab = j.has_pab ? PAB_ALL : 0;
     {
         struct bucket_info nb;
         struct acl_req q;
@@ -243,6 +251,8 @@ void s3_create_bucket(struct store_req *r)
         memset(&nb, 0, sizeof(nb));
         snprintf(nb.account, sizeof(nb.account), "%s", r->ident.account);
         snprintf(nb.ownership, sizeof(nb.ownership), "%s", j.ownership);
+        nb.has_pab = j.has_pab;
+        nb.pab = j.pab;
         q.bi = &nb;
         q.owner_account = r->ident.account;
         q.bucket = true;
@@ -611,6 +621,10 @@ void s3_put_bucket_policy(struct store_req *r)
     }
     if (err) {
         resp_error(r, err == CV_ENOMEM ? err : CV_S3_MALFORMED_POLICY, msg[0] ? msg : NULL, NULL);
+        return;
+    }
+    if (pab_on(r->bi, PAB_BLOCK_PUBLIC_POLICY) && pab_policy_is_public(j.doc, j.len)) {
+        resp_error(r, CV_S3_ACCESS_DENIED, NULL, NULL);
         return;
     }
     err = db_write(r->st->db, set_policy_tx, &j);

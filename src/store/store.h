@@ -47,6 +47,10 @@ struct store_config {
      * "BucketOwnerEnforced" (default, as AWS since 2023), "BucketOwnerPreferred"
      * or "ObjectWriter". Borrowed. */
     const char *default_object_ownership;
+    /* Buckets created from now on get no PublicAccessBlockConfiguration
+     * (`--default-public-access-block off`); by default they get all four
+     * settings true, as AWS since 2023. */
+    bool no_default_public_access_block;
 };
 
 /** Fills @p cfg with the defaults. */

@@ -33,14 +33,16 @@
     X(KEY_ROOT_OF, "SELECT akid, secret FROM access_keys WHERE account = ?1 AND user IS NULL "   \
                    "ORDER BY created LIMIT 1")                                                     \
     X(BUCKET_GET, "SELECT account, created, policy, ownership, region, policy_lockout, (SELECT "  \
-                  "status FROM bucket_versioning WHERE bucket = ?1) FROM buckets WHERE name = ?1") \
+                  "status FROM bucket_versioning WHERE bucket = ?1), pab FROM buckets WHERE "     \
+                  "name = ?1")                                                                     \
     X(BUCKET_VSTATE, "SELECT (SELECT status FROM bucket_versioning WHERE bucket = ?1) FROM "       \
                      "buckets WHERE name = ?1")                                                    \
     X(BUCKET_SET_VERSIONING,                                                                       \
       "INSERT OR REPLACE INTO bucket_versioning(bucket, status) VALUES (?1, ?2)")                  \
     X(BUCKET_ANY_VERSION, "SELECT 1 FROM versions WHERE bucket = ?1 LIMIT 1")                                                      \
-    X(BUCKET_INSERT, "INSERT INTO buckets(name, account, created, ownership, region, acl) "        \
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
+    X(BUCKET_INSERT, "INSERT INTO buckets(name, account, created, ownership, region, acl, pab) "   \
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                        \
+    X(BUCKET_SET_PAB, "UPDATE buckets SET pab = ?2 WHERE name = ?1")                               \
     X(BUCKET_DELETE, "DELETE FROM buckets WHERE name = ?1")                                        \
     X(BUCKET_LIST, "SELECT name, created FROM buckets WHERE account = ?1 AND name > ?2 AND "      \
                    "substr(name, 1, length(?3)) = ?3 ORDER BY name LIMIT ?4")                     \
@@ -300,6 +302,8 @@ struct bucket_info {
     bool has_policy;
     bool policy_lockout; /* put with ConfirmRemoveSelfBucketAccess: no root lock-out guard */
     enum vstate versioning;
+    bool has_pab;        /* has a PublicAccessBlockConfiguration */
+    unsigned pab;        /* its settings (PAB_* bits; 0 without one) */
 };
 
 /*
@@ -527,6 +531,10 @@ enum s3_op {
     OP_GET_BUCKET_TAGGING,
     OP_PUT_BUCKET_TAGGING,
     OP_DELETE_BUCKET_TAGGING,
+    OP_GET_BUCKET_PAB,
+    OP_PUT_BUCKET_PAB,
+    OP_DELETE_BUCKET_PAB,
+    OP_GET_BUCKET_POLICY_STATUS,
     OP__COUNT
 };
 
@@ -580,6 +588,33 @@ void s3_cors_decorate(struct store_req *r);
 void s3_get_bucket_tagging(struct store_req *r);
 void s3_put_bucket_tagging(struct store_req *r);
 void s3_delete_bucket_tagging(struct store_req *r);
+/*
+ * Block Public Access (s3_pab.c; docs/internals/store-pab.md). A bucket's
+ * PublicAccessBlockConfiguration is four flags in buckets.pab (NULL: none).
+ */
+enum pab_flag {
+    PAB_BLOCK_PUBLIC_ACLS = 1 << 0,     /* refuse new public ACLs */
+    PAB_IGNORE_PUBLIC_ACLS = 1 << 1,    /* public ACL grants authorize nothing */
+    PAB_BLOCK_PUBLIC_POLICY = 1 << 2,   /* refuse a public bucket policy */
+    PAB_RESTRICT_PUBLIC_BUCKETS = 1 << 3, /* a public policy serves the owner's account only */
+    PAB_ALL = 0xf
+};
+/** Is the flag set on the bucket (false without a configuration)? */
+static inline bool pab_on(const struct bucket_info *bi, unsigned flag)
+{
+    return bi && bi->has_pab && (bi->pab & flag) != 0;
+}
+/**
+ * AWS's "meaning of public" for a bucket policy: an Allow statement that
+ * grants to Principal "*" (or an AWS "*", or with NotPrincipal) without a
+ * condition that fixes one of the narrowing keys to literal values makes the
+ * policy public. Text that does not parse as JSON is reported public.
+ */
+bool pab_policy_is_public(const char *text, size_t len);
+void s3_get_public_access_block(struct store_req *r);
+void s3_put_public_access_block(struct store_req *r);
+void s3_delete_public_access_block(struct store_req *r);
+void s3_get_bucket_policy_status(struct store_req *r);
 /* POST Object (s3_post.c). */
 struct s3_post;
 /** Sets up the form parser from Content-Type; false with the error set. */
@@ -844,6 +879,11 @@ CV_WUR cv_err acl_decode(struct cv_str stored, const char *bucket_account, const
  */
 bool acl_grants(const struct acl *a, const char *canonical, bool groups_only,
                 enum acl_perm need);
+/** acl_grants() that skips AllUsers / AuthenticatedUsers grants (IgnorePublicAcls). */
+bool acl_grants_private(const struct acl *a, const char *canonical, bool groups_only,
+                        enum acl_perm need);
+/** Does @p a grant anything to AllUsers or AuthenticatedUsers (AWS's public ACL)? */
+bool acl_is_public(const struct acl *a);
 /** Only FULL_CONTROL grants to @p owner_cid (what BucketOwnerEnforced accepts)? */
 bool acl_owner_only(const struct acl *a, const char *owner_cid);
 

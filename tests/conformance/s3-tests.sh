@@ -59,7 +59,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" store serve --data "$work/data" --listen 127.0.0.1:0 --quiet --default-object-ownership ObjectWriter 2>"$work/store.log" &
+"$bin" store serve --data "$work/data" --listen 127.0.0.1:0 --quiet --default-object-ownership ObjectWriter \
+    --default-public-access-block off 2>"$work/store.log" &
 pid=$!
 for _ in $(seq 100); do [ -s "$work/data/endpoint" ] && break; sleep 0.05; done
 [ -s "$work/data/endpoint" ] || { echo "s3-tests: the store did not start" >&2; cat "$work/store.log" >&2; exit 1; }

@@ -27,7 +27,9 @@ ALL = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTH = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 LOG = "http://acs.amazonaws.com/groups/s3/LogDelivery"
 
-st = cvstore.Store("acl")
+# These tests are about ACLs, public ones included: buckets start without a
+# Block Public Access configuration, as before AWS's 2023 default.
+st = cvstore.Store("acl", extra_args=["--default-public-access-block", "off"])
 a = st.client()
 B_AKID, B_SECRET, B_ACCOUNT = st.add_account("acl-b")
 ACCOUNT_A = re.search(r"^# account (\d{12}) ", subprocess.run(
@@ -109,7 +111,8 @@ def test_ownership_controls_crud():
 
 def test_default_object_ownership_flag():
     w = cvstore.Store("acl-writer", extra_args=["--quiet", "--default-object-ownership",
-                                                 "ObjectWriter"])
+                                                 "ObjectWriter", "--default-public-access-block",
+                                                 "off"])
     try:
         c = w.client()
         c.create_bucket(Bucket="flagged")

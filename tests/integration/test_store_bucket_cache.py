@@ -67,6 +67,7 @@ def test_versioning_change_applies_to_the_next_put():
 def test_ownership_change_applies_to_the_next_acl():
     b = "cache-ownership"
     s3.create_bucket(Bucket=b)
+    s3.delete_public_access_block(Bucket=b)  # new buckets block public ACLs
     put(b, "k")
     expect_error("AccessControlListNotSupported", 400, s3.put_object_acl, Bucket=b, Key="k",
                  ACL="public-read")

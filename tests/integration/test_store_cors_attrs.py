@@ -17,6 +17,7 @@ st = cvstore.Store("cors")
 s3 = st.client()
 B = "cors-bucket"
 s3.create_bucket(Bucket=B)
+s3.delete_public_access_block(Bucket=B)  # new buckets block public policies
 # Anonymous GetObject/ListBucket through a bucket policy, so that browsers'
 # unsigned requests get answers with CORS headers.
 s3.put_bucket_policy(Bucket=B, Policy=json.dumps({

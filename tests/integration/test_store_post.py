@@ -157,6 +157,7 @@ def test_anonymous_post_to_a_public_write_bucket():
     # ACLs authorize POST too: AllUsers WRITE lets an anonymous form in (the
     # acl field rides on the bucket's WRITE, as x-amz-acl does on PUT).
     s3.create_bucket(Bucket="post-public", ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket="post-public")  # new buckets block public ACLs
     s3.put_bucket_acl(Bucket="post-public", ACL="public-read-write")
     files = [("key", (None, "anon/x")), ("acl", (None, "private")),
              ("file", ("x.txt", b"from anyone"))]

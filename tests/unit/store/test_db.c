@@ -249,6 +249,7 @@ static cv_err drop_iam_tables(struct db_conn *c, void *arg)
                         "DROP TABLE entity_policies; DROP TABLE managed_policies;"
                         "DROP TABLE attached_policies; DROP TABLE oidc_providers;"
                         "DROP TABLE oidc_values; ALTER TABLE objects DROP COLUMN vid;"
+                        "ALTER TABLE buckets DROP COLUMN pab;"
                         "PRAGMA user_version = 3;",
                         NULL, NULL, NULL) == SQLITE_OK
                ? CV_OK
@@ -297,7 +298,7 @@ static void test_migrate_3_to_4(void **state)
     assert_non_null(c);
     assert_int_equal(sqlite3_prepare_v2(c->h, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(s, 0), 6); /* migrated to the current version */
+    assert_int_equal(sqlite3_column_int(s, 0), 7); /* migrated to the current version */
     sqlite3_finalize(s);
     assert_int_equal(
         sqlite3_prepare_v2(c->h, "SELECT COUNT(*) FROM attached_policies", -1, &s, NULL),
