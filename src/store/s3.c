@@ -80,6 +80,18 @@ static const struct op_info ops[OP__COUNT] = {
     [OP_PUT_BUCKET_TAGGING] = {"PutBucketTagging", "s3:PutBucketTagging", false, true, BODY_XML},
     [OP_DELETE_BUCKET_TAGGING] = {"DeleteBucketTagging", "s3:PutBucketTagging", false, true,
                                   BODY_NONE},
+    [OP_GET_OBJECT_LOCK_CONFIG] = {"GetObjectLockConfiguration",
+                                   "s3:GetBucketObjectLockConfiguration", false, true, BODY_NONE},
+    [OP_PUT_OBJECT_LOCK_CONFIG] = {"PutObjectLockConfiguration",
+                                   "s3:PutBucketObjectLockConfiguration", false, true, BODY_XML},
+    [OP_GET_OBJECT_RETENTION] = {"GetObjectRetention", "s3:GetObjectRetention", true, true,
+                                 BODY_NONE},
+    [OP_PUT_OBJECT_RETENTION] = {"PutObjectRetention", "s3:PutObjectRetention", true, true,
+                                 BODY_XML},
+    [OP_GET_OBJECT_LEGAL_HOLD] = {"GetObjectLegalHold", "s3:GetObjectLegalHold", true, true,
+                                  BODY_NONE},
+    [OP_PUT_OBJECT_LEGAL_HOLD] = {"PutObjectLegalHold", "s3:PutObjectLegalHold", true, true,
+                                  BODY_XML},
 };
 
 const char *s3_op_name(int op)
@@ -99,8 +111,8 @@ enum body_kind s3_body_kind(int op)
 static const char *const unsupported_subresources[] = {
     "accelerate", "analytics",  "encryption", "intelligent-tiering",
     "inventory",  "lifecycle", "logging",  "metrics",    "notification",
-    "object-lock", "publicAccessBlock", "replication", "requestPayment", "restore",
-    "retention",  "legal-hold", "select",  "torrent",    "website",
+    "publicAccessBlock", "replication", "requestPayment", "restore",
+    "select",  "torrent",    "website",
     "tagging",    "policyStatus", "ownershipControls",
 };
 
@@ -139,6 +151,9 @@ int s3_route(struct store_req *r)
         if (req_has_param(r, "tagging") && (get || put || del)) {
             return get ? OP_GET_BUCKET_TAGGING : put ? OP_PUT_BUCKET_TAGGING
                                                      : OP_DELETE_BUCKET_TAGGING;
+        }
+        if (req_has_param(r, "object-lock") && (get || put)) {
+            return get ? OP_GET_OBJECT_LOCK_CONFIG : OP_PUT_OBJECT_LOCK_CONFIG;
         }
         if (req_has_param(r, "cors") && (get || put || del)) {
             return get ? OP_GET_BUCKET_CORS : put ? OP_PUT_BUCKET_CORS : OP_DELETE_BUCKET_CORS;
@@ -228,6 +243,12 @@ int s3_route(struct store_req *r)
         if (req_has_param(r, "tagging")) {
             return OP_PUT_OBJECT_TAGGING;
         }
+        if (req_has_param(r, "retention")) {
+            return OP_PUT_OBJECT_RETENTION;
+        }
+        if (req_has_param(r, "legal-hold")) {
+            return OP_PUT_OBJECT_LEGAL_HOLD;
+        }
         if (has_unsupported(r)) {
             return OP_UNKNOWN;
         }
@@ -245,6 +266,12 @@ int s3_route(struct store_req *r)
         }
         if (req_has_param(r, "attributes")) {
             return OP_GET_OBJECT_ATTRIBUTES;
+        }
+        if (req_has_param(r, "retention")) {
+            return OP_GET_OBJECT_RETENTION;
+        }
+        if (req_has_param(r, "legal-hold")) {
+            return OP_GET_OBJECT_LEGAL_HOLD;
         }
         if (has_unsupported(r)) {
             return OP_UNKNOWN;
@@ -486,6 +513,7 @@ cv_err s3_bucket_get(struct store_req *r, struct cv_str name, struct bucket_info
         bi->has_policy = pol.ptr != NULL;
         bi->policy_lockout = sqlite3_column_int(s, 5) != 0;
         bi->versioning = store_vstate(db_col_str(s, 6));
+        bi->object_lock = sqlite3_column_int(s, 7) != 0;
         err = CV_OK;
         if (policy && pol.ptr) {
             err = cv_buf_add(policy, pol.ptr, pol.len);
@@ -856,6 +884,24 @@ void s3_dispatch(struct store_req *r)
         break;
     case OP_DELETE_BUCKET_TAGGING:
         s3_delete_bucket_tagging(r);
+        break;
+    case OP_GET_OBJECT_LOCK_CONFIG:
+        s3_get_object_lock_config(r);
+        break;
+    case OP_PUT_OBJECT_LOCK_CONFIG:
+        s3_put_object_lock_config(r);
+        break;
+    case OP_GET_OBJECT_RETENTION:
+        s3_get_object_retention(r);
+        break;
+    case OP_PUT_OBJECT_RETENTION:
+        s3_put_object_retention(r);
+        break;
+    case OP_GET_OBJECT_LEGAL_HOLD:
+        s3_get_object_legal_hold(r);
+        break;
+    case OP_PUT_OBJECT_LEGAL_HOLD:
+        s3_put_object_legal_hold(r);
         break;
     default:
         resp_error(r, CV_S3_NOT_IMPLEMENTED, NULL, NULL);
