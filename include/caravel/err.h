@@ -151,6 +151,14 @@
       "The public access block configuration was not found")                                      \
     X(S3_BUCKET_ACL_BPA, "InvalidBucketAclWithBlockPublicAccessError", 400,                        \
       "Bucket cannot have public ACLs set with BlockPublicAccess enabled")                        \
+    X(S3_INVALID_BUCKET_STATE, "InvalidBucketState", 409,                                          \
+      "The request is not valid with the current state of the bucket.")                           \
+    X(S3_NO_LOCK_CONFIG, "ObjectLockConfigurationNotFoundError", 404,                              \
+      "Object Lock configuration does not exist for this bucket")                                  \
+    X(S3_NO_OBJECT_LOCK, "NoSuchObjectLockConfiguration", 404,                                     \
+      "The specified object does not have a ObjectLock configuration")                             \
+    X(S3_INVALID_RETENTION, "InvalidRetentionPeriod", 400,                                         \
+      "Default retention period must be a positive integer value.")                                \
     /* IAM / STS query APIs */                                                                     \
     X(IAM_NO_SUCH_ENTITY, "NoSuchEntity", 404, "The request was rejected because it referenced " \
       "a resource entity that does not exist.")                                                    \

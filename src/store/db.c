@@ -67,6 +67,16 @@ static const char schema[] =
     " BEGIN DELETE FROM bucket_tags WHERE bucket = OLD.name; END;"
     "CREATE TRIGGER IF NOT EXISTS bucket_cors_gc AFTER DELETE ON buckets"
     " BEGIN DELETE FROM bucket_cors WHERE bucket = OLD.name; END;"
+    /* Object Lock (s3_lock.c): a bucket's configuration ("Enabled" or
+     * "Enabled MODE D|Y N"), and the retention / legal hold of object
+     * versions, keyed by version id (object lock needs versioning). */
+    "CREATE TABLE IF NOT EXISTS bucket_object_lock(bucket TEXT PRIMARY KEY, doc TEXT NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS bucket_object_lock_gc AFTER DELETE ON buckets"
+    " BEGIN DELETE FROM bucket_object_lock WHERE bucket = OLD.name;"
+    " DELETE FROM object_locks WHERE bucket = OLD.name; END;"
+    "CREATE TABLE IF NOT EXISTS object_locks("
+    " bucket TEXT NOT NULL, key TEXT NOT NULL, vid TEXT NOT NULL, mode TEXT, until INTEGER,"
+    " hold INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(bucket, key, vid)) WITHOUT ROWID;"
     /* Versioning (objects.c): a bucket's state, and the versions that are not
      * the current object (noncurrent ones and delete markers; segments of a
      * row here are keyed by -id). The current version stays in objects. */
@@ -614,16 +624,20 @@ cv_err db_exec_args(struct db_conn *c, const char *sql, const char *fmt, ...)
 static const char *const bucket_doc_get_sql[] = {
     [BUCKET_DOC_CORS] = "SELECT doc FROM bucket_cors WHERE bucket = ?1",
     [BUCKET_DOC_TAGS] = "SELECT doc FROM bucket_tags WHERE bucket = ?1",
+    [BUCKET_DOC_LOCK] = "SELECT doc FROM bucket_object_lock WHERE bucket = ?1",
 };
 static const char *const bucket_doc_put_sql[] = {
     [BUCKET_DOC_CORS] = "INSERT OR REPLACE INTO bucket_cors(bucket, doc) "
                         "SELECT name, ?2 FROM buckets WHERE name = ?1",
     [BUCKET_DOC_TAGS] = "INSERT OR REPLACE INTO bucket_tags(bucket, doc) "
                         "SELECT name, ?2 FROM buckets WHERE name = ?1",
+    [BUCKET_DOC_LOCK] = "INSERT OR REPLACE INTO bucket_object_lock(bucket, doc) "
+                        "SELECT name, ?2 FROM buckets WHERE name = ?1",
 };
 static const char *const bucket_doc_delete_sql[] = {
     [BUCKET_DOC_CORS] = "DELETE FROM bucket_cors WHERE bucket = ?1",
     [BUCKET_DOC_TAGS] = "DELETE FROM bucket_tags WHERE bucket = ?1",
+    [BUCKET_DOC_LOCK] = "DELETE FROM bucket_object_lock WHERE bucket = ?1",
 };
 
 cv_err bucket_doc_get(struct db *db, enum bucket_doc kind, struct cv_str bucket,

@@ -529,6 +529,14 @@ cv_err obj_commit_tx(struct db_conn *c, void *arg)
             goto fail;
         }
     }
+    err = s3_lock_store(c, oc->bucket, oc->key, oc->vid[0] ? oc->vid : "null", oc->lock);
+    if (!err && oc->upload_id) {
+        err = s3_lock_adopt_upload(c, oc->bucket, oc->key, oc->upload_id,
+                                   oc->vid[0] ? oc->vid : "null");
+    }
+    if (err) {
+        goto fail;
+    }
     return CV_OK;
 fail:
     /* The savepoint rolls back; nothing of the old version is retired. */
@@ -541,8 +549,12 @@ static cv_err delete_version(struct db_conn *c, struct obj_commit *oc)
 {
     struct cur_row cr;
     bool existed, found = false, marker = false;
-    cv_err err = current_row(c, oc, &cr);
+    cv_err err = s3_lock_check_delete(c, oc->bucket, oc->key, oc->version_id, oc->mtime,
+                                      oc->bypass_governance);
 
+    if (!err) {
+        err = current_row(c, oc, &cr);
+    }
     snprintf(oc->vid, sizeof(oc->vid), "%s", oc->version_id);
     if (!err && cr.exists && strcmp(cr.vid, oc->version_id) == 0) {
         err = remove_existing(c, oc, &existed, NULL);

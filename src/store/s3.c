@@ -89,6 +89,18 @@ static const struct op_info ops[OP__COUNT] = {
                               true, BODY_NONE},
     [OP_GET_BUCKET_POLICY_STATUS] = {"GetBucketPolicyStatus", "s3:GetBucketPolicyStatus", false,
                                      true, BODY_NONE},
+    [OP_GET_OBJECT_LOCK_CONFIG] = {"GetObjectLockConfiguration",
+                                   "s3:GetBucketObjectLockConfiguration", false, true, BODY_NONE},
+    [OP_PUT_OBJECT_LOCK_CONFIG] = {"PutObjectLockConfiguration",
+                                   "s3:PutBucketObjectLockConfiguration", false, true, BODY_XML},
+    [OP_GET_OBJECT_RETENTION] = {"GetObjectRetention", "s3:GetObjectRetention", true, true,
+                                 BODY_NONE},
+    [OP_PUT_OBJECT_RETENTION] = {"PutObjectRetention", "s3:PutObjectRetention", true, true,
+                                 BODY_XML},
+    [OP_GET_OBJECT_LEGAL_HOLD] = {"GetObjectLegalHold", "s3:GetObjectLegalHold", true, true,
+                                  BODY_NONE},
+    [OP_PUT_OBJECT_LEGAL_HOLD] = {"PutObjectLegalHold", "s3:PutObjectLegalHold", true, true,
+                                  BODY_XML},
 };
 
 const char *s3_op_name(int op)
@@ -108,8 +120,8 @@ enum body_kind s3_body_kind(int op)
 static const char *const unsupported_subresources[] = {
     "accelerate", "analytics",  "encryption", "intelligent-tiering",
     "inventory",  "lifecycle", "logging",  "metrics",    "notification",
-    "object-lock", "replication", "requestPayment", "restore",
-    "retention",  "legal-hold", "select",  "torrent",    "website",
+    "replication", "requestPayment", "restore",
+    "select",  "torrent",    "website",
     "tagging",    "policyStatus", "ownershipControls",
 };
 
@@ -148,6 +160,9 @@ int s3_route(struct store_req *r)
         if (req_has_param(r, "tagging") && (get || put || del)) {
             return get ? OP_GET_BUCKET_TAGGING : put ? OP_PUT_BUCKET_TAGGING
                                                      : OP_DELETE_BUCKET_TAGGING;
+        }
+        if (req_has_param(r, "object-lock") && (get || put)) {
+            return get ? OP_GET_OBJECT_LOCK_CONFIG : OP_PUT_OBJECT_LOCK_CONFIG;
         }
         if (req_has_param(r, "cors") && (get || put || del)) {
             return get ? OP_GET_BUCKET_CORS : put ? OP_PUT_BUCKET_CORS : OP_DELETE_BUCKET_CORS;
@@ -243,6 +258,12 @@ int s3_route(struct store_req *r)
         if (req_has_param(r, "tagging")) {
             return OP_PUT_OBJECT_TAGGING;
         }
+        if (req_has_param(r, "retention")) {
+            return OP_PUT_OBJECT_RETENTION;
+        }
+        if (req_has_param(r, "legal-hold")) {
+            return OP_PUT_OBJECT_LEGAL_HOLD;
+        }
         if (has_unsupported(r)) {
             return OP_UNKNOWN;
         }
@@ -260,6 +281,12 @@ int s3_route(struct store_req *r)
         }
         if (req_has_param(r, "attributes")) {
             return OP_GET_OBJECT_ATTRIBUTES;
+        }
+        if (req_has_param(r, "retention")) {
+            return OP_GET_OBJECT_RETENTION;
+        }
+        if (req_has_param(r, "legal-hold")) {
+            return OP_GET_OBJECT_LEGAL_HOLD;
         }
         if (has_unsupported(r)) {
             return OP_UNKNOWN;
@@ -503,6 +530,7 @@ cv_err s3_bucket_get(struct store_req *r, struct cv_str name, struct bucket_info
         bi->versioning = store_vstate(db_col_str(s, 6));
         bi->has_pab = sqlite3_column_type(s, 7) != SQLITE_NULL;
         bi->pab = bi->has_pab ? (unsigned)sqlite3_column_int(s, 7) & PAB_ALL : 0;
+        bi->object_lock = sqlite3_column_int(s, 8) != 0;
         err = CV_OK;
         if (policy && pol.ptr) {
             err = cv_buf_add(policy, pol.ptr, pol.len);
@@ -886,6 +914,24 @@ void s3_dispatch(struct store_req *r)
         break;
     case OP_GET_BUCKET_POLICY_STATUS:
         s3_get_bucket_policy_status(r);
+        break;
+    case OP_GET_OBJECT_LOCK_CONFIG:
+        s3_get_object_lock_config(r);
+        break;
+    case OP_PUT_OBJECT_LOCK_CONFIG:
+        s3_put_object_lock_config(r);
+        break;
+    case OP_GET_OBJECT_RETENTION:
+        s3_get_object_retention(r);
+        break;
+    case OP_PUT_OBJECT_RETENTION:
+        s3_put_object_retention(r);
+        break;
+    case OP_GET_OBJECT_LEGAL_HOLD:
+        s3_get_object_legal_hold(r);
+        break;
+    case OP_PUT_OBJECT_LEGAL_HOLD:
+        s3_put_object_legal_hold(r);
         break;
     default:
         resp_error(r, CV_S3_NOT_IMPLEMENTED, NULL, NULL);

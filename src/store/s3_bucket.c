@@ -157,6 +157,8 @@ struct create_job {
     const char *acl;
     bool has_pab;
     unsigned pab;
+    bool object_lock; /* x-amz-bucket-object-lock-enabled: versioning on, lock enabled */
+    const char *bucket_name;
     char existing_owner[13];
 };
 
@@ -190,7 +192,21 @@ static cv_err create_bucket_tx(struct db_conn *c, void *arg)
     if (j->has_pab) {
         sqlite3_bind_int(s, 7, (int)j->pab);
     }
-    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        return CV_EDB;
+    }
+    if (j->object_lock) {
+        s = db_stmt(c, STMT_BUCKET_SET_VERSIONING);
+        db_bind_str(s, 1, j->r->bucket);
+        sqlite3_bind_text(s, 2, "Enabled", -1, SQLITE_STATIC);
+        if (sqlite3_step(s) != SQLITE_DONE) {
+            return CV_EDB;
+        }
+        return db_exec_args(c, "INSERT OR REPLACE INTO bucket_object_lock(bucket, doc) "
+                               "VALUES (?1, 'Enabled')",
+                            "s", j->bucket_name);
+    }
+    return CV_OK;
 }
 
 void s3_create_bucket(struct store_req *r)
@@ -203,6 +219,19 @@ void s3_create_bucket(struct store_req *r)
     memset(&j, 0, sizeof(j));
     j.r = r;
     snprintf(bname, sizeof(bname), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
+    j.bucket_name = bname;
+    {
+        struct cv_str ol = req_header(r, "x-amz-bucket-object-lock-enabled");
+        if (ol.ptr) {
+            if (cv_str_eq_ci_c(cv_str_trim(ol), "true")) {
+                j.object_lock = true;
+            } else if (!cv_str_eq_ci_c(cv_str_trim(ol), "false")) {
+                resp_error(r, CV_S3_INVALID_ARGUMENT,
+                           "Invalid x-amz-bucket-object-lock-enabled header", NULL);
+                return;
+            }
+        }
+    }
     if (!s3_bucket_name_valid(r->bucket)) {
         resp_error(r, CV_S3_INVALID_BUCKET_NAME, NULL, "BucketName", bname, NULL);
         return;
@@ -485,6 +514,13 @@ void s3_put_bucket_versioning(struct store_req *r)
         j.status = "Enabled";
     } else if (cv_str_eq_c(xml_text(st), "Suspended")) {
         j.status = "Suspended";
+        if (r->bi->object_lock) {
+            resp_error(r, CV_S3_INVALID_BUCKET_STATE,
+                       "An Object Lock configuration is present on this bucket, so the "
+                       "versioning state cannot be changed.",
+                       NULL);
+            return;
+        }
     } else {
         resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
         return;

@@ -717,6 +717,7 @@ struct del_item {
     struct cv_str key;
     const char *version_id; /* arena, or NULL */
     cv_err err;
+    bool bypass; /* x-amz-bypass-governance-retention, allowed on this key */
     char vid[40]; /* out: as obj_commit */
     bool marker;
 };
@@ -739,7 +740,14 @@ static cv_err multi_delete_tx(struct db_conn *c, void *arg)
         }
         md->oc.key = md->items[i].key;
         md->oc.version_id = md->items[i].version_id;
+        md->oc.bypass_governance = md->items[i].bypass;
         err = obj_delete_tx(c, &md->oc);
+        if (err == CV_S3_ACCESS_DENIED) {
+            /* A locked version (s3_lock.c): refused before anything changed. */
+            md->items[i].err = err;
+            err = CV_OK;
+            continue;
+        }
         memcpy(md->items[i].vid, md->oc.vid, sizeof(md->items[i].vid));
         md->items[i].marker = md->oc.marker;
     }
@@ -825,6 +833,12 @@ void s3_delete_objects(struct store_req *r)
                 items[k].err = CV_S3_ACCESS_DENIED;
             } else {
                 items[k].err = CV_OK;
+                if (items[k].version_id && r->bi->object_lock) {
+                    struct cv_str h = req_header(r, "x-amz-bypass-governance-retention");
+                    items[k].bypass = h.ptr && cv_str_eq_ci_c(cv_str_trim(h), "true") &&
+                                      store_allowed(r, "s3:BypassGovernanceRetention", r->bucket,
+                                                    key, r->bi);
+                }
             }
             k++;
         }
@@ -847,6 +861,9 @@ void s3_delete_objects(struct store_req *r)
                 err = cv_buf_adds(b, "<Error>");
                 if (!err) {
                     err = xml_elem(b, "Key", key.ptr, key.len);
+                }
+                if (!err && items[i].version_id) {
+                    err = xml_elemc(b, "VersionId", items[i].version_id);
                 }
                 if (!err) {
                     err = xml_elemc(b, "Code", cv_err_wire_code(items[i].err));

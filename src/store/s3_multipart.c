@@ -118,6 +118,7 @@ struct create_upload_job {
     const char *meta;
     size_t metalen;
     const char *ck_algo, *storage_class, *acl, *tags;
+    struct obj_lock lock; /* Object Lock headers: the completed version's lock */
 };
 
 static cv_err create_upload_tx(struct db_conn *c, void *arg)
@@ -152,7 +153,16 @@ static cv_err create_upload_tx(struct db_conn *c, void *arg)
     } else {
         sqlite3_bind_null(s, 11);
     }
-    return sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
+    if (sqlite3_step(s) != SQLITE_DONE) {
+        return CV_EDB;
+    }
+    /* Kept under a placeholder version until the upload completes. */
+    if (j->lock.any) {
+        char pv[48];
+        snprintf(pv, sizeof(pv), "upload:%s", j->id);
+        return s3_lock_store(c, j->r->bucket, j->r->key, pv, &j->lock);
+    }
+    return CV_OK;
 }
 
 void s3_create_multipart(struct store_req *r)
@@ -167,6 +177,9 @@ void s3_create_multipart(struct store_req *r)
     memset(&j, 0, sizeof(j));
     j.r = r;
     if (s3_acl_for_write(r, r->bi, &j.acl)) {
+        return; /* response set */
+    }
+    if (!s3_lock_for_put(r, &j.lock)) {
         return; /* response set */
     }
     err = blob_new_id(id);
@@ -904,6 +917,7 @@ out:
 
 struct abort_job {
     const char *id;
+    struct cv_str bucket, key;
     struct obj_commit oc;
 };
 
@@ -931,7 +945,10 @@ static cv_err abort_tx(struct db_conn *c, void *arg)
     if (sqlite3_step(s) != SQLITE_DONE) {
         return CV_EDB;
     }
-    return sqlite3_changes(c->h) ? CV_OK : CV_S3_NO_SUCH_UPLOAD;
+    if (!sqlite3_changes(c->h)) {
+        return CV_S3_NO_SUCH_UPLOAD;
+    }
+    return s3_lock_drop_upload(c, j->bucket, j->key, j->id);
 }
 
 void s3_abort_multipart(struct store_req *r)
@@ -942,6 +959,8 @@ void s3_abort_multipart(struct store_req *r)
 
     memset(&j, 0, sizeof(j));
     j.id = upload_id_param(r);
+    j.bucket = r->bucket;
+    j.key = r->key;
     j.oc.arena = &r->arena;
     if (!j.id || upload_load(r, j.id, &u) != CV_OK) {
         if (store_allowed(r, "s3:AbortMultipartUpload", r->bucket, r->key, r->bi)) {

@@ -191,6 +191,7 @@ static const char *request_tags(struct store_req *r)
 void s3_put_object(struct store_req *r)
 {
     struct obj_commit oc;
+    struct obj_lock lock;
     struct cv_buf meta = CV_BUF_INIT(64 * 1024);
     uint8_t md5[CV_MD5_LEN];
     char etag[35], ck[64];
@@ -206,6 +207,11 @@ void s3_put_object(struct store_req *r)
         blob_writer_abort(&r->blob);
         return;
     }
+    if (!s3_lock_for_put(r, &lock)) {
+        blob_writer_abort(&r->blob);
+        return;
+    }
+    oc.lock = &lock;
     if (s3_acl_for_write(r, r->bi, &acl)) {
         blob_writer_abort(&r->blob);
         return;
@@ -760,6 +766,7 @@ void s3_get_object(struct store_req *r, bool head)
     (void)resp_header(r, "Last-Modified", lm);
     (void)resp_header(r, "Accept-Ranges", "bytes");
     s3_version_header(r, o.vid);
+    s3_lock_headers(r, o.vid);
     if (o.storage_class[0] && strcmp(o.storage_class, "STANDARD") != 0) {
         (void)resp_header(r, "x-amz-storage-class", o.storage_class);
     }
@@ -841,6 +848,7 @@ void s3_delete_object(struct store_req *r)
     oc.key = r->key;
     oc.mtime = r->now_ms;
     oc.version_id = vid;
+    oc.bypass_governance = vid && r->bi->object_lock && s3_lock_bypass(r);
     err = db_write_objects(r->st->db, obj_delete_tx, &oc);
     if (err) {
         resp_error(r, err, NULL, NULL);
@@ -1001,11 +1009,16 @@ void s3_copy_object(struct store_req *r)
     char etag[35], lm[25];
     bool replace = false, too_large;
     const char *acl = NULL, *svid = NULL;
+    struct obj_lock lock;
     cv_err err;
 
     memset(&o, 0, sizeof(o));
     memset(&oc, 0, sizeof(oc));
     blob_writer_init(&w, r->st->data_dir, r->st->cfg.limits.inline_max);
+    if (!s3_lock_for_put(r, &lock)) {
+        goto out;
+    }
+    oc.lock = &lock;
     if (s3_copy_source(r, &sb, &sk, &svid)) {
         goto out;
     }

@@ -33,8 +33,8 @@
     X(KEY_ROOT_OF, "SELECT akid, secret FROM access_keys WHERE account = ?1 AND user IS NULL "   \
                    "ORDER BY created LIMIT 1")                                                     \
     X(BUCKET_GET, "SELECT account, created, policy, ownership, region, policy_lockout, (SELECT "  \
-                  "status FROM bucket_versioning WHERE bucket = ?1), pab FROM buckets WHERE "     \
-                  "name = ?1")                                                                     \
+                  "status FROM bucket_versioning WHERE bucket = ?1), pab, EXISTS(SELECT 1 FROM "   \
+                  "bucket_object_lock WHERE bucket = ?1) FROM buckets WHERE name = ?1")           \
     X(BUCKET_VSTATE, "SELECT (SELECT status FROM bucket_versioning WHERE bucket = ?1) FROM "       \
                      "buckets WHERE name = ?1")                                                    \
     X(BUCKET_SET_VERSIONING,                                                                       \
@@ -106,6 +106,11 @@
                   "storage_class, acl, tags, vid, marker FROM versions WHERE bucket = ?1 AND "     \
                   "key = ?2 ORDER BY id DESC LIMIT 1")                                              \
     X(VER_DELETE, "DELETE FROM versions WHERE id = ?1")                                            \
+    X(LOCK_GET, "SELECT mode, until, hold FROM object_locks WHERE bucket = ?1 AND key = ?2 AND "  \
+                "vid = ?3")                                                                        \
+    X(LOCK_PUT, "INSERT OR REPLACE INTO object_locks(bucket, key, vid, mode, until, hold) "       \
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                                 \
+    X(LOCK_DELETE, "DELETE FROM object_locks WHERE bucket = ?1 AND key = ?2 AND vid = ?3")       \
     X(SEG_MOVE, "UPDATE segments SET object = ?2 WHERE object = ?1")                              \
     X(VER_LIST, "SELECT key, vid, marker, size, etag, mtime, storage_class, acl FROM (SELECT key, " \
                 "coalesce(vid, 'null') AS vid, 0 AS marker, size, etag, mtime, storage_class, "    \
@@ -152,7 +157,7 @@ CV_WUR cv_err db_write_objects(struct db *db, db_write_fn fn, void *arg);
 /** Bumped after every commit that may have changed anything but objects. */
 uint64_t db_meta_gen(struct db *db);
 /* Small per-bucket documents in their own tables (dropped with the bucket). */
-enum bucket_doc { BUCKET_DOC_CORS, BUCKET_DOC_TAGS };
+enum bucket_doc { BUCKET_DOC_CORS, BUCKET_DOC_TAGS, BUCKET_DOC_LOCK };
 /** Appends the bucket's document to @p out; *found false when it has none. */
 CV_WUR cv_err bucket_doc_get(struct db *db, enum bucket_doc kind, struct cv_str bucket,
                              struct cv_buf *out, bool *found);
@@ -304,6 +309,7 @@ struct bucket_info {
     enum vstate versioning;
     bool has_pab;        /* has a PublicAccessBlockConfiguration */
     unsigned pab;        /* its settings (PAB_* bits; 0 without one) */
+    bool object_lock; /* Object Lock enabled (s3_lock.c) */
 };
 
 /*
@@ -535,6 +541,12 @@ enum s3_op {
     OP_PUT_BUCKET_PAB,
     OP_DELETE_BUCKET_PAB,
     OP_GET_BUCKET_POLICY_STATUS,
+    OP_GET_OBJECT_LOCK_CONFIG,
+    OP_PUT_OBJECT_LOCK_CONFIG,
+    OP_GET_OBJECT_RETENTION,
+    OP_PUT_OBJECT_RETENTION,
+    OP_GET_OBJECT_LEGAL_HOLD,
+    OP_PUT_OBJECT_LEGAL_HOLD,
     OP__COUNT
 };
 
@@ -615,6 +627,41 @@ void s3_get_public_access_block(struct store_req *r);
 void s3_put_public_access_block(struct store_req *r);
 void s3_delete_public_access_block(struct store_req *r);
 void s3_get_bucket_policy_status(struct store_req *r);
+
+/* Object Lock (s3_lock.c). */
+struct obj_lock {
+    char mode[12]; /* GOVERNANCE / COMPLIANCE, "" for no retention */
+    int64_t until; /* retain-until, Unix ms */
+    int hold;      /* legal hold: 1 ON */
+    bool has_hold; /* the request set the legal hold */
+    bool any;      /* something to store */
+};
+void s3_put_object_lock_config(struct store_req *r);
+void s3_get_object_lock_config(struct store_req *r);
+void s3_put_object_retention(struct store_req *r);
+void s3_get_object_retention(struct store_req *r);
+void s3_put_object_legal_hold(struct store_req *r);
+void s3_get_object_legal_hold(struct store_req *r);
+/** The lock a new object version gets (headers, else the bucket's default);
+ *  false with the response set when the headers are wrong. */
+bool s3_lock_for_put(struct store_req *r, struct obj_lock *lk);
+/** Stores @p lk for a version, inside the writer's transaction. */
+CV_WUR cv_err s3_lock_store(struct db_conn *c, struct cv_str bucket, struct cv_str key,
+                            const char *vid, const struct obj_lock *lk);
+/** In the writer, before a version is deleted: AccessDenied while it is locked
+ *  (GOVERNANCE yields to @p bypass); else drops its lock row. */
+CV_WUR cv_err s3_lock_check_delete(struct db_conn *c, struct cv_str bucket, struct cv_str key,
+                                   const char *vid, int64_t now_ms, bool bypass);
+/** At CompleteMultipartUpload the lock the upload was created with becomes the version's... */
+CV_WUR cv_err s3_lock_adopt_upload(struct db_conn *c, struct cv_str bucket, struct cv_str key,
+                                   const char *upload_id, const char *vid);
+/** ... or goes with it (abort). */
+CV_WUR cv_err s3_lock_drop_upload(struct db_conn *c, struct cv_str bucket, struct cv_str key,
+                                  const char *upload_id);
+/** x-amz-bypass-governance-retention: true, from a caller allowed s3:BypassGovernanceRetention. */
+bool s3_lock_bypass(struct store_req *r);
+/** x-amz-object-lock-* headers of a GET/HEAD answer (Object Lock buckets only). */
+void s3_lock_headers(struct store_req *r, const char *vid);
 /* POST Object (s3_post.c). */
 struct s3_post;
 /** Sets up the form parser from Content-Type; false with the error set. */
@@ -782,6 +829,9 @@ struct obj_commit {
     const char *version_id;
     char vid[40];
     bool marker;
+    /* Object Lock: the lock of the version written; the bypass of a delete. */
+    const struct obj_lock *lock;
+    bool bypass_governance;
     /* Output: files to unlink after the commit (arena). */
     struct cv_arena *arena;
     char **old_files;
