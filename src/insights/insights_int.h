@@ -161,6 +161,7 @@ struct ins_vocab {
     struct ins_arena *arena;
     void *stemmer; /* struct sb_stemmer */
     uint32_t max_words; /* beyond it, tokens are scored but not interned */
+    bool no_pieces;     /* sentiment only: new words get no theme pieces (no stemming) */
     void *scratch_ring; /* entries for tokens that are not interned */
     /* adjacent content-stem pairs (stopword-delimited bigrams) */
     struct ins_bigram_slot *btab;

@@ -299,6 +299,10 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
     uint32_t first = v->npool, count = 0;
     bool last_stop = true;
 
+    if (v->no_pieces) {
+        return CV_OK; /* npieces 0, stem1 INS_PIECE_STOP: no theme words */
+    }
+
     if (stop_token(w->key, w->len)) {
         n = 0; /* no pieces: a boundary */
     }
