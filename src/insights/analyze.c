@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SAMPLE_MAX_IDS (1u << 20) /* 4 MiB of stem ids */
@@ -85,6 +86,27 @@ struct run {
     char *errmsg;
     size_t errlen;
 };
+
+/*
+ * CARAVEL_INSIGHTS_TIMING=1 prints the CPU time of each phase to stderr (for
+ * bench/ and profiling; it changes no output).
+ */
+static double phase_cpu(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void phase_mark(bool on, double *t0, const char *what)
+{
+    if (on) {
+        double t = phase_cpu();
+        fprintf(stderr, "insights timing: %-28s %.3f s CPU\n", what, t - *t0);
+        *t0 = t;
+    }
+}
 
 /* ---------------------------------------------------------------- inputs */
 
@@ -1214,17 +1236,24 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
     if (!err) {
         err = open_inputs(&run, paths, npaths);
     }
+    const char *tenv = getenv("CARAVEL_INSIGHTS_TIMING");
+    bool timing = tenv && *tenv == '1';
+    double t0 = timing ? phase_cpu() : 0;
     run.v.no_pieces = run.opt->no_themes;
+    phase_mark(timing, &t0, "setup (vocabulary tables)");
     if (!err) {
         err = pass1(&run, records);
     }
+    phase_mark(timing, &t0, "pass 1 (read, score, stems)");
     if (!err && !run.opt->no_themes) {
         for (uint32_t i = 0; i < run.v.nstems; i++) {
             run.v.stems[i].df = run.v.smarks[i].df;
         }
         ins_vocab_resolve_groups(&run.v);
         compute_surfaces(&run);
+        phase_mark(timing, &t0, "groups and surfaces");
         err = ins_model_build(&run.model, &run.v, &run.sample, run.nrec, max_themes);
+        phase_mark(timing, &t0, "theme model");
     }
     if (!err && !run.opt->no_themes) {
         run.ts = cv_calloc(run.model.nthemes ? run.model.nthemes : 1, sizeof(*run.ts));
@@ -1238,6 +1267,7 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
     }
     if (!err && !run.opt->no_themes) {
         err = pass2(&run, records);
+        phase_mark(timing, &t0, "pass 2 (read, assign, stats)");
     }
     if (!err) {
         const struct cv_clock *clk = run.opt->clock ? run.opt->clock : cv_clock_system();
@@ -1255,6 +1285,7 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
             unthemed = run.nrec - run.themed_records;
             err = write_unthemed(&run, out, unthemed);
         }
+        phase_mark(timing, &t0, "document");
     }
     if (err == CV_ENOMEM && !errmsg[0]) {
         cv_errf(errmsg, errlen, "out of memory");

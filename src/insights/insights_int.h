@@ -504,6 +504,19 @@ struct ins_model {
     float *xval;
     uint32_t nstems;
     float threshold;
+    /*
+     * The strong weights again as dense rows (built last by ins_model_build):
+     * rowof[stem] is a row index or UINT32_MAX; a row holds `stride` floats
+     * (the themes, padded with zeros to a multiple of 4), so a record's
+     * scores are a few vector adds per stem instead of a branchy list walk.
+     * Each theme has at most one weight per stem, so the sums are the same
+     * floats as the list's.
+     */
+    uint32_t *rowof;
+    float *rows;
+    uint32_t stride;
+    uint32_t *xrowof; /* the weak weights the same way */
+    float *xrows;
 };
 
 void ins_sample_init(struct ins_sample *s, size_t maxids);

@@ -154,6 +154,10 @@ void ins_model_release(struct ins_model *m)
     cv_free(m->xstart);
     cv_free(m->xtheme);
     cv_free(m->xval);
+    cv_free(m->rowof);
+    cv_free(m->rows);
+    cv_free(m->xrowof);
+    cv_free(m->xrows);
     memset(m, 0, sizeof(*m));
 }
 
@@ -286,6 +290,60 @@ static void remap_csr(uint32_t *start, uint32_t *theme, float *val, uint32_t nst
     start[nstems] = nw;
 }
 
+/* One CSR of weights as dense rows of m->stride floats (struct ins_model: rowof, rows). */
+static cv_err csr_rows(const struct ins_model *m, const uint32_t *start, const uint32_t *theme,
+                       const float *val, uint32_t **rowof_out, float **rows_out)
+{
+    uint32_t nt = (uint32_t)CV_MIN(m->nthemes, 64), nrows = 0;
+    uint32_t *rowof = cv_malloc((size_t)m->nstems * sizeof(uint32_t) + 1);
+    float *rows;
+
+    if (!rowof) {
+        return CV_ENOMEM;
+    }
+    for (uint32_t st = 0; st < m->nstems; st++) {
+        rowof[st] = start[st] < start[st + 1] ? nrows++ : UINT32_MAX;
+    }
+    rows = cv_calloc((size_t)(nrows ? nrows : 1) * m->stride, sizeof(float));
+    if (!rows) {
+        cv_free(rowof);
+        return CV_ENOMEM;
+    }
+    for (uint32_t st = 0; st < m->nstems; st++) {
+        float *row = rows + (size_t)rowof[st] * m->stride;
+        for (uint32_t w = start[st]; w < start[st + 1]; w++) {
+            if (theme[w] < nt) {
+                row[theme[w]] = val[w]; /* at most one weight per theme and stem */
+            }
+        }
+    }
+    *rowof_out = rowof;
+    *rows_out = rows;
+    return CV_OK;
+}
+
+/* Both CSRs as dense rows (again after themes were dropped). */
+static cv_err dense_rows(struct ins_model *m)
+{
+    cv_err err;
+
+    cv_free(m->rowof);
+    cv_free(m->rows);
+    cv_free(m->xrowof);
+    cv_free(m->xrows);
+    m->rowof = m->xrowof = NULL;
+    m->rows = m->xrows = NULL;
+    if (m->nthemes == 0) {
+        return CV_OK;
+    }
+    m->stride = ((uint32_t)CV_MIN(m->nthemes, 64) + 3) & ~3u;
+    err = csr_rows(m, m->wstart, m->wtheme, m->wval, &m->rowof, &m->rows);
+    if (!err) {
+        err = csr_rows(m, m->xstart, m->xtheme, m->xval, &m->xrowof, &m->xrows);
+    }
+    return err;
+}
+
 static void drop_idle_themes(struct ins_model *m, const struct ins_sample *s)
 {
     uint32_t wins[64] = {0}, map[64], out[4], nt = (uint32_t)CV_MIN(m->nthemes, 64), k = 0;
@@ -408,16 +466,43 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     for (uint32_t r = 0; r < nrec; r++) {
         const uint32_t *ids = s->ids + s->recs[r];
         uint32_t n = s->recs[r + 1] - s->recs[r];
+        /* The record's features and candidates, looked up once (a record has at most 64 stems). */
+        int32_t rf[64], rc[64];
+        uint32_t nf = 0, nc = 0;
+        for (uint32_t a = 0; a < n && a < 64; a++) {
+            uint32_t st = ids[a] & ~INS_STEM_MOD;
+            rf[a] = fidx[st];
+            rc[a] = cidx[st];
+            nf += rf[a] >= 0;
+            nc += rc[a] >= 0;
+        }
+        if (nf == 0 || nc == 0) {
+            continue;
+        }
+        if (n > 64) { /* not from ins_sample_add (RECORD_MAX_STEMS): the plain way */
+            for (uint32_t a = 0; a < n; a++) {
+                int32_t c = cidx[ids[a] & ~INS_STEM_MOD];
+                if (c < 0) {
+                    continue;
+                }
+                uint32_t *row = co + (size_t)c * nfeat;
+                for (uint32_t b = 0; b < n; b++) {
+                    int32_t f = fidx[ids[b] & ~INS_STEM_MOD];
+                    if (b != a && f >= 0) {
+                        row[f]++;
+                    }
+                }
+            }
+            continue;
+        }
         for (uint32_t a = 0; a < n; a++) {
-            int32_t c = cidx[ids[a] & ~INS_STEM_MOD];
-            if (c < 0) {
+            if (rc[a] < 0) {
                 continue;
             }
-            uint32_t *row = co + (size_t)c * nfeat;
+            uint32_t *row = co + (size_t)rc[a] * nfeat;
             for (uint32_t b = 0; b < n; b++) {
-                int32_t f = fidx[ids[b] & ~INS_STEM_MOD];
-                if (b != a && f >= 0) {
-                    row[f]++;
+                if (b != a && rf[b] >= 0) {
+                    row[rf[b]]++;
                 }
             }
         }
@@ -805,8 +890,11 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     cv_free(mtheme);
     cv_free(tdf);
     cv_free(rt);
-    drop_idle_themes(m, s);
-    err = CV_OK;
+    err = dense_rows(m);
+    if (!err) {
+        drop_idle_themes(m, s);
+        err = dense_rows(m);
+    }
 out:
     if (err) {
         ins_model_release(m);
@@ -838,6 +926,35 @@ out:
     return err;
 }
 
+/*
+ * acc[t] += f * weight for every stem's dense row, four themes at a time (a
+ * zero weight adds nothing: the same floats as walking the list).
+ */
+static void dense_add(const struct ins_model *m, const uint32_t *rowof, const float *rows,
+                      const uint32_t *stems, size_t n, float *acc)
+{
+    typedef float v4f __attribute__((vector_size(16)));
+    v4f vacc[16];
+    uint32_t nv = m->stride / 4;
+
+    memcpy(vacc, acc, nv * sizeof(v4f));
+    for (size_t i = 0; i < n; i++) {
+        uint32_t st = stems[i] & ~INS_STEM_MOD;
+        if (st >= m->nstems || rowof[st] == UINT32_MAX) {
+            continue;
+        }
+        float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
+        v4f vf = {f, f, f, f};
+        const float *row = rows + (size_t)rowof[st] * m->stride;
+        for (uint32_t q = 0; q < nv; q++) {
+            v4f r;
+            memcpy(&r, row + 4 * q, sizeof(r));
+            vacc[q] += vf * r;
+        }
+    }
+    memcpy(acc, vacc, nv * sizeof(v4f));
+}
+
 size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t n, uint32_t *out,
                         size_t max, float *score)
 {
@@ -849,18 +966,22 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     if (nt == 0 || max == 0) {
         return 0;
     }
-    for (uint32_t t = 0; t < nt; t++) {
-        acc[t] = 0;
+    for (uint32_t t = 0; t < (m->rows ? m->stride : nt); t++) {
+        acc[t] = 0; /* the dense rows' padding too */
     }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t st = stems[i] & ~INS_STEM_MOD;
-        float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
-        if (st >= m->nstems) {
-            continue;
-        }
-        for (uint32_t w = m->wstart[st]; w < m->wstart[st + 1]; w++) {
-            if (m->wtheme[w] < nt) {
-                acc[m->wtheme[w]] += f * m->wval[w];
+    if (m->rows) {
+        dense_add(m, m->rowof, m->rows, stems, n, acc);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t st = stems[i] & ~INS_STEM_MOD;
+            float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
+            if (st >= m->nstems) {
+                continue;
+            }
+            for (uint32_t w = m->wstart[st]; w < m->wstart[st + 1]; w++) {
+                if (m->wtheme[w] < nt) {
+                    acc[m->wtheme[w]] += f * m->wval[w];
+                }
             }
         }
     }
@@ -873,7 +994,10 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     }
     if (acc[best] < m->threshold) {
         /* The second pass: the strong and the weak evidence together, one theme. */
-        for (size_t i = 0; i < n; i++) {
+        if (m->xrows) {
+            dense_add(m, m->xrowof, m->xrows, stems, n, acc);
+        }
+        for (size_t i = 0; !m->xrows && i < n; i++) {
             uint32_t st = stems[i] & ~INS_STEM_MOD;
             float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
             if (st >= m->nstems) {
