@@ -151,7 +151,6 @@ struct ins_vocab {
     uint32_t nwords, nchunks, capchunks;
     uint64_t *wtab; /* open addressing: hash << 32 | (word index + 1); 0 = empty */
     uint32_t wmask;
-    uint64_t *hot; /* direct-mapped cache of recent words, INS_HOT slots like wtab's */
     struct ins_stem *stems;
     uint32_t nstems, capstems;
     uint32_t *stab;
@@ -248,21 +247,13 @@ static inline uint32_t ins_vocab_hash_padded(const char *s, size_t len)
     h ^= h >> 32;
     return (uint32_t)h;
 }
-#define INS_HOT 4096u
 /**
- * The word a key with hash @p h probably is (a recent word with that hash in
- * the small cache), or UINT32_MAX; starts fetching what ins_vocab_words
- * will read: the entry, or else the key's table slot.
+ * Starts fetching the table slot of a key with hash @p h (ins_vocab_words
+ * reads it once the record's keys are known). Returns UINT32_MAX: no
+ * candidate entry yet (struct ins_key.cand).
  */
 static inline uint32_t ins_vocab_hint(const struct ins_vocab *v, uint32_t h)
 {
-    uint64_t e = v->hot[h & (INS_HOT - 1)];
-
-    if (e && (uint32_t)(e >> 32) == h) {
-        uint32_t i = (uint32_t)e - 1;
-        __builtin_prefetch(ins_vocab_at(v, i));
-        return i;
-    }
     __builtin_prefetch(&v->wtab[h & v->wmask]);
     return UINT32_MAX;
 }
@@ -332,10 +323,9 @@ struct ins_tok {
 
 /* A token's key for a batch lookup: bytes [off, off+len) of a buffer. */
 struct ins_key {
-    uint32_t off, len; /* len == INS_KEY_SKIP: the token's word is already set;
-                          off becomes the word's index once it is resolved */
+    uint32_t off, len; /* len == INS_KEY_SKIP: the token's word is already set */
     uint32_t hash;     /* ins_vocab_hash() of the key */
-    uint32_t cand;     /* the probable word (ins_vocab_hint), or UINT32_MAX */
+    uint32_t cand;     /* the probable word (ins_vocab_hint, ins_vocab_words), or UINT32_MAX */
 };
 #define INS_KEY_SKIP UINT32_MAX
 

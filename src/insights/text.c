@@ -462,11 +462,16 @@ static cv_err tokenize_ascii(struct ins_vocab *v, struct ins_tokbuf *tb, const c
         tb->lowcap = ncap;
     }
     low = tb->low;
+    unsigned char any = 0;
     for (size_t k = 0; k < len; k++) {
         unsigned char ch = p[k];
         low[k] = (char)(ch + ((unsigned char)(ch - 'A') < 26u ? 32u : 0u));
         excl += ch == '!';
         quest += ch == '?';
+        any |= ch;
+    }
+    if (any & 0x80) {
+        return CV_EAGAIN; /* not ASCII after all: the general path */
     }
     memset(low + len, 0, 8);
     tb->excl = excl;
@@ -550,9 +555,12 @@ cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text
     tb->excl = tb->quest = 0;
     tb->nlex = tb->nupper = 0;
     tb->but_at = SIZE_MAX;
-    if (ins_is_ascii(text, len)) {
-        return tokenize_ascii(v, tb, text, len);
+    /* Most records are ASCII: the fast path finds out as it lower-cases. */
+    err = tokenize_ascii(v, tb, text, len);
+    if (err != CV_EAGAIN) {
+        return err;
     }
+    err = CV_OK;
     {
         err = expand_emoji(tb, text, len, &expanded);
         if (err) {
