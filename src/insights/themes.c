@@ -549,19 +549,65 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         }
     }
 
-    /* Pairwise similarity. */
+    /*
+     * Pairwise similarity. Dot products through an inverted index (feature ->
+     * the candidates with it, in order): only the features two vectors share
+     * are multiplied. Both walks add a pair's products in increasing feature
+     * order and the products of unshared features are +0 (values are > 0),
+     * so the sums are the same floats as walking one vector against the other.
+     */
     sim = cv_malloc((size_t)ncand * ncand * sizeof(float));
     cl = cv_calloc(ncand, sizeof(*cl));
-    dense = cv_calloc(nfeat ? nfeat : 1, sizeof(float));
-    if (!sim || !cl || !dense) {
+    dense = cv_calloc(ncand, sizeof(float));
+    uint32_t *pstart = cv_calloc((size_t)nfeat + 1, sizeof(uint32_t));
+    uint32_t *pnext = cv_malloc(((size_t)nfeat + 1) * sizeof(uint32_t));
+    uint32_t npost = 0;
+    for (uint32_t c = 0; c < ncand; c++) {
+        npost += vec[c].n;
+    }
+    uint32_t *pcand = cv_malloc((npost ? npost : 1) * sizeof(uint32_t));
+    float *pval = cv_malloc((npost ? npost : 1) * sizeof(float));
+    if (!sim || !cl || !dense || !pstart || !pnext || !pcand || !pval) {
+        cv_free(pstart);
+        cv_free(pnext);
+        cv_free(pcand);
+        cv_free(pval);
         goto out;
     }
+    for (uint32_t c = 0; c < ncand; c++) {
+        for (uint32_t k = 0; k < vec[c].n; k++) {
+            pstart[vec[c].idx[k] + 1]++;
+        }
+    }
+    for (uint32_t f = 0; f < nfeat; f++) {
+        pstart[f + 1] += pstart[f];
+    }
+    memcpy(pnext, pstart, ((size_t)nfeat + 1) * sizeof(uint32_t));
+    for (uint32_t c = 0; c < ncand; c++) {
+        for (uint32_t k = 0; k < vec[c].n; k++) {
+            uint32_t at = pnext[vec[c].idx[k]]++;
+            pcand[at] = c;
+            pval[at] = vec[c].val[k];
+        }
+    }
+    memcpy(pnext, pstart, ((size_t)nfeat + 1) * sizeof(uint32_t)); /* first entry with c > a */
     for (uint32_t a = 0; a < ncand; a++) {
         uint8_t ga = v->stems[cand[a]].group;
         sim[(size_t)a * ncand + a] = 1;
-        /* a's vector spread out: each dot product walks b's entries only */
+        for (uint32_t b = a + 1; b < ncand; b++) {
+            dense[b] = 0;
+        }
         for (uint32_t k = 0; k < vec[a].n; k++) {
-            dense[vec[a].idx[k]] = vec[a].val[k];
+            uint32_t f = vec[a].idx[k];
+            float va = vec[a].val[k];
+            uint32_t e = pstart[f + 1], i = pnext[f];
+            while (i < e && pcand[i] <= a) {
+                i++;
+            }
+            pnext[f] = i;
+            for (; i < e; i++) {
+                dense[pcand[i]] += va * pval[i];
+            }
         }
         for (uint32_t b = a + 1; b < ncand; b++) {
             uint8_t gb = v->stems[cand[b]].group;
@@ -571,20 +617,18 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
             } else if (ga && gb) {
                 x = 0.0f; /* different built-in aspects stay apart */
             } else {
-                x = 0;
-                for (uint32_t k = 0; k < vec[b].n; k++) {
-                    x += dense[vec[b].idx[k]] * vec[b].val[k];
-                }
+                x = dense[b];
                 /* The contexts of rare words are thin: trust their likeness less. */
                 double mdf = CV_MIN(sdf[cand[a]], sdf[cand[b]]);
                 x = (float)(x * (mdf / (mdf + SIM_SHRINK)));
             }
             sim[(size_t)a * ncand + b] = sim[(size_t)b * ncand + a] = x;
         }
-        for (uint32_t k = 0; k < vec[a].n; k++) {
-            dense[vec[a].idx[k]] = 0;
-        }
     }
+    cv_free(pstart);
+    cv_free(pnext);
+    cv_free(pcand);
+    cv_free(pval);
     for (uint32_t a = 0; a < ncand; a++) {
         cl[a].m = cv_malloc(ncand * sizeof(uint32_t));
         if (!cl[a].m) {
