@@ -313,9 +313,7 @@ static void collect_stems(struct run *run)
 static void flag_modifiers(struct run *run)
 {
     for (size_t k = 0; k < run->nst; k++) {
-        if (!run->head[k]) {
-            run->stems[k] |= INS_STEM_MOD;
-        }
+        run->stems[k] |= run->head[k] ? 0 : INS_STEM_MOD;
     }
 }
 

@@ -496,7 +496,8 @@ struct ins_model {
     float threshold;
     /*
      * The strong weights again as dense rows (built last by ins_model_build):
-     * rowof[stem] is a row index or UINT32_MAX; a row holds `stride` floats
+     * rowof[stem] is a row index, 0 (a row of zeros) for a stem without
+     * weights; a row holds `stride` floats
      * (the themes, padded with zeros to a multiple of 4), so a record's
      * scores are a few vector adds per stem instead of a branchy list walk.
      * Each theme has at most one weight per stem, so the sums are the same

@@ -301,17 +301,18 @@ static cv_err csr_rows(const struct ins_model *m, const uint32_t *start, const u
     if (!rowof) {
         return CV_ENOMEM;
     }
+    nrows = 1; /* row 0: zeros, for the stems without weights */
     for (uint32_t st = 0; st < m->nstems; st++) {
-        rowof[st] = start[st] < start[st + 1] ? nrows++ : UINT32_MAX;
+        rowof[st] = start[st] < start[st + 1] ? nrows++ : 0;
     }
-    rows = cv_calloc((size_t)(nrows ? nrows : 1) * m->stride, sizeof(float));
+    rows = cv_calloc((size_t)nrows * m->stride, sizeof(float));
     if (!rows) {
         cv_free(rowof);
         return CV_ENOMEM;
     }
     for (uint32_t st = 0; st < m->nstems; st++) {
         float *row = rows + (size_t)rowof[st] * m->stride;
-        for (uint32_t w = start[st]; w < start[st + 1]; w++) {
+        for (uint32_t w = start[st]; w < start[st + 1]; w++) { /* none for row 0 */
             if (theme[w] < nt) {
                 row[theme[w]] = val[w]; /* at most one weight per theme and stem */
             }
@@ -466,15 +467,21 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     for (uint32_t r = 0; r < nrec; r++) {
         const uint32_t *ids = s->ids + s->recs[r];
         uint32_t n = s->recs[r + 1] - s->recs[r];
-        /* The record's features and candidates, looked up once (a record has at most 64 stems). */
-        int32_t rf[64], rc[64];
+        /*
+         * The record's features (position, index) and candidates, looked up
+         * once (a record has at most 64 stems).
+         */
+        uint32_t fpos[64], fno[64], rc[64];
         uint32_t nf = 0, nc = 0;
         for (uint32_t a = 0; a < n && a < 64; a++) {
             uint32_t st = ids[a] & ~INS_STEM_MOD;
-            rf[a] = fidx[st];
-            rc[a] = cidx[st];
-            nf += rf[a] >= 0;
-            nc += rc[a] >= 0;
+            if (fidx[st] >= 0) {
+                fpos[nf] = a;
+                fno[nf++] = (uint32_t)fidx[st];
+            }
+            if (cidx[st] >= 0) {
+                rc[nc++] = a << 16 | (uint32_t)cidx[st];
+            }
         }
         if (nf == 0 || nc == 0) {
             continue;
@@ -495,15 +502,11 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
             }
             continue;
         }
-        for (uint32_t a = 0; a < n; a++) {
-            if (rc[a] < 0) {
-                continue;
-            }
-            uint32_t *row = co + (size_t)rc[a] * nfeat;
-            for (uint32_t b = 0; b < n; b++) {
-                if (b != a && rf[b] >= 0) {
-                    row[rf[b]]++;
-                }
+        for (uint32_t j = 0; j < nc; j++) {
+            uint32_t a = rc[j] >> 16;
+            uint32_t *row = co + (size_t)(rc[j] & 0xFFFF) * nfeat;
+            for (uint32_t k = 0; k < nf; k++) {
+                row[fno[k]] += fpos[k] != a; /* not with itself */
             }
         }
     }
@@ -981,13 +984,16 @@ static void dense_add(const struct ins_model *m, const uint32_t *rowof, const fl
     v4f vacc[16];
     uint32_t nv = m->stride / 4;
 
-    memcpy(vacc, acc, nv * sizeof(v4f));
+    for (uint32_t q = 0; q < nv; q++) {
+        memcpy(&vacc[q], acc + 4 * q, sizeof(v4f));
+    }
     for (size_t i = 0; i < n; i++) {
         uint32_t st = stems[i] & ~INS_STEM_MOD;
-        if (st >= m->nstems || rowof[st] == UINT32_MAX) {
+        if (st >= m->nstems) {
             continue;
         }
-        float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
+        /* A stem without weights reads row 0, all zeros: no branch on it. */
+        float f = 1.0f - (1.0f - MODIFIER_SHARE) * (float)(stems[i] >> 31);
         v4f vf = {f, f, f, f};
         const float *row = rows + (size_t)rowof[st] * m->stride;
         for (uint32_t q = 0; q < nv; q++) {
@@ -996,7 +1002,9 @@ static void dense_add(const struct ins_model *m, const uint32_t *rowof, const fl
             vacc[q] += vf * r;
         }
     }
-    memcpy(acc, vacc, nv * sizeof(v4f));
+    for (uint32_t q = 0; q < nv; q++) {
+        memcpy(acc + 4 * q, &vacc[q], sizeof(v4f));
+    }
 }
 
 size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t n, uint32_t *out,
