@@ -403,7 +403,8 @@ static void analyse_word(struct ins_word *w)
         }
     }
     for (size_t k = 0; w->len <= 7 && k < CV_ARRAY_LEN(specials); k++) {
-        if (strlen(specials[k].w) == w->len && memcmp(specials[k].w, w->key, w->len) == 0) {
+        if (w->len > 0 && specials[k].w[0] == w->key[0] && strlen(specials[k].w) == w->len &&
+            memcmp(specials[k].w, w->key, w->len) == 0) {
             w->special = (uint8_t)specials[k].sp;
             if (specials[k].sp == INS_SP_BUT) {
                 w->flags |= INS_W_BUT;
