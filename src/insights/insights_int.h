@@ -519,6 +519,11 @@ CV_WUR cv_err ins_sample_add(struct ins_sample *s, uint32_t recno, const uint32_
 CV_WUR cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
                               uint64_t nrecords, unsigned max_themes);
 void ins_model_release(struct ins_model *m);
+/**
+ * (Re)builds the dense rows (rowof, rows, xrowof, xrows) from the weight
+ * lists; ins_model_build calls it. CV_ENOMEM only.
+ */
+CV_WUR cv_err ins_model_dense_rows(struct ins_model *m);
 /* In a record's stem list: the stem only ever modifies the next word ("food delivery"). */
 #define INS_STEM_MOD (1u << 31)
 

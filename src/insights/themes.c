@@ -324,7 +324,7 @@ static cv_err csr_rows(const struct ins_model *m, const uint32_t *start, const u
 }
 
 /* Both CSRs as dense rows (again after themes were dropped). */
-static cv_err dense_rows(struct ins_model *m)
+cv_err ins_model_dense_rows(struct ins_model *m)
 {
     cv_err err;
 
@@ -937,10 +937,10 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     cv_free(mtheme);
     cv_free(tdf);
     cv_free(rt);
-    err = dense_rows(m);
+    err = ins_model_dense_rows(m);
     if (!err) {
         drop_idle_themes(m, s);
-        err = dense_rows(m);
+        err = ins_model_dense_rows(m);
     }
 out:
     if (err) {
