@@ -29,6 +29,7 @@ static void usage(FILE *f)
             "  --records FILE           write one NDJSON line per record (gzip if FILE ends .gz)\n"
             "  --skip-invalid           report and skip bad records instead of failing\n"
             "  --max-themes N           at most N themes (default 20, at most 64)\n"
+            "  --no-themes              sentiment only: one pass, no theme model (\"themes\": [])\n"
             "  --trend day|week|auto    trend period (default auto)\n"
             "  --max-record-bytes N     longest record or line accepted (default 1048576)\n"
             "  --run-id ID              run id (default: derived from the input and options)\n"
@@ -70,7 +71,7 @@ int cli_analyze(int argc, char **argv)
 {
     enum {
         O_FORMAT = 256, O_TEXT, O_ID, O_TIME, O_OUT, O_RECORDS, O_SKIP, O_MAXT, O_TREND, O_RUNID,
-        O_NOW, O_MAXREC, O_HELP
+        O_NOW, O_MAXREC, O_NOTHEMES, O_HELP
     };
     static const struct option longopts[] = {
         {"format", required_argument, NULL, O_FORMAT},
@@ -81,6 +82,7 @@ int cli_analyze(int argc, char **argv)
         {"records", required_argument, NULL, O_RECORDS},
         {"skip-invalid", no_argument, NULL, O_SKIP},
         {"max-themes", required_argument, NULL, O_MAXT},
+        {"no-themes", no_argument, NULL, O_NOTHEMES},
         {"trend", required_argument, NULL, O_TREND},
         {"run-id", required_argument, NULL, O_RUNID},
         {"now", required_argument, NULL, O_NOW},
@@ -134,6 +136,9 @@ int cli_analyze(int argc, char **argv)
             break;
         case O_SKIP:
             opt.skip_invalid = true;
+            break;
+        case O_NOTHEMES:
+            opt.no_themes = true;
             break;
         case O_MAXT:
             if (cv_parse_u64(cv_str_c(optarg), &u) != CV_OK || u == 0 || u > 64) {

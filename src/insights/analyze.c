@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SAMPLE_MAX_IDS (1u << 20) /* 4 MiB of stem ids */
@@ -85,6 +86,27 @@ struct run {
     char *errmsg;
     size_t errlen;
 };
+
+/*
+ * CARAVEL_INSIGHTS_TIMING=1 prints the CPU time of each phase to stderr (for
+ * bench/ and profiling; it changes no output).
+ */
+static double phase_cpu(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void phase_mark(bool on, double *t0, const char *what)
+{
+    if (on) {
+        double t = phase_cpu();
+        fprintf(stderr, "insights timing: %-28s %.3f s CPU\n", what, t - *t0);
+        *t0 = t;
+    }
+}
 
 /* ---------------------------------------------------------------- inputs */
 
@@ -291,9 +313,7 @@ static void collect_stems(struct run *run)
 static void flag_modifiers(struct run *run)
 {
     for (size_t k = 0; k < run->nst; k++) {
-        if (!run->head[k]) {
-            run->stems[k] |= INS_STEM_MOD;
-        }
+        run->stems[k] |= run->head[k] ? 0 : INS_STEM_MOD;
     }
 }
 
@@ -418,8 +438,64 @@ static cv_err unspill_record(struct run *run, struct ins_sentiment *s)
     return CV_OK;
 }
 
-static cv_err pass1(struct run *run)
+static cv_err record_line(struct run *run, const struct ins_record *rec,
+                          const struct ins_sentiment *s, enum ins_label lab, const uint32_t *th,
+                          size_t nth);
+static int count_sentiment(struct run *run, const struct ins_sentiment *s, enum ins_label *lab);
+
+/* Sentiment only (--no-themes): the record's overall counts and its NDJSON line. */
+static cv_err sentiment_only(struct run *run, const struct ins_record *rec,
+                             const struct ins_sentiment *s, const struct ins_sink *sink)
 {
+    enum ins_label lab;
+    cv_err err;
+
+    (void)count_sentiment(run, s, &lab);
+    if (!sink) {
+        return CV_OK;
+    }
+    err = record_line(run, rec, s, lab, NULL, 0);
+    if (!err) {
+        err = sink->write(sink->ud, run->line.ptr, run->line.len);
+        if (err && err != CV_ENOMEM) {
+            cv_errf(run->errmsg, run->errlen, "cannot write the records: %s", cv_err_str(err));
+        }
+    }
+    return err;
+}
+
+/* With themes: the record's stems into the corpus statistics, and the spill. */
+static cv_err themes_record(struct run *run, const struct ins_sentiment *s)
+{
+    cv_err err;
+
+    collect_stems(run);
+    uint32_t stride = run->sample.stride;
+    flag_modifiers(run);
+    err = ins_sample_add(&run->sample, (uint32_t)run->nrec, run->stems, run->nst);
+    /* Bigrams are counted on sampled records: they follow the sample's halving. */
+    for (; stride < run->sample.stride; stride *= 2) {
+        ins_vocab_bigrams_halve(&run->v);
+    }
+    if (!err) {
+        err = spill_record(run, s);
+        if (err == CV_EIO) {
+            cv_errf(run->errmsg, run->errlen, "cannot write a temporary file: %s",
+                    strerror(errno));
+        }
+    }
+    return err;
+}
+
+/*
+ * Pass 1: every record tokenized and scored once. With themes, its stems go
+ * to the corpus statistics and, with its scores, to the spill for pass 2;
+ * without (--no-themes) it is counted and its NDJSON line written here, and
+ * there is no pass 2.
+ */
+static cv_err pass1(struct run *run, const struct ins_sink *sink)
+{
+    bool themes = !run->opt->no_themes;
     struct cv_sha256 sha;
     cv_err err = CV_OK;
 
@@ -439,7 +515,7 @@ static cv_err pass1(struct run *run)
         }
         cv_sha256_update(&sha, sep, sizeof(sep));
         r.hash = &sha;
-        r.no_line_ids = true; /* pass 1 reads no ids */
+        r.no_line_ids = themes; /* with themes, pass 1 reads no ids */
         for (;;) {
             cv_err e = ins_reader_next(&r, &rec);
             if (e == CV_ENOENT) {
@@ -465,20 +541,10 @@ static cv_err pass1(struct run *run)
             }
             struct ins_sentiment s;
             ins_vader(&run->tb, &s);
-            collect_stems(run);
-            uint32_t stride = run->sample.stride;
-            flag_modifiers(run);
-            err = ins_sample_add(&run->sample, (uint32_t)run->nrec, run->stems, run->nst);
-            /* Bigrams are counted on sampled records: they follow the sample's halving. */
-            for (; stride < run->sample.stride; stride *= 2) {
-                ins_vocab_bigrams_halve(&run->v);
-            }
-            if (!err) {
-                err = spill_record(run, &s);
-                if (err == CV_EIO) {
-                    cv_errf(run->errmsg, run->errlen, "cannot write a temporary file: %s",
-                            strerror(errno));
-                }
+            if (themes) {
+                err = themes_record(run, &s);
+            } else {
+                err = sentiment_only(run, &rec, &s, sink);
             }
             if (err) {
                 break;
@@ -605,6 +671,20 @@ static cv_err record_line(struct run *run, const struct ins_record *rec,
     return err;
 }
 
+/* The overall counts of a record's scores; returns its class (1, 0, -1). */
+static int count_sentiment(struct run *run, const struct ins_sentiment *s, enum ins_label *lab)
+{
+    int cls = s->compound >= 0.05 ? 1 : (s->compound <= -0.05 ? -1 : 0);
+
+    *lab = ins_label_of(s->compound);
+    run->labels[*lab]++;
+    run->sum += s->compound;
+    run->pos += cls > 0;
+    run->neg += cls < 0;
+    run->neu += cls == 0;
+    return cls;
+}
+
 static cv_err pass2(struct run *run, const struct ins_sink *sink)
 {
     cv_err err = CV_OK;
@@ -653,14 +733,8 @@ static cv_err pass2(struct run *run, const struct ins_sink *sink)
             }
             nth = ins_model_assign(&run->model, run->stems, run->nst, th, CV_ARRAY_LEN(th),
                                    &score);
-            lab = ins_label_of(s.compound);
             run->themed_records += nth > 0;
-            run->labels[lab]++;
-            run->sum += s.compound;
-            int cls = s.compound >= 0.05 ? 1 : (s.compound <= -0.05 ? -1 : 0);
-            run->pos += cls > 0;
-            run->neg += cls < 0;
-            run->neu += cls == 0;
+            int cls = count_sentiment(run, &s, &lab);
             int64_t pi = -1;
             if (run->trend_on && rec.has_time) {
                 pi = period_of(run, rec.time_ms) - run->p0;
@@ -1116,6 +1190,10 @@ static void derive_run_id(const struct run *run, char out[32])
                      o->id_column ? o->id_column : "", o->time_column ? o->time_column : "",
                      (int)o->skip_invalid, o->max_themes, (int)o->trend, o->max_record_bytes);
 
+    if (o->no_themes && n > 0 && (size_t)n < sizeof(opts)) {
+        n += snprintf(opts + n, sizeof(opts) - (size_t)n, "|sentiment-only");
+    }
+
     cv_sha256_init(&c);
     cv_sha256_update(&c, run->sha, sizeof(run->sha));
     cv_sha256_update(&c, opts, (size_t)n);
@@ -1156,29 +1234,38 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
     if (!err) {
         err = open_inputs(&run, paths, npaths);
     }
+    const char *tenv = getenv("CARAVEL_INSIGHTS_TIMING");
+    bool timing = tenv && *tenv == '1';
+    double t0 = timing ? phase_cpu() : 0;
+    run.v.no_pieces = run.opt->no_themes;
+    phase_mark(timing, &t0, "setup (vocabulary tables)");
     if (!err) {
-        err = pass1(&run);
+        err = pass1(&run, records);
     }
-    if (!err) {
+    phase_mark(timing, &t0, "pass 1 (read, score, stems)");
+    if (!err && !run.opt->no_themes) {
         for (uint32_t i = 0; i < run.v.nstems; i++) {
             run.v.stems[i].df = run.v.smarks[i].df;
         }
         ins_vocab_resolve_groups(&run.v);
         compute_surfaces(&run);
+        phase_mark(timing, &t0, "groups and surfaces");
         err = ins_model_build(&run.model, &run.v, &run.sample, run.nrec, max_themes);
+        phase_mark(timing, &t0, "theme model");
     }
-    if (!err) {
+    if (!err && !run.opt->no_themes) {
         run.ts = cv_calloc(run.model.nthemes ? run.model.nthemes : 1, sizeof(*run.ts));
         err = run.ts ? setup_trend(&run) : CV_ENOMEM;
     }
-    if (!err) {
+    if (!err && !run.opt->no_themes) {
         err = ins_spill_rewind(&run.spill);
         if (err) {
             cv_errf(errmsg, errlen, "cannot write a temporary file: %s", strerror(errno));
         }
     }
-    if (!err) {
+    if (!err && !run.opt->no_themes) {
         err = pass2(&run, records);
+        phase_mark(timing, &t0, "pass 2 (read, assign, stats)");
     }
     if (!err) {
         const struct cv_clock *clk = run.opt->clock ? run.opt->clock : cv_clock_system();
@@ -1196,6 +1283,7 @@ cv_err ins_analyze(const struct ins_options *opt, const char *const *paths, size
             unthemed = run.nrec - run.themed_records;
             err = write_unthemed(&run, out, unthemed);
         }
+        phase_mark(timing, &t0, "document");
     }
     if (err == CV_ENOMEM && !errmsg[0]) {
         cv_errf(errmsg, errlen, "out of memory");

@@ -63,6 +63,12 @@ struct ins_options {
     const char *id_column;   /* borrows; NULL = "id" when present */
     const char *time_column; /* borrows; NULL = "created_at" when present */
     bool skip_invalid;
+    /*
+     * Sentiment only: one pass, no theme model. The document keeps its
+     * schema with "themes": [] (every record unthemed); record lines have
+     * empty theme lists.
+     */
+    bool no_themes;
     unsigned max_themes; /* 0 = the default (20) */
     enum ins_trend trend;
     const char *run_id; /* borrows; NULL = derived from input and options */

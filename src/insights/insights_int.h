@@ -151,7 +151,6 @@ struct ins_vocab {
     uint32_t nwords, nchunks, capchunks;
     uint64_t *wtab; /* open addressing: hash << 32 | (word index + 1); 0 = empty */
     uint32_t wmask;
-    uint64_t *hot; /* direct-mapped cache of recent words, INS_HOT slots like wtab's */
     struct ins_stem *stems;
     uint32_t nstems, capstems;
     uint32_t *stab;
@@ -161,6 +160,7 @@ struct ins_vocab {
     struct ins_arena *arena;
     void *stemmer; /* struct sb_stemmer */
     uint32_t max_words; /* beyond it, tokens are scored but not interned */
+    bool no_pieces;     /* sentiment only: new words get no theme pieces (no stemming) */
     void *scratch_ring; /* entries for tokens that are not interned */
     /* adjacent content-stem pairs (stopword-delimited bigrams) */
     struct ins_bigram_slot *btab;
@@ -247,21 +247,13 @@ static inline uint32_t ins_vocab_hash_padded(const char *s, size_t len)
     h ^= h >> 32;
     return (uint32_t)h;
 }
-#define INS_HOT 4096u
 /**
- * The word a key with hash @p h probably is (a recent word with that hash in
- * the small cache), or UINT32_MAX; starts fetching what ins_vocab_words
- * will read: the entry, or else the key's table slot.
+ * Starts fetching the table slot of a key with hash @p h (ins_vocab_words
+ * reads it once the record's keys are known). Returns UINT32_MAX: no
+ * candidate entry yet (struct ins_key.cand).
  */
 static inline uint32_t ins_vocab_hint(const struct ins_vocab *v, uint32_t h)
 {
-    uint64_t e = v->hot[h & (INS_HOT - 1)];
-
-    if (e && (uint32_t)(e >> 32) == h) {
-        uint32_t i = (uint32_t)e - 1;
-        __builtin_prefetch(ins_vocab_at(v, i));
-        return i;
-    }
     __builtin_prefetch(&v->wtab[h & v->wmask]);
     return UINT32_MAX;
 }
@@ -331,10 +323,9 @@ struct ins_tok {
 
 /* A token's key for a batch lookup: bytes [off, off+len) of a buffer. */
 struct ins_key {
-    uint32_t off, len; /* len == INS_KEY_SKIP: the token's word is already set;
-                          off becomes the word's index once it is resolved */
+    uint32_t off, len; /* len == INS_KEY_SKIP: the token's word is already set */
     uint32_t hash;     /* ins_vocab_hash() of the key */
-    uint32_t cand;     /* the probable word (ins_vocab_hint), or UINT32_MAX */
+    uint32_t cand;     /* the probable word (ins_vocab_hint, ins_vocab_words), or UINT32_MAX */
 };
 #define INS_KEY_SKIP UINT32_MAX
 
@@ -503,6 +494,20 @@ struct ins_model {
     float *xval;
     uint32_t nstems;
     float threshold;
+    /*
+     * The strong weights again as dense rows (built last by ins_model_build):
+     * rowof[stem] is a row index, 0 (a row of zeros) for a stem without
+     * weights; a row holds `stride` floats
+     * (the themes, padded with zeros to a multiple of 4), so a record's
+     * scores are a few vector adds per stem instead of a branchy list walk.
+     * Each theme has at most one weight per stem, so the sums are the same
+     * floats as the list's.
+     */
+    uint32_t *rowof;
+    float *rows;
+    uint32_t stride;
+    uint32_t *xrowof; /* the weak weights the same way */
+    float *xrows;
 };
 
 void ins_sample_init(struct ins_sample *s, size_t maxids);
@@ -514,6 +519,11 @@ CV_WUR cv_err ins_sample_add(struct ins_sample *s, uint32_t recno, const uint32_
 CV_WUR cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct ins_sample *s,
                               uint64_t nrecords, unsigned max_themes);
 void ins_model_release(struct ins_model *m);
+/**
+ * (Re)builds the dense rows (rowof, rows, xrowof, xrows) from the weight
+ * lists; ins_model_build calls it. CV_ENOMEM only.
+ */
+CV_WUR cv_err ins_model_dense_rows(struct ins_model *m);
 /* In a record's stem list: the stem only ever modifies the next word ("food delivery"). */
 #define INS_STEM_MOD (1u << 31)
 

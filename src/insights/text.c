@@ -6,6 +6,9 @@
 #include "insights/insights_int.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 const struct ins_emoji_entry *ins_emoji_find(uint32_t cp)
 {
@@ -462,11 +465,51 @@ static cv_err tokenize_ascii(struct ins_vocab *v, struct ins_tokbuf *tb, const c
         tb->lowcap = ncap;
     }
     low = tb->low;
-    for (size_t k = 0; k < len; k++) {
+    unsigned char any = 0;
+    size_t k0 = 0;
+#if defined(__SSE2__)
+    /*
+     * Sixteen bytes at a time: lower-case A-Z (signed compares: bytes >= 0x80
+     * are negative, never in range); '!' and '?' counted in byte lanes
+     * (subtracting the all-ones compare masks), summed every 255 blocks;
+     * the high bits ORed (non-ASCII). The scalar loop below does the tail.
+     */
+    if (len >= 16) {
+        const __m128i a1 = _mm_set1_epi8('A' - 1), z1 = _mm_set1_epi8('Z' + 1);
+        const __m128i d32 = _mm_set1_epi8(32), ex = _mm_set1_epi8('!'), qu = _mm_set1_epi8('?');
+        const __m128i zero = _mm_setzero_si128();
+        __m128i hi = zero;
+        while (k0 + 16 <= len) {
+            __m128i ce = zero, cq = zero;
+            size_t end = k0 + 16 * (size_t)255;
+            if (end > len - 15) {
+                end = len - 15; /* blocks start below len - 15 */
+            }
+            for (; k0 < end; k0 += 16) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + k0));
+                __m128i up = _mm_and_si128(_mm_cmpgt_epi8(x, a1), _mm_cmplt_epi8(x, z1));
+                _mm_storeu_si128((__m128i *)(void *)(low + k0),
+                                 _mm_add_epi8(x, _mm_and_si128(up, d32)));
+                ce = _mm_sub_epi8(ce, _mm_cmpeq_epi8(x, ex));
+                cq = _mm_sub_epi8(cq, _mm_cmpeq_epi8(x, qu));
+                hi = _mm_or_si128(hi, x);
+            }
+            __m128i se = _mm_sad_epu8(ce, zero), sq = _mm_sad_epu8(cq, zero);
+            excl += (unsigned)(_mm_cvtsi128_si32(se) + _mm_cvtsi128_si32(_mm_srli_si128(se, 8)));
+            quest += (unsigned)(_mm_cvtsi128_si32(sq) + _mm_cvtsi128_si32(_mm_srli_si128(sq, 8)));
+        }
+        any = _mm_movemask_epi8(hi) ? 0x80 : 0;
+    }
+#endif
+    for (size_t k = k0; k < len; k++) {
         unsigned char ch = p[k];
         low[k] = (char)(ch + ((unsigned char)(ch - 'A') < 26u ? 32u : 0u));
         excl += ch == '!';
         quest += ch == '?';
+        any |= ch;
+    }
+    if (any & 0x80) {
+        return CV_EAGAIN; /* not ASCII after all: the general path */
     }
     memset(low + len, 0, 8);
     tb->excl = excl;
@@ -550,9 +593,12 @@ cv_err ins_tokenize(struct ins_vocab *v, struct ins_tokbuf *tb, const char *text
     tb->excl = tb->quest = 0;
     tb->nlex = tb->nupper = 0;
     tb->but_at = SIZE_MAX;
-    if (ins_is_ascii(text, len)) {
-        return tokenize_ascii(v, tb, text, len);
+    /* Most records are ASCII: the fast path finds out as it lower-cases. */
+    err = tokenize_ascii(v, tb, text, len);
+    if (err != CV_EAGAIN) {
+        return err;
     }
+    err = CV_OK;
     {
         err = expand_emoji(tb, text, len, &expanded);
         if (err) {

@@ -154,6 +154,10 @@ void ins_model_release(struct ins_model *m)
     cv_free(m->xstart);
     cv_free(m->xtheme);
     cv_free(m->xval);
+    cv_free(m->rowof);
+    cv_free(m->rows);
+    cv_free(m->xrowof);
+    cv_free(m->xrows);
     memset(m, 0, sizeof(*m));
 }
 
@@ -286,6 +290,61 @@ static void remap_csr(uint32_t *start, uint32_t *theme, float *val, uint32_t nst
     start[nstems] = nw;
 }
 
+/* One CSR of weights as dense rows of m->stride floats (struct ins_model: rowof, rows). */
+static cv_err csr_rows(const struct ins_model *m, const uint32_t *start, const uint32_t *theme,
+                       const float *val, uint32_t **rowof_out, float **rows_out)
+{
+    uint32_t nt = (uint32_t)CV_MIN(m->nthemes, 64), nrows = 0;
+    uint32_t *rowof = cv_malloc((size_t)m->nstems * sizeof(uint32_t) + 1);
+    float *rows;
+
+    if (!rowof) {
+        return CV_ENOMEM;
+    }
+    nrows = 1; /* row 0: zeros, for the stems without weights */
+    for (uint32_t st = 0; st < m->nstems; st++) {
+        rowof[st] = start[st] < start[st + 1] ? nrows++ : 0;
+    }
+    rows = cv_calloc((size_t)nrows * m->stride, sizeof(float));
+    if (!rows) {
+        cv_free(rowof);
+        return CV_ENOMEM;
+    }
+    for (uint32_t st = 0; st < m->nstems; st++) {
+        float *row = rows + (size_t)rowof[st] * m->stride;
+        for (uint32_t w = start[st]; w < start[st + 1]; w++) { /* none for row 0 */
+            if (theme[w] < nt) {
+                row[theme[w]] = val[w]; /* at most one weight per theme and stem */
+            }
+        }
+    }
+    *rowof_out = rowof;
+    *rows_out = rows;
+    return CV_OK;
+}
+
+/* Both CSRs as dense rows (again after themes were dropped). */
+cv_err ins_model_dense_rows(struct ins_model *m)
+{
+    cv_err err;
+
+    cv_free(m->rowof);
+    cv_free(m->rows);
+    cv_free(m->xrowof);
+    cv_free(m->xrows);
+    m->rowof = m->xrowof = NULL;
+    m->rows = m->xrows = NULL;
+    if (m->nthemes == 0) {
+        return CV_OK;
+    }
+    m->stride = ((uint32_t)CV_MIN(m->nthemes, 64) + 3) & ~3u;
+    err = csr_rows(m, m->wstart, m->wtheme, m->wval, &m->rowof, &m->rows);
+    if (!err) {
+        err = csr_rows(m, m->xstart, m->xtheme, m->xval, &m->xrowof, &m->xrows);
+    }
+    return err;
+}
+
 static void drop_idle_themes(struct ins_model *m, const struct ins_sample *s)
 {
     uint32_t wins[64] = {0}, map[64], out[4], nt = (uint32_t)CV_MIN(m->nthemes, 64), k = 0;
@@ -408,17 +467,46 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     for (uint32_t r = 0; r < nrec; r++) {
         const uint32_t *ids = s->ids + s->recs[r];
         uint32_t n = s->recs[r + 1] - s->recs[r];
-        for (uint32_t a = 0; a < n; a++) {
-            int32_t c = cidx[ids[a] & ~INS_STEM_MOD];
-            if (c < 0) {
-                continue;
+        /*
+         * The record's features (position, index) and candidates, looked up
+         * once (a record has at most 64 stems).
+         */
+        uint32_t fpos[64], fno[64], rc[64];
+        uint32_t nf = 0, nc = 0;
+        for (uint32_t a = 0; a < n && a < 64; a++) {
+            uint32_t st = ids[a] & ~INS_STEM_MOD;
+            if (fidx[st] >= 0) {
+                fpos[nf] = a;
+                fno[nf++] = (uint32_t)fidx[st];
             }
-            uint32_t *row = co + (size_t)c * nfeat;
-            for (uint32_t b = 0; b < n; b++) {
-                int32_t f = fidx[ids[b] & ~INS_STEM_MOD];
-                if (b != a && f >= 0) {
-                    row[f]++;
+            if (cidx[st] >= 0) {
+                rc[nc++] = a << 16 | (uint32_t)cidx[st];
+            }
+        }
+        if (nf == 0 || nc == 0) {
+            continue;
+        }
+        if (n > 64) { /* not from ins_sample_add (RECORD_MAX_STEMS): the plain way */
+            for (uint32_t a = 0; a < n; a++) {
+                int32_t c = cidx[ids[a] & ~INS_STEM_MOD];
+                if (c < 0) {
+                    continue;
                 }
+                uint32_t *row = co + (size_t)c * nfeat;
+                for (uint32_t b = 0; b < n; b++) {
+                    int32_t f = fidx[ids[b] & ~INS_STEM_MOD];
+                    if (b != a && f >= 0) {
+                        row[f]++;
+                    }
+                }
+            }
+            continue;
+        }
+        for (uint32_t j = 0; j < nc; j++) {
+            uint32_t a = rc[j] >> 16;
+            uint32_t *row = co + (size_t)(rc[j] & 0xFFFF) * nfeat;
+            for (uint32_t k = 0; k < nf; k++) {
+                row[fno[k]] += fpos[k] != a; /* not with itself */
             }
         }
     }
@@ -464,19 +552,65 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
         }
     }
 
-    /* Pairwise similarity. */
+    /*
+     * Pairwise similarity. Dot products through an inverted index (feature ->
+     * the candidates with it, in order): only the features two vectors share
+     * are multiplied. Both walks add a pair's products in increasing feature
+     * order and the products of unshared features are +0 (values are > 0),
+     * so the sums are the same floats as walking one vector against the other.
+     */
     sim = cv_malloc((size_t)ncand * ncand * sizeof(float));
     cl = cv_calloc(ncand, sizeof(*cl));
-    dense = cv_calloc(nfeat ? nfeat : 1, sizeof(float));
-    if (!sim || !cl || !dense) {
+    dense = cv_calloc(ncand, sizeof(float));
+    uint32_t *pstart = cv_calloc((size_t)nfeat + 1, sizeof(uint32_t));
+    uint32_t *pnext = cv_malloc(((size_t)nfeat + 1) * sizeof(uint32_t));
+    uint32_t npost = 0;
+    for (uint32_t c = 0; c < ncand; c++) {
+        npost += vec[c].n;
+    }
+    uint32_t *pcand = cv_malloc((npost ? npost : 1) * sizeof(uint32_t));
+    float *pval = cv_malloc((npost ? npost : 1) * sizeof(float));
+    if (!sim || !cl || !dense || !pstart || !pnext || !pcand || !pval) {
+        cv_free(pstart);
+        cv_free(pnext);
+        cv_free(pcand);
+        cv_free(pval);
         goto out;
     }
+    for (uint32_t c = 0; c < ncand; c++) {
+        for (uint32_t k = 0; k < vec[c].n; k++) {
+            pstart[vec[c].idx[k] + 1]++;
+        }
+    }
+    for (uint32_t f = 0; f < nfeat; f++) {
+        pstart[f + 1] += pstart[f];
+    }
+    memcpy(pnext, pstart, ((size_t)nfeat + 1) * sizeof(uint32_t));
+    for (uint32_t c = 0; c < ncand; c++) {
+        for (uint32_t k = 0; k < vec[c].n; k++) {
+            uint32_t at = pnext[vec[c].idx[k]]++;
+            pcand[at] = c;
+            pval[at] = vec[c].val[k];
+        }
+    }
+    memcpy(pnext, pstart, ((size_t)nfeat + 1) * sizeof(uint32_t)); /* first entry with c > a */
     for (uint32_t a = 0; a < ncand; a++) {
         uint8_t ga = v->stems[cand[a]].group;
         sim[(size_t)a * ncand + a] = 1;
-        /* a's vector spread out: each dot product walks b's entries only */
+        for (uint32_t b = a + 1; b < ncand; b++) {
+            dense[b] = 0;
+        }
         for (uint32_t k = 0; k < vec[a].n; k++) {
-            dense[vec[a].idx[k]] = vec[a].val[k];
+            uint32_t f = vec[a].idx[k];
+            float va = vec[a].val[k];
+            uint32_t e = pstart[f + 1], i = pnext[f];
+            while (i < e && pcand[i] <= a) {
+                i++;
+            }
+            pnext[f] = i;
+            for (; i < e; i++) {
+                dense[pcand[i]] += va * pval[i];
+            }
         }
         for (uint32_t b = a + 1; b < ncand; b++) {
             uint8_t gb = v->stems[cand[b]].group;
@@ -486,20 +620,18 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
             } else if (ga && gb) {
                 x = 0.0f; /* different built-in aspects stay apart */
             } else {
-                x = 0;
-                for (uint32_t k = 0; k < vec[b].n; k++) {
-                    x += dense[vec[b].idx[k]] * vec[b].val[k];
-                }
+                x = dense[b];
                 /* The contexts of rare words are thin: trust their likeness less. */
                 double mdf = CV_MIN(sdf[cand[a]], sdf[cand[b]]);
                 x = (float)(x * (mdf / (mdf + SIM_SHRINK)));
             }
             sim[(size_t)a * ncand + b] = sim[(size_t)b * ncand + a] = x;
         }
-        for (uint32_t k = 0; k < vec[a].n; k++) {
-            dense[vec[a].idx[k]] = 0;
-        }
     }
+    cv_free(pstart);
+    cv_free(pnext);
+    cv_free(pcand);
+    cv_free(pval);
     for (uint32_t a = 0; a < ncand; a++) {
         cl[a].m = cv_malloc(ncand * sizeof(uint32_t));
         if (!cl[a].m) {
@@ -805,8 +937,11 @@ cv_err ins_model_build(struct ins_model *m, struct ins_vocab *v, const struct in
     cv_free(mtheme);
     cv_free(tdf);
     cv_free(rt);
-    drop_idle_themes(m, s);
-    err = CV_OK;
+    err = ins_model_dense_rows(m);
+    if (!err) {
+        drop_idle_themes(m, s);
+        err = ins_model_dense_rows(m);
+    }
 out:
     if (err) {
         ins_model_release(m);
@@ -838,6 +973,40 @@ out:
     return err;
 }
 
+/*
+ * acc[t] += f * weight for every stem's dense row, four themes at a time (a
+ * zero weight adds nothing: the same floats as walking the list).
+ */
+static void dense_add(const struct ins_model *m, const uint32_t *rowof, const float *rows,
+                      const uint32_t *stems, size_t n, float *acc)
+{
+    typedef float v4f __attribute__((vector_size(16)));
+    v4f vacc[16];
+    uint32_t nv = m->stride / 4;
+
+    for (uint32_t q = 0; q < nv; q++) {
+        memcpy(&vacc[q], acc + 4 * q, sizeof(v4f));
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t st = stems[i] & ~INS_STEM_MOD;
+        if (st >= m->nstems) {
+            continue;
+        }
+        /* A stem without weights reads row 0, all zeros: no branch on it. */
+        float f = 1.0f - (1.0f - MODIFIER_SHARE) * (float)(stems[i] >> 31);
+        v4f vf = {f, f, f, f};
+        const float *row = rows + (size_t)rowof[st] * m->stride;
+        for (uint32_t q = 0; q < nv; q++) {
+            v4f r;
+            memcpy(&r, row + 4 * q, sizeof(r));
+            vacc[q] += vf * r;
+        }
+    }
+    for (uint32_t q = 0; q < nv; q++) {
+        memcpy(acc + 4 * q, &vacc[q], sizeof(v4f));
+    }
+}
+
 size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t n, uint32_t *out,
                         size_t max, float *score)
 {
@@ -849,18 +1018,22 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     if (nt == 0 || max == 0) {
         return 0;
     }
-    for (uint32_t t = 0; t < nt; t++) {
-        acc[t] = 0;
+    for (uint32_t t = 0; t < (m->rows ? m->stride : nt); t++) {
+        acc[t] = 0; /* the dense rows' padding too */
     }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t st = stems[i] & ~INS_STEM_MOD;
-        float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
-        if (st >= m->nstems) {
-            continue;
-        }
-        for (uint32_t w = m->wstart[st]; w < m->wstart[st + 1]; w++) {
-            if (m->wtheme[w] < nt) {
-                acc[m->wtheme[w]] += f * m->wval[w];
+    if (m->rows) {
+        dense_add(m, m->rowof, m->rows, stems, n, acc);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t st = stems[i] & ~INS_STEM_MOD;
+            float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
+            if (st >= m->nstems) {
+                continue;
+            }
+            for (uint32_t w = m->wstart[st]; w < m->wstart[st + 1]; w++) {
+                if (m->wtheme[w] < nt) {
+                    acc[m->wtheme[w]] += f * m->wval[w];
+                }
             }
         }
     }
@@ -873,7 +1046,10 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     }
     if (acc[best] < m->threshold) {
         /* The second pass: the strong and the weak evidence together, one theme. */
-        for (size_t i = 0; i < n; i++) {
+        if (m->xrows) {
+            dense_add(m, m->xrowof, m->xrows, stems, n, acc);
+        }
+        for (size_t i = 0; !m->xrows && i < n; i++) {
             uint32_t st = stems[i] & ~INS_STEM_MOD;
             float f = (stems[i] & INS_STEM_MOD) ? MODIFIER_SHARE : 1.0f;
             if (st >= m->nstems) {

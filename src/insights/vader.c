@@ -49,7 +49,8 @@ bool ins_is_idiom_word(const char *w, size_t len)
                                      ? &special_cases[k]
                                      : &booster_phrases[k - CV_ARRAY_LEN(special_cases)];
         for (unsigned i = 0; i < p->n; i++) {
-            if (strlen(p->w[i]) == len && memcmp(p->w[i], w, len) == 0) {
+            if (len > 0 && p->w[i][0] == w[0] && strlen(p->w[i]) == len &&
+                memcmp(p->w[i], w, len) == 0) {
                 return true;
             }
         }

@@ -72,11 +72,10 @@ cv_err ins_vocab_init(struct ins_vocab *v)
     v->wmask = 4095;
     v->smask = 4095;
     v->wtab = cv_calloc(v->wmask + 1, sizeof(uint64_t));
-    v->hot = cv_calloc(INS_HOT, sizeof(uint64_t));
     v->stab = cv_calloc(v->smask + 1, sizeof(uint32_t));
     v->arena = cv_calloc(1, sizeof(*v->arena));
     v->stemmer = sb_stemmer_new("english", NULL);
-    if (!v->wtab || !v->hot || !v->stab || !v->arena || !v->stemmer || seed_groups(v) != CV_OK) {
+    if (!v->wtab || !v->stab || !v->arena || !v->stemmer || seed_groups(v) != CV_OK) {
         ins_vocab_release(v);
         return CV_ENOMEM;
     }
@@ -94,7 +93,6 @@ void ins_vocab_release(struct ins_vocab *v)
     cv_free(v->wchunks);
     cv_free(v->wchunk_raw);
     cv_free(v->wtab);
-    cv_free(v->hot);
     cv_free(v->stems);
     cv_free(v->stab);
     cv_free(v->pool);
@@ -299,6 +297,10 @@ static cv_err add_pieces(struct ins_vocab *v, struct ins_word *w)
     uint32_t first = v->npool, count = 0;
     bool last_stop = true;
 
+    if (v->no_pieces) {
+        return CV_OK; /* npieces 0, stem1 INS_PIECE_STOP: no theme words */
+    }
+
     if (stop_token(w->key, w->len)) {
         n = 0; /* no pieces: a boundary */
     }
@@ -401,7 +403,8 @@ static void analyse_word(struct ins_word *w)
         }
     }
     for (size_t k = 0; w->len <= 7 && k < CV_ARRAY_LEN(specials); k++) {
-        if (strlen(specials[k].w) == w->len && memcmp(specials[k].w, w->key, w->len) == 0) {
+        if (w->len > 0 && specials[k].w[0] == w->key[0] && strlen(specials[k].w) == w->len &&
+            memcmp(specials[k].w, w->key, w->len) == 0) {
             w->special = (uint8_t)specials[k].sp;
             if (specials[k].sp == INS_SP_BUT) {
                 w->flags |= INS_W_BUT;
@@ -603,25 +606,10 @@ static inline bool key_eq_padded(const char *a, const char *b, size_t len)
     return true;
 }
 
-/* The index of an interned word (from its slot address), or UINT32_MAX. */
-static uint32_t word_index(const struct ins_vocab *v, const struct ins_word *w)
-{
-    const unsigned char *p = (const unsigned char *)w;
-
-    for (uint32_t c = v->nchunks; c-- > 0;) {
-        const unsigned char *b = v->wchunks[c];
-        if (p >= b && p < b + (size_t)INS_WCHUNK * INS_WSLOT) {
-            uint32_t i = (c << INS_WCHUNK_BITS) + (uint32_t)((size_t)(p - b) / INS_WSLOT);
-            return i < v->nwords ? i : UINT32_MAX;
-        }
-    }
-    return UINT32_MAX;
-}
-
 cv_err ins_vocab_words(struct ins_vocab *v, const char *base, struct ins_key *keys, size_t n,
                        struct ins_tok *toks)
 {
-    /* 1. (The caller has a hint for every key, ins_vocab_hint, and fetched it.) */
+    /* 1. (The caller fetched every key's table slot, ins_vocab_hint.) */
     /* 2. A slot with the key's hash names a candidate entry: fetch it. */
     for (size_t i = 0; i < n; i++) {
         if (keys[i].len == INS_KEY_SKIP || keys[i].cand != UINT32_MAX) {
@@ -652,10 +640,8 @@ cv_err ins_vocab_words(struct ins_vocab *v, const char *base, struct ins_key *ke
             w = ins_vocab_at(v, k->cand);
             if (w->len == k->len && key_eq_padded(w->key, base + k->off, k->len)) {
                 toks[i].w = w;
-                keys[i].off = k->cand; /* the key's bytes are no longer needed: its index */
-                if (w->stem1 != INS_PIECE_STOP) {
-                    __builtin_prefetch(&v->smarks[w->stem1]); /* collect_stems is next */
-                }
+                /* collect_stems is next (no branch: a stopword fetches stem 0's). */
+                __builtin_prefetch(&v->smarks[w->stem1 != INS_PIECE_STOP ? w->stem1 : 0]);
                 continue;
             }
         }
@@ -664,17 +650,6 @@ cv_err ins_vocab_words(struct ins_vocab *v, const char *base, struct ins_key *ke
             return CV_ENOMEM;
         }
         toks[i].w = w;
-        keys[i].off = word_index(v, w);
-    }
-    /* Remember this record's words in the small cache. */
-    for (size_t i = 0; i < n; i++) {
-        if (keys[i].len != INS_KEY_SKIP && keys[i].off != UINT32_MAX) {
-            uint64_t e = (uint64_t)keys[i].hash << 32 | (keys[i].off + 1);
-            uint64_t *slot = &v->hot[keys[i].hash & (INS_HOT - 1)];
-            if (*slot != e) {
-                *slot = e;
-            }
-        }
     }
     return CV_OK;
 }

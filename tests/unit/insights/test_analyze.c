@@ -1,4 +1,4 @@
-/* The analysis end to end: documents, determinism, empty input, allocation failures. */
+/* The analysis end to end: documents, determinism, sentiment only, empty input, allocation failures. */
 #include "insights/insights_int.h"
 #include "test.h"
 
@@ -59,7 +59,7 @@ static cv_err sink_write(void *ud, const char *data, size_t len)
     return cv_buf_add(&((struct lines *)ud)->b, data, len);
 }
 
-static cv_err run_once(const char *path, struct cv_buf *doc, struct cv_buf *recs)
+static cv_err run_opts(const char *path, bool no_themes, struct cv_buf *doc, struct cv_buf *recs)
 {
     struct cv_clock clk;
     struct ins_options o = {0};
@@ -72,6 +72,7 @@ static cv_err run_once(const char *path, struct cv_buf *doc, struct cv_buf *recs
     cv_clock_fixed(&clk, 1714564800000LL);
     o.clock = &clk;
     o.format = INS_FMT_JSONL;
+    o.no_themes = no_themes;
     err = ins_analyze(&o, paths, 1, doc, &sink, msg, sizeof(msg));
     if (recs) {
         *recs = l.b;
@@ -79,6 +80,46 @@ static cv_err run_once(const char *path, struct cv_buf *doc, struct cv_buf *recs
         cv_buf_release(&l.b);
     }
     return err;
+}
+
+static cv_err run_once(const char *path, struct cv_buf *doc, struct cv_buf *recs)
+{
+    return run_opts(path, false, doc, recs);
+}
+
+/* --no-themes: the same record lines up to their (empty) theme lists, themes []. */
+static void test_sentiment_only(void **state)
+{
+    struct cv_buf df = CV_BUF_INIT(1 << 22), dn = CV_BUF_INIT(1 << 22), rf, rn;
+    CV_UNUSED(state);
+    assert_int_equal(run_opts(path_a, false, &df, &rf), CV_OK);
+    assert_int_equal(run_opts(path_a, true, &dn, &rn), CV_OK);
+    assert_null(strstr(df.ptr, "\"themes\": []"));
+    assert_non_null(strstr(dn.ptr, "\"themes\": []"));
+    assert_non_null(strstr(dn.ptr, "\"unthemed\": {\"records\": 36, \"share\": 1.0000}"));
+    /* The overall sentiment block is the full run's. */
+    const char *sf = strstr(df.ptr, "\"sentiment\": {"), *sn = strstr(dn.ptr, "\"sentiment\": {");
+    const char *ef = strstr(df.ptr, "\"themes\": ["), *en = strstr(dn.ptr, "\"themes\": [");
+    assert_true(sf && sn && ef && en && ef - sf == en - sn);
+    assert_memory_equal(sf, sn, (size_t)(ef - sf));
+    /* Line by line: identical up to "themes", then [] for every record. */
+    const char *pf = rf.ptr, *pn = rn.ptr;
+    size_t lines = 0;
+    while (pf < rf.ptr + rf.len && pn < rn.ptr + rn.len) {
+        const char *tf = strstr(pf, ",\"themes\":["), *tn = strstr(pn, ",\"themes\":[");
+        assert_true(tf && tn && tf - pf == tn - pn);
+        assert_memory_equal(pf, pn, (size_t)(tf - pf));
+        assert_true(strncmp(tn, ",\"themes\":[]}\n", 14) == 0);
+        pf = strchr(tf, '\n') + 1;
+        pn = tn + 14;
+        lines++;
+    }
+    assert_int_equal(lines, 36);
+    assert_true(pn == rn.ptr + rn.len);
+    cv_buf_release(&df);
+    cv_buf_release(&dn);
+    cv_buf_release(&rf);
+    cv_buf_release(&rn);
 }
 
 static void test_document(void **state)
@@ -141,16 +182,27 @@ static cv_err sweep_once(void)
     return err;
 }
 
+static cv_err sweep_sentiment_only(void)
+{
+    struct cv_buf d = CV_BUF_INIT(1 << 22), r;
+    cv_err err = run_opts(path_a, true, &d, &r);
+    cv_buf_release(&d);
+    cv_buf_release(&r);
+    return err;
+}
+
 static void test_alloc_failures(void **state)
 {
     CV_UNUSED(state);
     CV_ALLOC_SWEEP(sweep_once());
+    CV_ALLOC_SWEEP(sweep_sentiment_only());
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_document),
+        cmocka_unit_test(test_sentiment_only),
         cmocka_unit_test(test_empty_input),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_alloc_failures),

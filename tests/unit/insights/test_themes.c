@@ -1,4 +1,4 @@
-/* Theme assignment: the strong weights, and the second pass's weak weights. */
+/* Theme assignment: the strong weights, the second pass's weak weights, the dense rows. */
 #include "insights/insights_int.h"
 #include "test.h"
 
@@ -66,11 +66,49 @@ static void test_second_pass(void **state)
     assert_int_equal(assign(mod, 1, out, &score), 0);
 }
 
+/*
+ * The dense rows give the very same themes and scores (bit for bit) as the
+ * weight lists, for every combination of the four stems, each absent,
+ * present or a modifier.
+ */
+static void test_dense_rows(void **state)
+{
+    struct ins_model lists = model(), dense = model();
+    CV_UNUSED(state);
+    assert_int_equal(ins_model_dense_rows(&dense), CV_OK);
+    assert_non_null(dense.rows);
+    assert_non_null(dense.xrows);
+    assert_int_equal(dense.stride, 4);
+    assert_int_equal(dense.rowof[1], 0); /* no strong weights: the zero row */
+    for (unsigned combo = 0; combo < 81; combo++) {
+        uint32_t st[4], out_l[4], out_d[4];
+        size_t n = 0;
+        float sl = -1, sd = -2;
+        for (unsigned k = 0, c = combo; k < 4; k++, c /= 3) {
+            if (c % 3) {
+                st[n++] = k | (c % 3 == 2 ? INS_STEM_MOD : 0);
+            }
+        }
+        size_t nl = ins_model_assign(&lists, st, n, out_l, 4, &sl);
+        size_t nd = ins_model_assign(&dense, st, n, out_d, 4, &sd);
+        assert_int_equal(nl, nd);
+        assert_memory_equal(&sl, &sd, sizeof(float));
+        for (size_t k = 0; k < nl; k++) {
+            assert_int_equal(out_l[k], out_d[k]);
+        }
+    }
+    cv_free(dense.rowof);
+    cv_free(dense.rows);
+    cv_free(dense.xrowof);
+    cv_free(dense.xrows);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strong),
         cmocka_unit_test(test_second_pass),
+        cmocka_unit_test(test_dense_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
