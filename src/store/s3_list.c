@@ -833,12 +833,8 @@ void s3_delete_objects(struct store_req *r)
                 items[k].err = CV_S3_ACCESS_DENIED;
             } else {
                 items[k].err = CV_OK;
-                if (items[k].version_id && r->bi->object_lock) {
-                    struct cv_str h = req_header(r, "x-amz-bypass-governance-retention");
-                    items[k].bypass = h.ptr && cv_str_eq_ci_c(cv_str_trim(h), "true") &&
-                                      store_allowed(r, "s3:BypassGovernanceRetention", r->bucket,
-                                                    key, r->bi);
-                }
+                items[k].bypass =
+                    items[k].version_id && r->bi->object_lock && s3_lock_bypass(r, key);
             }
             k++;
         }

@@ -249,10 +249,37 @@ bool s3_lock_for_put(struct store_req *r, struct obj_lock *lk)
 }
 
 /* The lock row of a version: found false when it has none. */
+/* Statement @p id of @p c with (bucket, key, version id) bound as ?1..?3. */
+static sqlite3_stmt *lock_stmt(struct db_conn *c, enum store_stmt id, struct cv_str bucket,
+                               struct cv_str key, const char *vid)
+{
+    sqlite3_stmt *s = db_stmt(c, id);
+
+    if (s) {
+        db_bind_str(s, 1, bucket);
+        db_bind_str(s, 2, key);
+        sqlite3_bind_text(s, 3, vid, -1, SQLITE_STATIC);
+    }
+    return s;
+}
+
+/* Steps a statement that returns no rows, and resets it. */
+static cv_err lock_exec(sqlite3_stmt *s)
+{
+    cv_err err;
+
+    if (!s) {
+        return CV_EDB;
+    }
+    err = sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
+    sqlite3_reset(s);
+    return err;
+}
+
 static cv_err lock_get(struct db_conn *c, struct cv_str bucket, struct cv_str key, const char *vid,
                        struct obj_lock *lk, bool *found)
 {
-    sqlite3_stmt *s = db_stmt(c, STMT_LOCK_GET);
+    sqlite3_stmt *s = lock_stmt(c, STMT_LOCK_GET, bucket, key, vid);
     int rc;
 
     memset(lk, 0, sizeof(*lk));
@@ -260,9 +287,6 @@ static cv_err lock_get(struct db_conn *c, struct cv_str bucket, struct cv_str ke
     if (!s) {
         return CV_EDB;
     }
-    db_bind_str(s, 1, bucket);
-    db_bind_str(s, 2, key);
-    sqlite3_bind_text(s, 3, vid, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         struct cv_str m = db_col_str(s, 0);
@@ -284,26 +308,19 @@ cv_err s3_lock_store(struct db_conn *c, struct cv_str bucket, struct cv_str key,
                      const struct obj_lock *lk)
 {
     sqlite3_stmt *s;
-    int rc;
 
     if (!lk || !lk->any) {
         return CV_OK;
     }
-    s = db_stmt(c, STMT_LOCK_PUT);
-    if (!s) {
-        return CV_EDB;
+    s = lock_stmt(c, STMT_LOCK_PUT, bucket, key, vid);
+    if (s) {
+        if (lk->mode[0]) {
+            sqlite3_bind_text(s, 4, lk->mode, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 5, lk->until);
+        }
+        sqlite3_bind_int(s, 6, lk->hold == 1);
     }
-    db_bind_str(s, 1, bucket);
-    db_bind_str(s, 2, key);
-    sqlite3_bind_text(s, 3, vid, -1, SQLITE_STATIC);
-    if (lk->mode[0]) {
-        sqlite3_bind_text(s, 4, lk->mode, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 5, lk->until);
-    }
-    sqlite3_bind_int(s, 6, lk->hold == 1);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? CV_OK : CV_EDB;
+    return lock_exec(s);
 }
 
 cv_err s3_lock_check_delete(struct db_conn *c, struct cv_str bucket, struct cv_str key,
@@ -312,7 +329,6 @@ cv_err s3_lock_check_delete(struct db_conn *c, struct cv_str bucket, struct cv_s
     struct obj_lock lk;
     bool found;
     cv_err err = lock_get(c, bucket, key, vid, &lk, &found);
-    sqlite3_stmt *s;
 
     if (err || !found) {
         return err;
@@ -326,62 +342,53 @@ cv_err s3_lock_check_delete(struct db_conn *c, struct cv_str bucket, struct cv_s
         }
     }
     /* The version goes: so does its lock row. */
-    s = db_stmt(c, STMT_LOCK_DELETE);
-    if (!s) {
-        return CV_EDB;
-    }
-    db_bind_str(s, 1, bucket);
-    db_bind_str(s, 2, key);
-    sqlite3_bind_text(s, 3, vid, -1, SQLITE_STATIC);
-    err = sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
-    sqlite3_reset(s);
-    return err;
+    return lock_exec(lock_stmt(c, STMT_LOCK_DELETE, bucket, key, vid));
 }
 
-static cv_err upload_row(struct db_conn *c, const char *sql, struct cv_str bucket,
-                         struct cv_str key, const char *upload_id, const char *vid)
+/* A multipart upload's lock waits under the placeholder version "upload:ID". */
+static void upload_vid(const char *upload_id, char out[48])
 {
-    sqlite3_stmt *s = NULL;
-    char pv[48];
-    cv_err err;
+    snprintf(out, 48, "upload:%s", upload_id);
+}
 
-    snprintf(pv, sizeof(pv), "upload:%s", upload_id);
-    if (sqlite3_prepare_v2(c->h, sql, -1, &s, NULL) != SQLITE_OK) {
-        return CV_EDB;
-    }
-    db_bind_str(s, 1, bucket);
-    db_bind_str(s, 2, key);
-    sqlite3_bind_text(s, 3, pv, -1, SQLITE_STATIC);
-    if (vid) {
-        sqlite3_bind_text(s, 4, vid, -1, SQLITE_STATIC);
-    }
-    err = sqlite3_step(s) == SQLITE_DONE ? CV_OK : CV_EDB;
-    sqlite3_finalize(s);
-    return err;
+cv_err s3_lock_store_upload(struct db_conn *c, struct cv_str bucket, struct cv_str key,
+                            const char *upload_id, const struct obj_lock *lk)
+{
+    char pv[48];
+
+    upload_vid(upload_id, pv);
+    return s3_lock_store(c, bucket, key, pv, lk);
 }
 
 cv_err s3_lock_adopt_upload(struct db_conn *c, struct cv_str bucket, struct cv_str key,
                             const char *upload_id, const char *vid)
 {
-    return upload_row(c,
-                      "UPDATE OR REPLACE object_locks SET vid = ?4 WHERE bucket = ?1 AND key = ?2 "
-                      "AND vid = ?3",
-                      bucket, key, upload_id, vid);
+    char pv[48];
+    sqlite3_stmt *s;
+
+    upload_vid(upload_id, pv);
+    s = lock_stmt(c, STMT_LOCK_ADOPT, bucket, key, pv);
+    if (s) {
+        sqlite3_bind_text(s, 4, vid, -1, SQLITE_STATIC);
+    }
+    return lock_exec(s);
 }
 
 cv_err s3_lock_drop_upload(struct db_conn *c, struct cv_str bucket, struct cv_str key,
                            const char *upload_id)
 {
-    return upload_row(c, "DELETE FROM object_locks WHERE bucket = ?1 AND key = ?2 AND vid = ?3",
-                      bucket, key, upload_id, NULL);
+    char pv[48];
+
+    upload_vid(upload_id, pv);
+    return lock_exec(lock_stmt(c, STMT_LOCK_DELETE, bucket, key, pv));
 }
 
-bool s3_lock_bypass(struct store_req *r)
+bool s3_lock_bypass(struct store_req *r, struct cv_str key)
 {
     struct cv_str h = req_header(r, "x-amz-bypass-governance-retention");
 
     return h.ptr && cv_str_eq_ci_c(cv_str_trim(h), "true") &&
-           store_allowed(r, "s3:BypassGovernanceRetention", r->bucket, r->key, r->bi);
+           store_allowed(r, "s3:BypassGovernanceRetention", r->bucket, key, r->bi);
 }
 
 void s3_lock_headers(struct store_req *r, const char *vid)
@@ -447,19 +454,13 @@ static cv_err resolve_version(struct db_conn *c, struct lock_job *j)
         return err;
     }
     snprintf(j->vid, sizeof(j->vid), "%s", j->vid_in);
-    if (sqlite3_prepare_v2(c->h,
-                           "SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND "
-                           "coalesce(vid, 'null') = ?3 UNION ALL SELECT 1 FROM versions WHERE "
-                           "bucket = ?1 AND key = ?2 AND vid = ?3 AND NOT marker",
-                           -1, &s, NULL) != SQLITE_OK) {
+    s = lock_stmt(c, STMT_LOCK_VERSION, j->r->bucket, j->r->key, j->vid);
+    if (!s) {
         return CV_EDB;
     }
-    db_bind_str(s, 1, j->r->bucket);
-    db_bind_str(s, 2, j->r->key);
-    sqlite3_bind_text(s, 3, j->vid, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
     err = rc == SQLITE_ROW ? CV_OK : rc == SQLITE_DONE ? CV_S3_NO_SUCH_VERSION : CV_EDB;
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
     return err;
 }
 
@@ -582,7 +583,7 @@ void s3_put_object_retention(struct store_req *r)
                  xml_text(mode).ptr);
     }
     j.set_retention = true;
-    j.bypass = s3_lock_bypass(r);
+    j.bypass = s3_lock_bypass(r, r->key);
     lock_run(r, &j, true);
 }
 

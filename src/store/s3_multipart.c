@@ -156,13 +156,7 @@ static cv_err create_upload_tx(struct db_conn *c, void *arg)
     if (sqlite3_step(s) != SQLITE_DONE) {
         return CV_EDB;
     }
-    /* Kept under a placeholder version until the upload completes. */
-    if (j->lock.any) {
-        char pv[48];
-        snprintf(pv, sizeof(pv), "upload:%s", j->id);
-        return s3_lock_store(c, j->r->bucket, j->r->key, pv, &j->lock);
-    }
-    return CV_OK;
+    return s3_lock_store_upload(c, j->r->bucket, j->r->key, j->id, &j->lock);
 }
 
 void s3_create_multipart(struct store_req *r)

@@ -848,7 +848,7 @@ void s3_delete_object(struct store_req *r)
     oc.key = r->key;
     oc.mtime = r->now_ms;
     oc.version_id = vid;
-    oc.bypass_governance = vid && r->bi->object_lock && s3_lock_bypass(r);
+    oc.bypass_governance = vid && r->bi->object_lock && s3_lock_bypass(r, r->key);
     err = db_write_objects(r->st->db, obj_delete_tx, &oc);
     if (err) {
         resp_error(r, err, NULL, NULL);

@@ -111,6 +111,11 @@
     X(LOCK_PUT, "INSERT OR REPLACE INTO object_locks(bucket, key, vid, mode, until, hold) "       \
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                                 \
     X(LOCK_DELETE, "DELETE FROM object_locks WHERE bucket = ?1 AND key = ?2 AND vid = ?3")       \
+    X(LOCK_VERSION, "SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND coalesce(vid, "      \
+                    "'null') = ?3 UNION ALL SELECT 1 FROM versions WHERE bucket = ?1 AND key = "  \
+                    "?2 AND vid = ?3 AND NOT marker")                                              \
+    X(LOCK_ADOPT, "UPDATE OR REPLACE object_locks SET vid = ?4 WHERE bucket = ?1 AND key = ?2 "  \
+                  "AND vid = ?3")                                                                  \
     X(SEG_MOVE, "UPDATE segments SET object = ?2 WHERE object = ?1")                              \
     X(VER_LIST, "SELECT key, vid, marker, size, etag, mtime, storage_class, acl FROM (SELECT key, " \
                 "coalesce(vid, 'null') AS vid, 0 AS marker, size, etag, mtime, storage_class, "    \
@@ -652,14 +657,17 @@ CV_WUR cv_err s3_lock_store(struct db_conn *c, struct cv_str bucket, struct cv_s
  *  (GOVERNANCE yields to @p bypass); else drops its lock row. */
 CV_WUR cv_err s3_lock_check_delete(struct db_conn *c, struct cv_str bucket, struct cv_str key,
                                    const char *vid, int64_t now_ms, bool bypass);
-/** At CompleteMultipartUpload the lock the upload was created with becomes the version's... */
+/** The lock a multipart upload is created with (CreateMultipartUpload)... */
+CV_WUR cv_err s3_lock_store_upload(struct db_conn *c, struct cv_str bucket, struct cv_str key,
+                                   const char *upload_id, const struct obj_lock *lk);
+/** ... becomes its version's at CompleteMultipartUpload... */
 CV_WUR cv_err s3_lock_adopt_upload(struct db_conn *c, struct cv_str bucket, struct cv_str key,
                                    const char *upload_id, const char *vid);
 /** ... or goes with it (abort). */
 CV_WUR cv_err s3_lock_drop_upload(struct db_conn *c, struct cv_str bucket, struct cv_str key,
                                   const char *upload_id);
 /** x-amz-bypass-governance-retention: true, from a caller allowed s3:BypassGovernanceRetention. */
-bool s3_lock_bypass(struct store_req *r);
+bool s3_lock_bypass(struct store_req *r, struct cv_str key);
 /** x-amz-object-lock-* headers of a GET/HEAD answer (Object Lock buckets only). */
 void s3_lock_headers(struct store_req *r, const char *vid);
 /* POST Object (s3_post.c). */
