@@ -673,25 +673,32 @@ struct bucket_doc_job {
     const char *doc;
 };
 
-static cv_err bucket_doc_tx(struct db_conn *c, void *arg)
+cv_err bucket_doc_write(struct db_conn *c, enum bucket_doc kind, struct cv_str bucket,
+                        const char *doc)
 {
-    struct bucket_doc_job *j = arg;
     sqlite3_stmt *q = NULL;
     cv_err err = CV_OK;
-    const char *sql = j->doc ? bucket_doc_put_sql[j->kind] : bucket_doc_delete_sql[j->kind];
+    const char *sql = doc ? bucket_doc_put_sql[kind] : bucket_doc_delete_sql[kind];
 
     if (sqlite3_prepare_v2(c->h, sql, -1, &q, NULL) != SQLITE_OK) {
         return CV_EDB;
     }
-    db_bind_str(q, 1, j->bucket);
-    if (j->doc) {
-        sqlite3_bind_text(q, 2, j->doc, -1, SQLITE_STATIC);
+    db_bind_str(q, 1, bucket);
+    if (doc) {
+        sqlite3_bind_text(q, 2, doc, -1, SQLITE_STATIC);
     }
     if (sqlite3_step(q) != SQLITE_DONE) {
         err = CV_EDB;
     }
     sqlite3_finalize(q);
     return err;
+}
+
+static cv_err bucket_doc_tx(struct db_conn *c, void *arg)
+{
+    struct bucket_doc_job *j = arg;
+
+    return bucket_doc_write(c, j->kind, j->bucket, j->doc);
 }
 
 cv_err bucket_doc_set(struct db *db, enum bucket_doc kind, struct cv_str bucket, const char *doc)

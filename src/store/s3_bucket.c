@@ -158,7 +158,6 @@ struct create_job {
     bool has_pab;
     unsigned pab;
     bool object_lock; /* x-amz-bucket-object-lock-enabled: versioning on, lock enabled */
-    const char *bucket_name;
     char existing_owner[13];
 };
 
@@ -202,9 +201,7 @@ static cv_err create_bucket_tx(struct db_conn *c, void *arg)
         if (sqlite3_step(s) != SQLITE_DONE) {
             return CV_EDB;
         }
-        return db_exec_args(c, "INSERT OR REPLACE INTO bucket_object_lock(bucket, doc) "
-                               "VALUES (?1, 'Enabled')",
-                            "s", j->bucket_name);
+        return bucket_doc_write(c, BUCKET_DOC_LOCK, j->r->bucket, "Enabled");
     }
     return CV_OK;
 }
@@ -219,7 +216,6 @@ void s3_create_bucket(struct store_req *r)
     memset(&j, 0, sizeof(j));
     j.r = r;
     snprintf(bname, sizeof(bname), "%.*s", (int)CV_MIN(r->bucket.len, 70), r->bucket.ptr);
-    j.bucket_name = bname;
     {
         struct cv_str ol = req_header(r, "x-amz-bucket-object-lock-enabled");
         if (ol.ptr) {

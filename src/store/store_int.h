@@ -166,6 +166,9 @@ enum bucket_doc { BUCKET_DOC_CORS, BUCKET_DOC_TAGS, BUCKET_DOC_LOCK };
 /** Appends the bucket's document to @p out; *found false when it has none. */
 CV_WUR cv_err bucket_doc_get(struct db *db, enum bucket_doc kind, struct cv_str bucket,
                              struct cv_buf *out, bool *found);
+/** bucket_doc_set() inside a write job already running in the writer. */
+CV_WUR cv_err bucket_doc_write(struct db_conn *c, enum bucket_doc kind, struct cv_str bucket,
+                               const char *doc);
 /** Stores @p doc (NULL: deletes it) in the writer; a no-op for a missing bucket. */
 CV_WUR cv_err bucket_doc_set(struct db *db, enum bucket_doc kind, struct cv_str bucket,
                              const char *doc);
