@@ -202,6 +202,30 @@ static int cmd_credentials(int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
+/*
+ * The options `accounts add` and `users add` share: --data is required, and
+ * an imported key needs both --access-key-id and --secret-access-key-stdin
+ * (the secret is read from one line of standard input). Non-zero: usage error.
+ */
+static int key_options(const char *cmd, const char *dir, const char *akid, bool secret_stdin,
+                       char *secret, size_t secretlen)
+{
+    if (!dir || (akid != NULL) != secret_stdin) {
+        cli_errorf("%s needs --data DIR, and --access-key-id together with "
+                   "--secret-access-key-stdin",
+                   cmd);
+        return -1;
+    }
+    if (secret_stdin) {
+        if (!fgets(secret, (int)secretlen, stdin)) {
+            cli_errorf("no secret access key on standard input");
+            return -1;
+        }
+        secret[strcspn(secret, "\r\n")] = '\0';
+    }
+    return 0;
+}
+
 static int cmd_accounts(int argc, char **argv)
 {
     static const struct option opts[] = {{"data", required_argument, NULL, 'd'},
@@ -238,17 +262,8 @@ static int cmd_accounts(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!dir || (akid != NULL) != secret_stdin) {
-        cli_errorf("accounts add needs --data DIR, and --access-key-id together with "
-                   "--secret-access-key-stdin");
+    if (key_options("accounts add", dir, akid, secret_stdin, secret, sizeof(secret))) {
         return CLI_EXIT_USAGE;
-    }
-    if (secret_stdin) {
-        if (!fgets(secret, sizeof(secret), stdin)) {
-            cli_errorf("no secret access key on standard input");
-            return CLI_EXIT_USAGE;
-        }
-        secret[strcspn(secret, "\r\n")] = '\0';
     }
     if (open_quiet(dir, &st)) {
         return CLI_EXIT_FAIL;
@@ -308,17 +323,8 @@ static int cmd_users(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    if (!dir || (akid != NULL) != secret_stdin) {
-        cli_errorf("users add needs --data DIR, and --access-key-id together with "
-                   "--secret-access-key-stdin");
+    if (key_options("users add", dir, akid, secret_stdin, secret, sizeof(secret))) {
         return CLI_EXIT_USAGE;
-    }
-    if (secret_stdin) {
-        if (!fgets(secret, sizeof(secret), stdin)) {
-            cli_errorf("no secret access key on standard input");
-            return CLI_EXIT_USAGE;
-        }
-        secret[strcspn(secret, "\r\n")] = '\0';
     }
     if (pfile && cv_file_read(pfile, &doc) != CV_OK) {
         cli_errorf("cannot read %s", pfile);
