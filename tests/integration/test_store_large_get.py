@@ -55,8 +55,14 @@ def vm_hwm_kib():
     return 0
 
 
+def sanitized():
+    with open("/proc/%d/maps" % st.proc.pid) as f:
+        return "libasan" in f.read()
+
+
 def test_forty_downloads_at_once_all_bytes_right():
     n = 40
+    hwm0 = vm_hwm_kib()
     url = presigned_get("one-file")
     started = threading.Barrier(n + 1, timeout=60)
     bodies = [None] * n
@@ -89,9 +95,13 @@ def test_forty_downloads_at_once_all_bytes_right():
         assert b is not None, "download %d did not finish" % i
         eq(len(b), len(BODY), "length of download %d" % i)
         eq(hashlib.md5(b).hexdigest(), want, "MD5 of download %d" % i)
-    # 32 blocks of 1 MiB at most, plus the store's own ~20-40 MiB.
-    hwm = vm_hwm_kib()
-    assert hwm < 128 * 1024, "store peak RSS %d KiB with 40 large downloads" % hwm
+    # 32 blocks of 1 MiB at most at once (a block per download would be
+    # 40 x 1 MiB, a block the size of the body 40 x 3 MiB); the sanitizer
+    # build adds its redzones and quarantine on top (about 62 MiB seen).
+    grew = vm_hwm_kib() - hwm0
+    cap = (128 if sanitized() else 64) * 1024
+    print("store peak RSS grew by %d KiB during 40 downloads (cap %d KiB)" % (grew, cap))
+    assert grew < cap, "store peak RSS grew by %d KiB with 40 large downloads" % grew
 
 
 def test_ranges_across_block_boundaries():
