@@ -667,14 +667,43 @@ static bool too_slow(struct store_req *r)
 }
 
 /* Checks the finished body against what the client declared. */
+/*
+ * A large body is hashed by its own thread beside receiving it (hasher.c),
+ * with a ring of HASHER_SLOTS x 1 MiB. At most HASHERS_MAX uploads do so at
+ * once, so memory stays bounded however many large uploads arrive; the rest
+ * hash inline, as small bodies do.
+ */
+#define HASHERS_MAX 16u
+
+static void req_hasher_start(struct store_req *r)
+{
+    struct store *st = r->st;
+
+    r->hasher = NULL;
+    if (atomic_fetch_add(&st->hashers, 1u) >= HASHERS_MAX ||
+        hasher_start(&r->hasher, &r->md5, r->payload_hex ? &r->sha : NULL,
+                     r->ck.algo != SIGV4_CK_NONE ? &r->ck : NULL) != CV_OK) {
+        atomic_fetch_sub(&st->hashers, 1u);
+        r->hasher = NULL; /* hash inline instead */
+    }
+}
+
+static void req_hasher_finish(struct store_req *r)
+{
+    if (r->hasher) {
+        hasher_finish(r->hasher);
+        r->hasher = NULL;
+        atomic_fetch_sub(&r->st->hashers, 1u);
+    }
+}
+
 static cv_err body_verify(struct store_req *r)
 {
     uint8_t d[CV_SHA256_LEN];
     cv_err err;
 
     /* The digests are complete once the hashing thread has drained. */
-    hasher_finish(r->hasher);
-    r->hasher = NULL;
+    req_hasher_finish(r);
 
     if (r->body_err) {
         return r->body_err;
@@ -775,7 +804,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r) {
         return;
     }
-    hasher_finish(r->hasher);
+    req_hasher_finish(r);
     if (r->chunked) {
         sigv4_chunked_release(r->chunked);
         cv_free(r->chunked);
@@ -856,10 +885,8 @@ static bool body_begin(struct store_req *r)
             return false;
         }
         blob_writer_init(&r->blob, r->st->data_dir, lim->inline_max);
-        if (r->has_decoded_length && r->decoded_length >= HASHER_MIN_BODY &&
-            hasher_start(&r->hasher, &r->md5, r->payload_hex ? &r->sha : NULL,
-                         r->ck.algo != SIGV4_CK_NONE ? &r->ck : NULL) != CV_OK) {
-            r->hasher = NULL; /* hash inline instead */
+        if (r->has_decoded_length && r->decoded_length >= HASHER_MIN_BODY) {
+            req_hasher_start(r);
         }
         break;
     case BODY_XML:

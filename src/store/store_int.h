@@ -479,6 +479,7 @@ struct store {
     struct authz_cache *authz; /* compiled policies (authz.c) */
     struct bucket_cache *buckets; /* bucket rows by name (s3.c), keyed to db_meta_gen() */
     atomic_uint stream_buffers; /* large read buffers held by responses (http.c) */
+    atomic_uint hashers;        /* uploads hashed by their own thread (http.c) */
 };
 
 /** The bucket-row cache of s3_bucket_get(): created on open, freed on close. */

@@ -1,5 +1,10 @@
-"""Store + boto3 + plain HTTP: bodies kept in files are served whole and
-right, from 1 MiB read blocks and, past the block budget, from sendfile.
+"""Store + boto3 + plain HTTP: large bodies, many at once, in both
+directions; memory stays bounded and every byte is right.
+
+Uploads of 8 MiB or more are hashed by a thread of their own, at most 16 at
+once; the rest hash inline. A test holds 20 uploads open at once, each
+paused after its first MiB until all 20 have begun, and checks every ETag
+(the body's MD5) and every stored body.
 
 The store reads a file body (and a multipart object's parts) into a block
 of up to 1 MiB that MHD sends from; at most 32 responses hold such a block
@@ -24,9 +29,9 @@ cvstore.require_bin()
 if not cvstore.have_boto3():
     cvstore.skip("python3-boto3 is not installed (scripts/install-deps installs it)")
 
-st = cvstore.Store("large-get")
+st = cvstore.Store("large-bodies")
 s3 = st.client()
-B = "large-get"
+B = "large-bodies"
 MIB = 1 << 20
 s3.create_bucket(Bucket=B)
 # Not a repeating pattern: a misplaced block would show.
@@ -34,10 +39,14 @@ BODY = hashlib.shake_256(b"caravel large get").digest(3 * MIB + 12345)
 s3.put_object(Bucket=B, Key="one-file", Body=BODY)
 
 
-def presigned_get(key):
+def presigned(method, key):
     # SigV4 query auth (Debian's botocore presigns with SigV2 by default).
     return st.client(signature_version="s3v4").generate_presigned_url(
-        "get_object", Params={"Bucket": B, "Key": key}, ExpiresIn=600)
+        method, Params={"Bucket": B, "Key": key}, ExpiresIn=600)
+
+
+def presigned_get(key):
+    return presigned("get_object", key)
 
 
 def open_get(url, headers=None):
@@ -102,6 +111,50 @@ def test_forty_downloads_at_once_all_bytes_right():
     cap = (128 if sanitized() else 64) * 1024
     print("store peak RSS grew by %d KiB during 40 downloads (cap %d KiB)" % (grew, cap))
     assert grew < cap, "store peak RSS grew by %d KiB with 40 large downloads" % grew
+
+
+def test_twenty_large_uploads_at_once_all_etags_right():
+    n = 20
+    bodies = [hashlib.shake_256(b"upload %d" % i).digest(9 * MIB + i) for i in range(n)]
+    started = threading.Barrier(n + 1, timeout=60)
+    answers = [None] * n
+    errors = []
+
+    def writer(i):
+        try:
+            u = urllib.parse.urlsplit(presigned("put_object", "up-%02d" % i))
+            c = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+            c.putrequest("PUT", u.path + "?" + u.query)
+            c.putheader("Content-Length", str(len(bodies[i])))
+            c.endheaders()
+            c.send(bodies[i][:MIB])  # the store has begun this body now
+            started.wait()
+            c.send(bodies[i][MIB:])
+            r = c.getresponse()
+            answers[i] = (r.status, r.getheader("ETag"), r.read())
+            c.close()
+        except Exception as e:  # noqa: BLE001
+            errors.append("upload %d: %r" % (i, e))
+            try:
+                started.abort()
+            except Exception:  # noqa: BLE001
+                pass
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    started.wait()  # 20 bodies in flight: 16 hashed beside, 4 inline
+    for t in threads:
+        t.join(180)
+    assert not errors, errors
+    for i, body in enumerate(bodies):
+        assert answers[i] is not None, "upload %d did not finish" % i
+        status, etag, text = answers[i]
+        eq(status, 200, "status of upload %d (%r)" % (i, text[:200]))
+        eq(etag, '"%s"' % hashlib.md5(body).hexdigest(), "ETag of upload %d" % i)
+    for i in (0, 7, 19):
+        got = s3.get_object(Bucket=B, Key="up-%02d" % i)["Body"].read()
+        assert got == bodies[i], "stored body of upload %d" % i
 
 
 def test_ranges_across_block_boundaries():
