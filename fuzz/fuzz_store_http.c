@@ -136,8 +136,15 @@ static void roundtrip(const char *req, size_t len, bool half_close, int timeout_
             abort();
         }
     }
+    /* libFuzzer's -timeout alarm (SIGALRM every timeout/2 + 1 s, so first
+     * at 601 s by default) interrupts whatever call is blocked then: every
+     * call below retries on EINTR, or a 10-minute run ends on a false
+     * "no answer". */
     while (off < len) {
         ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
         if (n <= 0) {
             break; /* the server may answer early and close: read what it said */
         }
@@ -151,15 +158,23 @@ static void roundtrip(const char *req, size_t len, bool half_close, int timeout_
         struct pollfd p = {fd, POLLIN, 0};
         int64_t left = deadline - mono_ms();
         ssize_t n;
+        int pr;
         if (left <= 0) {
             out->timedout = true;
             break;
         }
-        if (poll(&p, 1, (int)left) <= 0) {
+        pr = poll(&p, 1, (int)left);
+        if (pr < 0 && errno == EINTR) {
+            continue;
+        }
+        if (pr <= 0) {
             out->timedout = true;
             break;
         }
         n = recv(fd, buf, sizeof(buf), 0);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
         if (n <= 0) {
             out->eof = true; /* closed (or reset) */
             break;
