@@ -82,6 +82,7 @@ struct run {
     uint64_t *precords;
     struct tstats *ts;
     uint8_t sha[CV_SHA256_LEN];
+    bool spill_props; /* the spill keeps pos/neu/neg (only the --records lines show them) */
     struct cv_buf line;
     char *errmsg;
     size_t errlen;
@@ -281,18 +282,15 @@ static void collect_stems(struct run *run)
             if (marks[st].stamp != run->stamp) {
                 marks[st].stamp = run->stamp;
                 marks[st].df++;
+                marks[st].slot = 0xFF;
                 if (run->nst < RECORD_MAX_STEMS) {
                     run->head[run->nst] = 0;
                     pend = (int)run->nst;
+                    marks[st].slot = (uint8_t)run->nst;
                     run->stems[run->nst++] = st;
                 }
-            } else {
-                for (size_t j = 0; j < run->nst; j++) {
-                    if (run->stems[j] == st) {
-                        pend = (int)j;
-                        break;
-                    }
-                }
+            } else if (marks[st].slot != 0xFF) {
+                pend = marks[st].slot; /* seen before in this record: its list slot */
             }
         }
         if (tb->toks[i].break_after) {
@@ -389,20 +387,27 @@ static int64_t to_int(double x, double scale)
 
 static cv_err spill_record(struct run *run, const struct ins_sentiment *s)
 {
-    unsigned char tmp[SPILL_REC_MAX];
+    unsigned char *tmp;
     size_t n = 0;
     int64_t ck = to_int(s->compound, 1e4);
+    cv_err err = ins_spill_reserve(&run->spill, SPILL_REC_MAX, &tmp);
 
+    if (err) {
+        return err;
+    }
     n += put_varint(tmp + n, ck < 0 ? ((uint64_t)(-ck) << 1) - 1 : (uint64_t)ck << 1);
-    n += put_varint(tmp + n, (uint64_t)to_int(s->pos, 1e3));
-    n += put_varint(tmp + n, (uint64_t)to_int(s->neu, 1e3));
-    n += put_varint(tmp + n, (uint64_t)to_int(s->neg, 1e3));
+    if (run->spill_props) {
+        n += put_varint(tmp + n, (uint64_t)to_int(s->pos, 1e3));
+        n += put_varint(tmp + n, (uint64_t)to_int(s->neu, 1e3));
+        n += put_varint(tmp + n, (uint64_t)to_int(s->neg, 1e3));
+    }
     n += put_varint(tmp + n, run->nst);
     for (size_t k = 0; k < run->nst; k++) {
         uint32_t st = run->stems[k];
         n += put_varint(tmp + n, (uint64_t)(st & ~INS_STEM_MOD) << 1 | (st >> 31));
     }
-    return ins_spill_put(&run->spill, tmp, n);
+    run->spill.len += n;
+    return CV_OK;
 }
 
 static cv_err unspill_record(struct run *run, struct ins_sentiment *s)
@@ -414,8 +419,9 @@ static cv_err unspill_record(struct run *run, struct ins_sentiment *s)
         return CV_EIO;
     }
     const unsigned char *p = sp->buf + sp->pos, *end = sp->buf + sp->len;
+    v[1] = v[2] = v[3] = 0;
     for (int k = 0; k < 5; k++) {
-        if (!get_varint(&p, end, &v[k])) {
+        if ((k == 0 || k == 4 || run->spill_props) && !get_varint(&p, end, &v[k])) {
             return CV_EPARSE;
         }
     }
@@ -500,6 +506,7 @@ static cv_err pass1(struct run *run, const struct ins_sink *sink)
     cv_err err = CV_OK;
 
     cv_sha256_init(&sha);
+    run->spill_props = sink != NULL;
     run->tmin = INT64_MAX;
     run->tmax = INT64_MIN;
     for (size_t i = 0; i < run->nin && !err; i++) {

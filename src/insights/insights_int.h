@@ -181,6 +181,7 @@ struct ins_stem_mark {
     uint32_t stamp; /* last record (a per-run stamp) that contained the stem */
     uint32_t df;    /* records containing it (first pass) */
     uint8_t sentiment; /* the stem's kind is INS_STEM_SENTIMENT (for bigrams) */
+    uint8_t slot;      /* its index in the stamped record's stem list, or 0xFF (not listed) */
 };
 
 #define INS_WSLOT 64u
@@ -387,6 +388,12 @@ CV_WUR cv_err ins_spill_init(struct ins_spill *s, size_t cap);
 void ins_spill_release(struct ins_spill *s);
 /** Appends @p n (at most cap) bytes. CV_EIO when the temporary file fails. */
 CV_WUR cv_err ins_spill_put(struct ins_spill *s, const void *p, size_t n);
+/**
+ * Makes room for @p n (at most cap) bytes at the end and sets *p there
+ * (borrowed: valid until the next call); the caller writes up to @p n bytes
+ * and adds what it wrote to s->len. CV_EIO when the temporary file fails.
+ */
+CV_WUR cv_err ins_spill_reserve(struct ins_spill *s, size_t n, unsigned char **p);
 /** Switches to reading from the start. */
 CV_WUR cv_err ins_spill_rewind(struct ins_spill *s);
 /** Makes at least @p n (<= cap) unread bytes available in buf[pos..len), fewer at the end. */

@@ -188,6 +188,7 @@ static uint32_t stem_intern(struct ins_vocab *v, const char *s, size_t len, cv_e
     v->smarks[v->nstems].stamp = 0;
     v->smarks[v->nstems].df = 0;
     v->smarks[v->nstems].sentiment = 0;
+    v->smarks[v->nstems].slot = 0xFF;
     v->stab[pos] = v->nstems + 1;
     return v->nstems++;
 }

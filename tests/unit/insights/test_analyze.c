@@ -82,6 +82,20 @@ static cv_err run_opts(const char *path, bool no_themes, struct cv_buf *doc, str
     return err;
 }
 
+/* Without a records sink (the spill then keeps no pos/neu/neg, which only the lines show). */
+static cv_err run_nosink(const char *path, struct cv_buf *doc)
+{
+    struct cv_clock clk;
+    struct ins_options o = {0};
+    const char *paths[] = {path};
+    char msg[256];
+
+    cv_clock_fixed(&clk, 1714564800000LL);
+    o.clock = &clk;
+    o.format = INS_FMT_JSONL;
+    return ins_analyze(&o, paths, 1, doc, NULL, msg, sizeof(msg));
+}
+
 static cv_err run_once(const char *path, struct cv_buf *doc, struct cv_buf *recs)
 {
     return run_opts(path, false, doc, recs);
@@ -133,6 +147,12 @@ static void test_document(void **state)
     assert_memory_equal(d1.ptr, d2.ptr, d1.len);
     assert_int_equal(r1.len, r2.len);
     assert_memory_equal(r1.ptr, r2.ptr, r1.len);
+    /* The same document without the records sink. */
+    struct cv_buf d3 = CV_BUF_INIT(1 << 22);
+    assert_int_equal(run_nosink(path_a, &d3), CV_OK);
+    assert_int_equal(d1.len, d3.len);
+    assert_memory_equal(d1.ptr, d3.ptr, d1.len);
+    cv_buf_release(&d3);
     assert_non_null(strstr(d1.ptr, "\"schema\": \"caravel.insights/v1\""));
     assert_non_null(strstr(d1.ptr, "\"generated_at\": \"2024-05-01T12:00:00.000Z\""));
     assert_non_null(strstr(d1.ptr, "\"records\": 36"));
