@@ -524,7 +524,7 @@ struct ins_word *ins_vocab_word_h(struct ins_vocab *v, const char *lower, size_t
     if (v->nwords >= v->max_words) {
         return overflow_word(v, lower, len);
     }
-    if ((v->nwords + 1) * 2 > v->wmask) {
+    if ((uint64_t)(v->nwords + 1) * 4 > (uint64_t)(v->wmask + 1) * 3) {
         uint32_t nmask = v->wmask * 2 + 1;
         uint64_t *nt = cv_calloc((size_t)nmask + 1, sizeof(uint64_t));
         if (!nt) {
