@@ -71,7 +71,14 @@ struct run {
     int64_t tmin, tmax;
     uint32_t stems[RECORD_MAX_STEMS];
     uint8_t head[RECORD_MAX_STEMS]; /* the stem ends a run of content stems somewhere */
-    uint64_t bgkeys[256];
+    /*
+     * Bigram keys: this record's (bgkeys[bgcur]) and the previous counted
+     * record's (bgkeys[!bgcur], bgpend of them), which are added a record
+     * late so that their table slots, fetched then, have arrived.
+     */
+    uint64_t bgkeys[2][256];
+    unsigned bgcur;
+    size_t bgpend;
     size_t nst;
     uint32_t stamp;
     uint64_t labels[5], pos, neu, neg, themed_records;
@@ -216,6 +223,13 @@ static cv_err rewind_input(struct run *run, struct input *in)
 
 /* ---------------------------------------------------------- per record */
 
+/* Counts the bigrams still pending from the last counted record. */
+static void bigrams_flush(struct run *run)
+{
+    ins_vocab_bigrams_add(&run->v, run->bgkeys[run->bgcur ^ 1], run->bgpend);
+    run->bgpend = 0;
+}
+
 /*
  * The record's distinct stems (the first RECORD_MAX_STEMS) and their
  * document frequencies; the adjacent pairs (bigrams) of sampled records.
@@ -271,11 +285,12 @@ static void collect_stems(struct run *run)
             /* Phrases never hold a sentiment word ("great service"): not counted. */
             if (bigrams && prev != INS_PIECE_STOP && prev != st && !marks[prev].sentiment &&
                 !marks[st].sentiment) {
-                if (nbg == CV_ARRAY_LEN(run->bgkeys)) {
-                    ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
+                if (nbg == CV_ARRAY_LEN(run->bgkeys[0])) {
+                    bigrams_flush(run); /* the previous record's first: the same order */
+                    ins_vocab_bigrams(&run->v, run->bgkeys[run->bgcur], nbg);
                     nbg = 0;
                 }
-                run->bgkeys[nbg++] = (uint64_t)prev << 32 | st;
+                run->bgkeys[run->bgcur][nbg++] = (uint64_t)prev << 32 | st;
             }
             prev = st;
             pend = -1;
@@ -304,7 +319,13 @@ static void collect_stems(struct run *run)
     if (pend >= 0) {
         run->head[pend] = 1;
     }
-    ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
+    if (nbg > 0) {
+        /* Fetch this record's slots, count the previous record's (fetched then). */
+        ins_vocab_bigrams_prefetch(&run->v, run->bgkeys[run->bgcur], nbg);
+        bigrams_flush(run);
+        run->bgcur ^= 1;
+        run->bgpend = nbg;
+    }
 }
 
 /* The record's stems for assignment: the modifier-only ones flagged INS_STEM_MOD. */
@@ -480,6 +501,9 @@ static cv_err themes_record(struct run *run, const struct ins_sentiment *s)
     flag_modifiers(run);
     err = ins_sample_add(&run->sample, (uint32_t)run->nrec, run->stems, run->nst);
     /* Bigrams are counted on sampled records: they follow the sample's halving. */
+    if (stride < run->sample.stride) {
+        bigrams_flush(run); /* everything counted so far is halved */
+    }
     for (; stride < run->sample.stride; stride *= 2) {
         ins_vocab_bigrams_halve(&run->v);
     }
@@ -569,6 +593,7 @@ static cv_err pass1(struct run *run, const struct ins_sink *sink)
         run->nskipped += in->skipped;
         ins_reader_release(&r);
     }
+    bigrams_flush(run);
     cv_sha256_final(&sha, run->sha);
     return err;
 }

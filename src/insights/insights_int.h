@@ -272,6 +272,13 @@ struct ins_word *ins_vocab_word_h(struct ins_vocab *v, const char *lower, size_t
  * silently stops adding new ones past a cap.
  */
 void ins_vocab_bigrams(struct ins_vocab *v, const uint64_t *keys, size_t n);
+/**
+ * The two halves of ins_vocab_bigrams, for a caller that fetches one
+ * record's slots and counts them a record later (the same counts, as long
+ * as the keys are added in the order they were seen).
+ */
+void ins_vocab_bigrams_prefetch(const struct ins_vocab *v, const uint64_t *keys, size_t n);
+void ins_vocab_bigrams_add(struct ins_vocab *v, const uint64_t *keys, size_t n);
 /** Halves every bigram count (dropping those that reach 0): the sample was halved. */
 void ins_vocab_bigrams_halve(struct ins_vocab *v);
 static inline const struct ins_piece *ins_word_pieces(const struct ins_vocab *v,

@@ -751,14 +751,24 @@ void ins_vocab_bigrams_halve(struct ins_vocab *v)
     v->nbigrams = live;
 }
 
-void ins_vocab_bigrams(struct ins_vocab *v, const uint64_t *keys, size_t n)
+void ins_vocab_bigrams_prefetch(const struct ins_vocab *v, const uint64_t *keys, size_t n)
 {
     if (v->btab) {
         for (size_t i = 0; i < n; i++) {
             __builtin_prefetch(&v->btab[bigram_pos(keys[i], v->bmask)]);
         }
     }
+}
+
+void ins_vocab_bigrams_add(struct ins_vocab *v, const uint64_t *keys, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         bigram_add(v, keys[i]);
     }
+}
+
+void ins_vocab_bigrams(struct ins_vocab *v, const uint64_t *keys, size_t n)
+{
+    ins_vocab_bigrams_prefetch(v, keys, n);
+    ins_vocab_bigrams_add(v, keys, n);
 }
