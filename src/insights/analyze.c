@@ -19,7 +19,7 @@
 
 #define SAMPLE_MAX_IDS (1u << 20) /* 4 MiB of stem ids */
 #define SPILL_MEM (1u << 20)      /* per-record spill kept in memory before a temp file */
-#define SPILL_REC_MAX (5 * 4 + 5 + 5 * 64) /* varints: 4 scores, count, 64 stems */
+#define SPILL_REC_MAX (4 * 2 + 1 + 4 * 64) /* 4 scores, count, 64 wide stems */
 #define RECORD_MAX_STEMS 64
 #define QUOTES 3
 #define QUOTE_MAX_BYTES 280
@@ -365,40 +365,17 @@ static void skip_report(struct run *run, const char *msg)
 
 /* ---------------------------------------------------------------- spill */
 
-static size_t put_varint(unsigned char *p, uint64_t v)
-{
-    size_t n = 0;
-
-    while (v >= 0x80) {
-        p[n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (unsigned char)v;
-    return n;
-}
-
-static bool get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-    uint64_t x = 0;
-    unsigned shift = 0;
-
-    while (*p < end && shift < 64) {
-        unsigned char b = *(*p)++;
-        x |= (uint64_t)(b & 0x7F) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return true;
-        }
-        shift += 7;
-    }
-    return false;
-}
-
 /*
- * A record for pass 2: its rounded scores as integers (compound x 1e4,
- * proportions x 1e3: dividing again gives the very same doubles) and its
- * distinct stems in order of appearance.
+ * A record for pass 2, in fixed-width fields (no per-byte branches; about
+ * the size varints took): its rounded scores as integers (compound x 1e4 as
+ * an int16; pos/neu/neg x 1e3 as uint16s, only when --records shows them:
+ * dividing again gives the very same doubles), a count byte (bit 7: wide)
+ * and its distinct stems in order of appearance, each (id << 1 | modifier)
+ * as a uint16, or as a uint32 when some id of the record needs it. Native
+ * byte order: the spill is read back by the process that wrote it.
  */
+#define SPILL_WIDE 0x80u
+
 /* x * scale is within a rounding error of an integer (x was rounded to it): that integer. */
 static int64_t to_int(double x, double scale)
 {
@@ -406,26 +383,54 @@ static int64_t to_int(double x, double scale)
     return (int64_t)(y < 0 ? y - 0.5 : y + 0.5);
 }
 
+static void put_u16(unsigned char *p, unsigned v)
+{
+    uint16_t x = (uint16_t)v;
+    memcpy(p, &x, 2);
+}
+
+static unsigned get_u16(const unsigned char *p)
+{
+    uint16_t x;
+    memcpy(&x, p, 2);
+    return x;
+}
+
 static cv_err spill_record(struct run *run, const struct ins_sentiment *s)
 {
     unsigned char *tmp;
-    size_t n = 0;
-    int64_t ck = to_int(s->compound, 1e4);
+    size_t n = 0, nst = run->nst;
+    uint32_t any = 0;
     cv_err err = ins_spill_reserve(&run->spill, SPILL_REC_MAX, &tmp);
 
     if (err) {
         return err;
     }
-    n += put_varint(tmp + n, ck < 0 ? ((uint64_t)(-ck) << 1) - 1 : (uint64_t)ck << 1);
+    put_u16(tmp, (unsigned)(int16_t)to_int(s->compound, 1e4)); /* |compound| <= 1 */
+    n = 2;
     if (run->spill_props) {
-        n += put_varint(tmp + n, (uint64_t)to_int(s->pos, 1e3));
-        n += put_varint(tmp + n, (uint64_t)to_int(s->neu, 1e3));
-        n += put_varint(tmp + n, (uint64_t)to_int(s->neg, 1e3));
+        put_u16(tmp + 2, (unsigned)to_int(s->pos, 1e3));
+        put_u16(tmp + 4, (unsigned)to_int(s->neu, 1e3));
+        put_u16(tmp + 6, (unsigned)to_int(s->neg, 1e3));
+        n = 8;
     }
-    n += put_varint(tmp + n, run->nst);
-    for (size_t k = 0; k < run->nst; k++) {
-        uint32_t st = run->stems[k];
-        n += put_varint(tmp + n, (uint64_t)(st & ~INS_STEM_MOD) << 1 | (st >> 31));
+    for (size_t k = 0; k < nst; k++) {
+        any |= run->stems[k];
+    }
+    if ((any & ~INS_STEM_MOD) < 0x8000) {
+        tmp[n++] = (unsigned char)nst;
+        for (size_t k = 0; k < nst; k++) {
+            uint32_t st = run->stems[k];
+            put_u16(tmp + n + 2 * k, (st & ~INS_STEM_MOD) << 1 | (st >> 31));
+        }
+        n += 2 * nst;
+    } else {
+        tmp[n++] = (unsigned char)(nst | SPILL_WIDE);
+        for (size_t k = 0; k < nst; k++) {
+            uint32_t st = run->stems[k], x = (st & ~INS_STEM_MOD) << 1 | (st >> 31);
+            memcpy(tmp + n + 4 * k, &x, 4);
+        }
+        n += 4 * nst;
     }
     run->spill.len += n;
     return CV_OK;
@@ -434,34 +439,45 @@ static cv_err spill_record(struct run *run, const struct ins_sentiment *s)
 static cv_err unspill_record(struct run *run, struct ins_sentiment *s)
 {
     struct ins_spill *sp = &run->spill;
-    uint64_t v[5];
+    size_t head = run->spill_props ? 9 : 3;
 
     if (ins_spill_need(sp, SPILL_REC_MAX) != CV_OK) {
         return CV_EIO;
     }
-    const unsigned char *p = sp->buf + sp->pos, *end = sp->buf + sp->len;
-    v[1] = v[2] = v[3] = 0;
-    for (int k = 0; k < 5; k++) {
-        if ((k == 0 || k == 4 || run->spill_props) && !get_varint(&p, end, &v[k])) {
-            return CV_EPARSE;
-        }
-    }
-    if (v[4] > RECORD_MAX_STEMS) {
+    const unsigned char *p = sp->buf + sp->pos;
+    size_t avail = sp->len - sp->pos;
+    if (avail < head) {
         return CV_EPARSE;
     }
-    s->compound = (v[0] & 1 ? -(double)((v[0] + 1) >> 1) : (double)(v[0] >> 1)) / 1e4;
-    s->pos = (double)v[1] / 1e3;
-    s->neu = (double)v[2] / 1e3;
-    s->neg = (double)v[3] / 1e3;
-    run->nst = (size_t)v[4];
-    for (size_t k = 0; k < run->nst; k++) {
-        uint64_t st;
-        if (!get_varint(&p, end, &st) || (st >> 1) >= run->v.nstems) {
-            return CV_EPARSE;
-        }
-        run->stems[k] = (uint32_t)(st >> 1) | ((st & 1) ? INS_STEM_MOD : 0);
+    s->compound = (double)(int16_t)get_u16(p) / 1e4;
+    s->pos = s->neu = s->neg = 0;
+    if (run->spill_props) {
+        s->pos = (double)get_u16(p + 2) / 1e3;
+        s->neu = (double)get_u16(p + 4) / 1e3;
+        s->neg = (double)get_u16(p + 6) / 1e3;
     }
-    sp->pos = (size_t)(p - sp->buf);
+    unsigned c = p[head - 1];
+    size_t nst = c & ~SPILL_WIDE, width = (c & SPILL_WIDE) ? 4 : 2;
+    if (nst > RECORD_MAX_STEMS || avail - head < width * nst) {
+        return CV_EPARSE;
+    }
+    p += head;
+    uint32_t bad = 0;
+    for (size_t k = 0; k < nst; k++) {
+        uint32_t x;
+        if (width == 2) {
+            x = get_u16(p + 2 * k);
+        } else {
+            memcpy(&x, p + 4 * k, 4);
+        }
+        bad |= (x >> 1) >= run->v.nstems;
+        run->stems[k] = (x >> 1) | (x << 31);
+    }
+    if (bad) {
+        return CV_EPARSE;
+    }
+    run->nst = nst;
+    sp->pos += head + width * nst;
     return CV_OK;
 }
 

@@ -211,6 +211,35 @@ static cv_err sweep_sentiment_only(void)
     return err;
 }
 
+/*
+ * More than 32768 stems: records whose stem ids need more than 15 bits go
+ * to the spill in its wide form and must come back as they went (every
+ * record names the delivery theme; a garbled stem list loses it or fails).
+ */
+static void test_many_stems(void **state)
+{
+    struct cv_buf in = CV_BUF_INIT(1 << 23), d = CV_BUF_INIT(1 << 22);
+    char path[64];
+    CV_UNUSED(state);
+    for (unsigned i = 0; i < 36000; i++) {
+        char w[8];
+        unsigned x = i;
+        for (int k = 0; k < 5; k++) { /* a made-up word per record: its own stem */
+            w[k] = (char)('a' + x % 26);
+            x /= 26;
+        }
+        w[5] = '\0';
+        assert_int_equal(cv_buf_addf(&in, "{\"id\":\"m%u\",\"text\":\"zq%s delivery late, courier lost the parcel\"}\n", i, w), CV_OK);
+    }
+    write_file(path, "/tmp/cv-stems-XXXXXX", in.ptr);
+    assert_int_equal(run_nosink(path, &d), CV_OK);
+    assert_non_null(strstr(d.ptr, "\"records\": 36000"));
+    assert_non_null(strstr(d.ptr, "\"unthemed\": {\"records\": 0,"));
+    unlink(path);
+    cv_buf_release(&in);
+    cv_buf_release(&d);
+}
+
 static void test_alloc_failures(void **state)
 {
     CV_UNUSED(state);
@@ -225,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_sentiment_only),
         cmocka_unit_test(test_empty_input),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_many_stems),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
