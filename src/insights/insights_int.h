@@ -435,6 +435,8 @@ struct ins_reader {
     const char *text_key, *id_key, *time_key;
     bool id_required, time_required;
     bool no_line_ids; /* leave rec->id empty where it would be the line number (pass 1) */
+    bool nna_ok;      /* nna is known: */
+    size_t nna;       /* buf[nna] is the first non-ASCII byte from where it was sought, or end */
     char idbuf[24];
     /* accounting */
     uint64_t bytes;
