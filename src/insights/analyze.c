@@ -646,14 +646,20 @@ static cv_err keep_quote(struct tstats *ts, const struct ins_record *rec, double
         }
     }
     struct quote nq = {0};
-    nq.id = cv_strndup(rec->id.ptr ? rec->id.ptr : "", rec->id.len);
+    struct cv_str id = rec->id;
+    char num[24];
+    if (rec->line_id) { /* pass 2 reads no ids without --records: the line number */
+        id.len = (size_t)snprintf(num, sizeof(num), "%llu", (unsigned long long)rec->line);
+        id.ptr = num;
+    }
+    nq.id = cv_strndup(id.ptr ? id.ptr : "", id.len);
     nq.text = cv_strndup(rec->text.ptr, tl);
     if (!nq.id || !nq.text) {
         cv_free(nq.id);
         cv_free(nq.text);
         return CV_ENOMEM;
     }
-    nq.idlen = rec->id.len;
+    nq.idlen = id.len;
     nq.textlen = tl;
     nq.compound = compound;
     nq.score = score;
@@ -752,6 +758,7 @@ static cv_err pass2(struct run *run, const struct ins_sink *sink)
             ins_reader_release(&r);
             break;
         }
+        r.no_line_ids = !sink; /* only a kept quote needs the id then (keep_quote) */
         for (;;) {
             struct ins_sentiment s;
             uint32_t th[4];

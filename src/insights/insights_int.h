@@ -414,6 +414,7 @@ struct ins_record {
     bool has_time;
     int64_t time_ms;
     uint64_t line; /* 1-based line where the record starts */
+    bool line_id;  /* the id is the line number, left unformatted (no_line_ids) */
 };
 
 struct ins_reader {
@@ -434,7 +435,8 @@ struct ins_reader {
     struct cv_buf unq; /* unquoted CSV fields / unescaped JSON strings */
     const char *text_key, *id_key, *time_key;
     bool id_required, time_required;
-    bool no_line_ids; /* leave rec->id empty where it would be the line number (pass 1) */
+    bool no_line_ids; /* leave rec->id empty where it would be the line number
+                         (rec->line_id says so; pass 1, and pass 2 without --records) */
     bool nna_ok;      /* nna is known: */
     size_t nna;       /* buf[nna] is the first non-ASCII byte from where it was sought, or end */
     char idbuf[24];

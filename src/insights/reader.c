@@ -279,6 +279,7 @@ static void set_line_id(struct ins_reader *r, struct ins_record *rec, uint64_t l
     if (r->no_line_ids) {
         rec->id.ptr = NULL;
         rec->id.len = 0;
+        rec->line_id = true;
         return;
     }
     do {

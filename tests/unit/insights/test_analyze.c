@@ -82,18 +82,30 @@ static cv_err run_opts(const char *path, bool no_themes, struct cv_buf *doc, str
     return err;
 }
 
-/* Without a records sink (the spill then keeps no pos/neu/neg, which only the lines show). */
-static cv_err run_nosink(const char *path, struct cv_buf *doc)
+/*
+ * Without a records sink (the spill then keeps no pos/neu/neg, which only the
+ * lines show, and pass 2 formats line-number ids only for kept quotes).
+ */
+static cv_err run_fmt(const char *path, enum ins_format fmt, bool with_sink, struct cv_buf *doc)
 {
     struct cv_clock clk;
     struct ins_options o = {0};
+    struct lines l = {CV_BUF_INIT(1 << 20)};
+    struct ins_sink sink = {sink_write, &l};
     const char *paths[] = {path};
     char msg[256];
 
     cv_clock_fixed(&clk, 1714564800000LL);
     o.clock = &clk;
-    o.format = INS_FMT_JSONL;
-    return ins_analyze(&o, paths, 1, doc, NULL, msg, sizeof(msg));
+    o.format = fmt;
+    cv_err err = ins_analyze(&o, paths, 1, doc, with_sink ? &sink : NULL, msg, sizeof(msg));
+    cv_buf_release(&l.b);
+    return err;
+}
+
+static cv_err run_nosink(const char *path, struct cv_buf *doc)
+{
+    return run_fmt(path, INS_FMT_JSONL, false, doc);
 }
 
 static cv_err run_once(const char *path, struct cv_buf *doc, struct cv_buf *recs)
@@ -153,6 +165,25 @@ static void test_document(void **state)
     assert_int_equal(d1.len, d3.len);
     assert_memory_equal(d1.ptr, d3.ptr, d1.len);
     cv_buf_release(&d3);
+    /* Plain text: quote ids are line numbers, with the sink or without. */
+    struct cv_buf t1 = CV_BUF_INIT(1 << 22), t2 = CV_BUF_INIT(1 << 22);
+    char tpath[64];
+    write_file(tpath, "/tmp/cv-analyze-text-XXXXXX",
+               "The delivery was late again, the courier lost my parcel\n"
+               "Shipping took two weeks, slow delivery\n\n"
+               "Fast shipping and the courier was friendly\n"
+               "The staff were rude and the waiter ignored us\n"
+               "Friendly staff, attentive waiter\n"
+               "Our server was great and the staff helpful\n"
+               "The courier left the parcel at the door, fast delivery\n");
+    assert_int_equal(run_fmt(tpath, INS_FMT_TEXT, true, &t1), CV_OK);
+    assert_int_equal(run_fmt(tpath, INS_FMT_TEXT, false, &t2), CV_OK);
+    assert_int_equal(t1.len, t2.len);
+    assert_memory_equal(t1.ptr, t2.ptr, t1.len);
+    assert_non_null(strstr(t2.ptr, "{\"id\": \"4\"")); /* line 4, after the blank line */
+    unlink(tpath);
+    cv_buf_release(&t1);
+    cv_buf_release(&t2);
     assert_non_null(strstr(d1.ptr, "\"schema\": \"caravel.insights/v1\""));
     assert_non_null(strstr(d1.ptr, "\"generated_at\": \"2024-05-01T12:00:00.000Z\""));
     assert_non_null(strstr(d1.ptr, "\"records\": 36"));
