@@ -103,12 +103,49 @@ static void test_dense_rows(void **state)
     cv_free(dense.xrows);
 }
 
+/*
+ * Aspect words and their inflections meet: each inflection rule of
+ * ins_aspect_group and each plural rule of the food nouns, by name.
+ */
+static void test_aspect_inflections(void **state)
+{
+    static const struct {
+        const char *word, *base;
+    } cases[] = {
+        {"deliveries", "delivery"}, /* ies -> y */
+        {"crashes", "crash"},       /* es */
+        {"waiters", "waiter"},      /* s */
+        {"crashed", "crash"},       /* ed */
+        {"priced", "price"},        /* ed -> e, d */
+        {"crashing", "crash"},      /* ing */
+        {"charging", "charge"},     /* ing -> e (listed itself too) */
+        {"shipped", "ship"},        /* a doubled consonant */
+        {"pricier", NULL},          /* not an inflection the rules know */
+    };
+    CV_UNUSED(state);
+    for (size_t i = 0; i < CV_ARRAY_LEN(cases); i++) {
+        unsigned g = ins_aspect_group(cases[i].word, strlen(cases[i].word));
+        if (cases[i].base) {
+            assert_int_not_equal(g, 0);
+            assert_int_equal(g, ins_synonym_group(cases[i].base, strlen(cases[i].base)));
+        }
+    }
+    /* WordNet's plural rules for food nouns. */
+    static const char *const food[] = {"sandwiches", "radishes", "berries", "pizzas"};
+    for (size_t i = 0; i < CV_ARRAY_LEN(food); i++) {
+        assert_true(ins_is_food_noun(food[i], strlen(food[i])));
+    }
+    assert_false(ins_is_food_noun("deliveries", 10));
+    assert_false(ins_is_food_noun("boxes", 5));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strong),
         cmocka_unit_test(test_second_pass),
         cmocka_unit_test(test_dense_rows),
+        cmocka_unit_test(test_aspect_inflections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
