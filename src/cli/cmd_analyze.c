@@ -9,6 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#if defined(__GLIBC__) && defined(__linux__)
+#include <malloc.h>
+#include <sys/mman.h>
+#endif
 
 static void usage(FILE *f)
 {
@@ -59,6 +63,44 @@ static void on_skip(void *ud, const char *msg)
 {
     CV_UNUSED(ud);
     fprintf(stderr, "caravel: %s (skipped)\n", msg);
+}
+
+/*
+ * The analysis allocates a few large blocks (the theme sample, the bigram
+ * table, the model's co-occurrence counts) and frees some while it runs.
+ * With glibc's defaults each comes from a fresh mmap and goes back with
+ * munmap, so its pages are faulted in again and again; page faults are the
+ * dearest thing a run does on a virtual machine (see
+ * docs/internals/insights.md, round 4). Here every block comes from the
+ * heap, freed memory is kept for reuse, and the heap grows in large steps
+ * marked for transparent huge pages (one fault per 2 MiB where the kernel
+ * has them; memory is still only taken as it is touched).
+ */
+static void tune_malloc(void)
+{
+#if defined(__GLIBC__) && defined(__linux__) && defined(MADV_HUGEPAGE)
+    const size_t step = (size_t)32 << 20, huge = (size_t)2 << 20; /* 32 MiB: glibc's largest threshold */
+
+    mallopt(M_MMAP_THRESHOLD, (int)step);
+    mallopt(M_TRIM_THRESHOLD, (int)(4 * step));
+    mallopt(M_TOP_PAD, (int)step);
+    /*
+     * Grow the heap now, by one step, and mark it: later blocks come from
+     * there. Only when the heap grew for the block, which then starts in the
+     * old top of the heap (not so under a sanitizer's allocator, for one).
+     */
+    uintptr_t brk0 = (uintptr_t)sbrk(0);
+    void *p = cv_malloc(huge);
+    uintptr_t brk1 = (uintptr_t)sbrk(0), at = (uintptr_t)p;
+    if (p && brk1 > brk0 && at + huge >= brk0 && at + huge <= brk1) {
+        uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1);
+        uintptr_t hi = brk1 & ~(uintptr_t)(huge - 1);
+        if (hi > lo) {
+            (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+        }
+    }
+    cv_free(p);
+#endif
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -215,6 +257,7 @@ int cli_analyze(int argc, char **argv)
             setvbuf(ro.f, NULL, _IOFBF, 1u << 18);
         }
     }
+    tune_malloc();
     err = ins_analyze(&opt, (const char *const *)(argv + optind), (size_t)(argc - optind), &doc,
                       rec_path ? &sink : NULL, errmsg, sizeof(errmsg));
     if (ro.gz && gzclose(ro.gz) != Z_OK && !err) {

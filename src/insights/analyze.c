@@ -19,7 +19,7 @@
 
 #define SAMPLE_MAX_IDS (1u << 20) /* 4 MiB of stem ids */
 #define SPILL_MEM (1u << 20)      /* per-record spill kept in memory before a temp file */
-#define SPILL_REC_MAX (5 * 4 + 5 + 5 * 64) /* varints: 4 scores, count, 64 stems */
+#define SPILL_REC_MAX (4 * 2 + 1 + 4 * 64) /* 4 scores, count, 64 wide stems */
 #define RECORD_MAX_STEMS 64
 #define QUOTES 3
 #define QUOTE_MAX_BYTES 280
@@ -71,7 +71,14 @@ struct run {
     int64_t tmin, tmax;
     uint32_t stems[RECORD_MAX_STEMS];
     uint8_t head[RECORD_MAX_STEMS]; /* the stem ends a run of content stems somewhere */
-    uint64_t bgkeys[256];
+    /*
+     * Bigram keys: this record's (bgkeys[bgcur]) and the previous counted
+     * record's (bgkeys[!bgcur], bgpend of them), which are added a record
+     * late so that their table slots, fetched then, have arrived.
+     */
+    uint64_t bgkeys[2][256];
+    unsigned bgcur;
+    size_t bgpend;
     size_t nst;
     uint32_t stamp;
     uint64_t labels[5], pos, neu, neg, themed_records;
@@ -82,6 +89,7 @@ struct run {
     uint64_t *precords;
     struct tstats *ts;
     uint8_t sha[CV_SHA256_LEN];
+    bool spill_props; /* the spill keeps pos/neu/neg (only the --records lines show them) */
     struct cv_buf line;
     char *errmsg;
     size_t errlen;
@@ -215,6 +223,13 @@ static cv_err rewind_input(struct run *run, struct input *in)
 
 /* ---------------------------------------------------------- per record */
 
+/* Counts the bigrams still pending from the last counted record. */
+static void bigrams_flush(struct run *run)
+{
+    ins_vocab_bigrams_add(&run->v, run->bgkeys[run->bgcur ^ 1], run->bgpend);
+    run->bgpend = 0;
+}
+
 /*
  * The record's distinct stems (the first RECORD_MAX_STEMS) and their
  * document frequencies; the adjacent pairs (bigrams) of sampled records.
@@ -270,29 +285,27 @@ static void collect_stems(struct run *run)
             /* Phrases never hold a sentiment word ("great service"): not counted. */
             if (bigrams && prev != INS_PIECE_STOP && prev != st && !marks[prev].sentiment &&
                 !marks[st].sentiment) {
-                if (nbg == CV_ARRAY_LEN(run->bgkeys)) {
-                    ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
+                if (nbg == CV_ARRAY_LEN(run->bgkeys[0])) {
+                    bigrams_flush(run); /* the previous record's first: the same order */
+                    ins_vocab_bigrams(&run->v, run->bgkeys[run->bgcur], nbg);
                     nbg = 0;
                 }
-                run->bgkeys[nbg++] = (uint64_t)prev << 32 | st;
+                run->bgkeys[run->bgcur][nbg++] = (uint64_t)prev << 32 | st;
             }
             prev = st;
             pend = -1;
             if (marks[st].stamp != run->stamp) {
                 marks[st].stamp = run->stamp;
                 marks[st].df++;
+                marks[st].slot = 0xFF;
                 if (run->nst < RECORD_MAX_STEMS) {
                     run->head[run->nst] = 0;
                     pend = (int)run->nst;
+                    marks[st].slot = (uint8_t)run->nst;
                     run->stems[run->nst++] = st;
                 }
-            } else {
-                for (size_t j = 0; j < run->nst; j++) {
-                    if (run->stems[j] == st) {
-                        pend = (int)j;
-                        break;
-                    }
-                }
+            } else if (marks[st].slot != 0xFF) {
+                pend = marks[st].slot; /* seen before in this record: its list slot */
             }
         }
         if (tb->toks[i].break_after) {
@@ -306,7 +319,13 @@ static void collect_stems(struct run *run)
     if (pend >= 0) {
         run->head[pend] = 1;
     }
-    ins_vocab_bigrams(&run->v, run->bgkeys, nbg);
+    if (nbg > 0) {
+        /* Fetch this record's slots, count the previous record's (fetched then). */
+        ins_vocab_bigrams_prefetch(&run->v, run->bgkeys[run->bgcur], nbg);
+        bigrams_flush(run);
+        run->bgcur ^= 1;
+        run->bgpend = nbg;
+    }
 }
 
 /* The record's stems for assignment: the modifier-only ones flagged INS_STEM_MOD. */
@@ -346,40 +365,17 @@ static void skip_report(struct run *run, const char *msg)
 
 /* ---------------------------------------------------------------- spill */
 
-static size_t put_varint(unsigned char *p, uint64_t v)
-{
-    size_t n = 0;
-
-    while (v >= 0x80) {
-        p[n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (unsigned char)v;
-    return n;
-}
-
-static bool get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
-{
-    uint64_t x = 0;
-    unsigned shift = 0;
-
-    while (*p < end && shift < 64) {
-        unsigned char b = *(*p)++;
-        x |= (uint64_t)(b & 0x7F) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return true;
-        }
-        shift += 7;
-    }
-    return false;
-}
-
 /*
- * A record for pass 2: its rounded scores as integers (compound x 1e4,
- * proportions x 1e3: dividing again gives the very same doubles) and its
- * distinct stems in order of appearance.
+ * A record for pass 2, in fixed-width fields (no per-byte branches; about
+ * the size varints took): its rounded scores as integers (compound x 1e4 as
+ * an int16; pos/neu/neg x 1e3 as uint16s, only when --records shows them:
+ * dividing again gives the very same doubles), a count byte (bit 7: wide)
+ * and its distinct stems in order of appearance, each (id << 1 | modifier)
+ * as a uint16, or as a uint32 when some id of the record needs it. Native
+ * byte order: the spill is read back by the process that wrote it.
  */
+#define SPILL_WIDE 0x80u
+
 /* x * scale is within a rounding error of an integer (x was rounded to it): that integer. */
 static int64_t to_int(double x, double scale)
 {
@@ -387,54 +383,101 @@ static int64_t to_int(double x, double scale)
     return (int64_t)(y < 0 ? y - 0.5 : y + 0.5);
 }
 
+static void put_u16(unsigned char *p, unsigned v)
+{
+    uint16_t x = (uint16_t)v;
+    memcpy(p, &x, 2);
+}
+
+static unsigned get_u16(const unsigned char *p)
+{
+    uint16_t x;
+    memcpy(&x, p, 2);
+    return x;
+}
+
 static cv_err spill_record(struct run *run, const struct ins_sentiment *s)
 {
-    unsigned char tmp[SPILL_REC_MAX];
-    size_t n = 0;
-    int64_t ck = to_int(s->compound, 1e4);
+    unsigned char *tmp;
+    size_t n = 0, nst = run->nst;
+    uint32_t any = 0;
+    cv_err err = ins_spill_reserve(&run->spill, SPILL_REC_MAX, &tmp);
 
-    n += put_varint(tmp + n, ck < 0 ? ((uint64_t)(-ck) << 1) - 1 : (uint64_t)ck << 1);
-    n += put_varint(tmp + n, (uint64_t)to_int(s->pos, 1e3));
-    n += put_varint(tmp + n, (uint64_t)to_int(s->neu, 1e3));
-    n += put_varint(tmp + n, (uint64_t)to_int(s->neg, 1e3));
-    n += put_varint(tmp + n, run->nst);
-    for (size_t k = 0; k < run->nst; k++) {
-        uint32_t st = run->stems[k];
-        n += put_varint(tmp + n, (uint64_t)(st & ~INS_STEM_MOD) << 1 | (st >> 31));
+    if (err) {
+        return err;
     }
-    return ins_spill_put(&run->spill, tmp, n);
+    put_u16(tmp, (unsigned)(int16_t)to_int(s->compound, 1e4)); /* |compound| <= 1 */
+    n = 2;
+    if (run->spill_props) {
+        put_u16(tmp + 2, (unsigned)to_int(s->pos, 1e3));
+        put_u16(tmp + 4, (unsigned)to_int(s->neu, 1e3));
+        put_u16(tmp + 6, (unsigned)to_int(s->neg, 1e3));
+        n = 8;
+    }
+    for (size_t k = 0; k < nst; k++) {
+        any |= run->stems[k];
+    }
+    if ((any & ~INS_STEM_MOD) < 0x8000) {
+        tmp[n++] = (unsigned char)nst;
+        for (size_t k = 0; k < nst; k++) {
+            uint32_t st = run->stems[k];
+            put_u16(tmp + n + 2 * k, (st & ~INS_STEM_MOD) << 1 | (st >> 31));
+        }
+        n += 2 * nst;
+    } else {
+        tmp[n++] = (unsigned char)(nst | SPILL_WIDE);
+        for (size_t k = 0; k < nst; k++) {
+            uint32_t st = run->stems[k], x = (st & ~INS_STEM_MOD) << 1 | (st >> 31);
+            memcpy(tmp + n + 4 * k, &x, 4);
+        }
+        n += 4 * nst;
+    }
+    run->spill.len += n;
+    return CV_OK;
 }
 
 static cv_err unspill_record(struct run *run, struct ins_sentiment *s)
 {
     struct ins_spill *sp = &run->spill;
-    uint64_t v[5];
+    size_t head = run->spill_props ? 9 : 3;
 
     if (ins_spill_need(sp, SPILL_REC_MAX) != CV_OK) {
         return CV_EIO;
     }
-    const unsigned char *p = sp->buf + sp->pos, *end = sp->buf + sp->len;
-    for (int k = 0; k < 5; k++) {
-        if (!get_varint(&p, end, &v[k])) {
-            return CV_EPARSE;
-        }
-    }
-    if (v[4] > RECORD_MAX_STEMS) {
+    const unsigned char *p = sp->buf + sp->pos;
+    size_t avail = sp->len - sp->pos;
+    if (avail < head) {
         return CV_EPARSE;
     }
-    s->compound = (v[0] & 1 ? -(double)((v[0] + 1) >> 1) : (double)(v[0] >> 1)) / 1e4;
-    s->pos = (double)v[1] / 1e3;
-    s->neu = (double)v[2] / 1e3;
-    s->neg = (double)v[3] / 1e3;
-    run->nst = (size_t)v[4];
-    for (size_t k = 0; k < run->nst; k++) {
-        uint64_t st;
-        if (!get_varint(&p, end, &st) || (st >> 1) >= run->v.nstems) {
-            return CV_EPARSE;
-        }
-        run->stems[k] = (uint32_t)(st >> 1) | ((st & 1) ? INS_STEM_MOD : 0);
+    s->compound = (double)(int16_t)get_u16(p) / 1e4;
+    s->pos = s->neu = s->neg = 0;
+    if (run->spill_props) {
+        s->pos = (double)get_u16(p + 2) / 1e3;
+        s->neu = (double)get_u16(p + 4) / 1e3;
+        s->neg = (double)get_u16(p + 6) / 1e3;
     }
-    sp->pos = (size_t)(p - sp->buf);
+    unsigned c = p[head - 1];
+    size_t nst = c & ~SPILL_WIDE, width = (c & SPILL_WIDE) ? 4 : 2;
+    if (nst > RECORD_MAX_STEMS || avail - head < width * nst) {
+        return CV_EPARSE;
+    }
+    p += head;
+    uint32_t bad = 0;
+    for (size_t k = 0; k < nst; k++) {
+        uint32_t x;
+        if (width == 2) {
+            x = get_u16(p + 2 * k);
+        } else {
+            memcpy(&x, p + 4 * k, 4);
+        }
+        bad |= (x >> 1) >= run->v.nstems;
+        run->stems[k] = (x >> 1) | (x << 31);
+    }
+    if (bad) {
+        return CV_EPARSE;
+    }
+    run->nst = nst;
+    sp->pos += head + width * nst;
     return CV_OK;
 }
 
@@ -474,6 +517,9 @@ static cv_err themes_record(struct run *run, const struct ins_sentiment *s)
     flag_modifiers(run);
     err = ins_sample_add(&run->sample, (uint32_t)run->nrec, run->stems, run->nst);
     /* Bigrams are counted on sampled records: they follow the sample's halving. */
+    if (stride < run->sample.stride) {
+        bigrams_flush(run); /* everything counted so far is halved */
+    }
     for (; stride < run->sample.stride; stride *= 2) {
         ins_vocab_bigrams_halve(&run->v);
     }
@@ -500,6 +546,7 @@ static cv_err pass1(struct run *run, const struct ins_sink *sink)
     cv_err err = CV_OK;
 
     cv_sha256_init(&sha);
+    run->spill_props = sink != NULL;
     run->tmin = INT64_MAX;
     run->tmax = INT64_MIN;
     for (size_t i = 0; i < run->nin && !err; i++) {
@@ -562,6 +609,7 @@ static cv_err pass1(struct run *run, const struct ins_sink *sink)
         run->nskipped += in->skipped;
         ins_reader_release(&r);
     }
+    bigrams_flush(run);
     cv_sha256_final(&sha, run->sha);
     return err;
 }
@@ -598,14 +646,20 @@ static cv_err keep_quote(struct tstats *ts, const struct ins_record *rec, double
         }
     }
     struct quote nq = {0};
-    nq.id = cv_strndup(rec->id.ptr ? rec->id.ptr : "", rec->id.len);
+    struct cv_str id = rec->id;
+    char num[24];
+    if (rec->line_id) { /* pass 2 reads no ids without --records: the line number */
+        id.len = (size_t)snprintf(num, sizeof(num), "%llu", (unsigned long long)rec->line);
+        id.ptr = num;
+    }
+    nq.id = cv_strndup(id.ptr ? id.ptr : "", id.len);
     nq.text = cv_strndup(rec->text.ptr, tl);
     if (!nq.id || !nq.text) {
         cv_free(nq.id);
         cv_free(nq.text);
         return CV_ENOMEM;
     }
-    nq.idlen = rec->id.len;
+    nq.idlen = id.len;
     nq.textlen = tl;
     nq.compound = compound;
     nq.score = score;
@@ -704,6 +758,7 @@ static cv_err pass2(struct run *run, const struct ins_sink *sink)
             ins_reader_release(&r);
             break;
         }
+        r.no_line_ids = !sink; /* only a kept quote needs the id then (keep_quote) */
         for (;;) {
             struct ins_sentiment s;
             uint32_t th[4];

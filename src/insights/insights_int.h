@@ -181,6 +181,7 @@ struct ins_stem_mark {
     uint32_t stamp; /* last record (a per-run stamp) that contained the stem */
     uint32_t df;    /* records containing it (first pass) */
     uint8_t sentiment; /* the stem's kind is INS_STEM_SENTIMENT (for bigrams) */
+    uint8_t slot;      /* its index in the stamped record's stem list, or 0xFF (not listed) */
 };
 
 #define INS_WSLOT 64u
@@ -271,6 +272,13 @@ struct ins_word *ins_vocab_word_h(struct ins_vocab *v, const char *lower, size_t
  * silently stops adding new ones past a cap.
  */
 void ins_vocab_bigrams(struct ins_vocab *v, const uint64_t *keys, size_t n);
+/**
+ * The two halves of ins_vocab_bigrams, for a caller that fetches one
+ * record's slots and counts them a record later (the same counts, as long
+ * as the keys are added in the order they were seen).
+ */
+void ins_vocab_bigrams_prefetch(const struct ins_vocab *v, const uint64_t *keys, size_t n);
+void ins_vocab_bigrams_add(struct ins_vocab *v, const uint64_t *keys, size_t n);
 /** Halves every bigram count (dropping those that reach 0): the sample was halved. */
 void ins_vocab_bigrams_halve(struct ins_vocab *v);
 static inline const struct ins_piece *ins_word_pieces(const struct ins_vocab *v,
@@ -387,6 +395,12 @@ CV_WUR cv_err ins_spill_init(struct ins_spill *s, size_t cap);
 void ins_spill_release(struct ins_spill *s);
 /** Appends @p n (at most cap) bytes. CV_EIO when the temporary file fails. */
 CV_WUR cv_err ins_spill_put(struct ins_spill *s, const void *p, size_t n);
+/**
+ * Makes room for @p n (at most cap) bytes at the end and sets *p there
+ * (borrowed: valid until the next call); the caller writes up to @p n bytes
+ * and adds what it wrote to s->len. CV_EIO when the temporary file fails.
+ */
+CV_WUR cv_err ins_spill_reserve(struct ins_spill *s, size_t n, unsigned char **p);
 /** Switches to reading from the start. */
 CV_WUR cv_err ins_spill_rewind(struct ins_spill *s);
 /** Makes at least @p n (<= cap) unread bytes available in buf[pos..len), fewer at the end. */
@@ -400,6 +414,7 @@ struct ins_record {
     bool has_time;
     int64_t time_ms;
     uint64_t line; /* 1-based line where the record starts */
+    bool line_id;  /* the id is the line number, left unformatted (no_line_ids) */
 };
 
 struct ins_reader {
@@ -420,7 +435,10 @@ struct ins_reader {
     struct cv_buf unq; /* unquoted CSV fields / unescaped JSON strings */
     const char *text_key, *id_key, *time_key;
     bool id_required, time_required;
-    bool no_line_ids; /* leave rec->id empty where it would be the line number (pass 1) */
+    bool no_line_ids; /* leave rec->id empty where it would be the line number
+                         (rec->line_id says so; pass 1, and pass 2 without --records) */
+    bool nna_ok;      /* nna is known: */
+    size_t nna;       /* buf[nna] is the first non-ASCII byte from where it was sought, or end */
     char idbuf[24];
     /* accounting */
     uint64_t bytes;

@@ -79,6 +79,7 @@ static cv_err fill(struct ins_reader *r)
 {
     ssize_t n;
 
+    r->nna_ok = false; /* the buffer moves or grows */
     if (r->start > 0) {
         memmove(r->buf, r->buf + r->start, r->end - r->start);
         r->end -= r->start;
@@ -215,6 +216,35 @@ static bool utf8_ok(const char *s, size_t n)
     return ins_is_ascii(s, n) || cv_utf8_valid(s, n);
 }
 
+/*
+ * utf8_ok() for a line inside the read buffer, without looking at every
+ * line: the reader keeps the position of the next non-ASCII byte ahead
+ * (r->nna, found by one scan that goes on from line to line), and a line
+ * that ends before it is ASCII, so valid. Only the lines holding such a
+ * byte are checked in full.
+ */
+static bool line_utf8_ok(struct ins_reader *r, const char *line, size_t len)
+{
+    size_t a = (size_t)(line - r->buf), b = a + len;
+
+    if (!r->nna_ok || a > r->nna) {
+        size_t i = a;
+        for (; i + 8 <= r->end; i += 8) {
+            uint64_t x;
+            memcpy(&x, r->buf + i, 8);
+            if (x & 0x8080808080808080ull) {
+                break;
+            }
+        }
+        while (i < r->end && !((unsigned char)r->buf[i] & 0x80)) {
+            i++;
+        }
+        r->nna = i;
+        r->nna_ok = true;
+    }
+    return b <= r->nna || cv_utf8_valid(line, len);
+}
+
 /* Times: ISO 8601 ("2024-03-01", "2024-03-01T10:00:00Z", a space for the T) or Unix seconds. */
 static bool parse_time(struct cv_str s, int64_t *ms)
 {
@@ -249,6 +279,7 @@ static void set_line_id(struct ins_reader *r, struct ins_record *rec, uint64_t l
     if (r->no_line_ids) {
         rec->id.ptr = NULL;
         rec->id.len = 0;
+        rec->line_id = true;
         return;
     }
     do {
@@ -278,7 +309,7 @@ static cv_err next_text(struct ins_reader *r, struct ins_record *rec)
             break;
         }
     }
-    if (!utf8_ok(line, len)) {
+    if (!line_utf8_ok(r, line, len)) {
         return fail(r, CV_EUTF8, no, "invalid UTF-8");
     }
     rec->text.ptr = line;
@@ -309,7 +340,7 @@ static cv_err next_jsonl(struct ins_reader *r, struct ins_record *rec)
             break;
         }
     }
-    if (!utf8_ok(line, len)) {
+    if (!line_utf8_ok(r, line, len)) {
         return fail(r, CV_EUTF8, no, "invalid UTF-8");
     }
     cv_buf_reset(&r->unq);

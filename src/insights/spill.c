@@ -55,7 +55,7 @@ static cv_err spill_flush(struct ins_spill *s)
     return CV_OK;
 }
 
-cv_err ins_spill_put(struct ins_spill *s, const void *p, size_t n)
+cv_err ins_spill_reserve(struct ins_spill *s, size_t n, unsigned char **p)
 {
     if (n > s->cap) {
         return CV_EINVAL;
@@ -66,9 +66,20 @@ cv_err ins_spill_put(struct ins_spill *s, const void *p, size_t n)
             return err;
         }
     }
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
+    *p = s->buf + s->len;
     return CV_OK;
+}
+
+cv_err ins_spill_put(struct ins_spill *s, const void *p, size_t n)
+{
+    unsigned char *at;
+    cv_err err = ins_spill_reserve(s, n, &at);
+
+    if (!err) {
+        memcpy(at, p, n);
+        s->len += n;
+    }
+    return err;
 }
 
 cv_err ins_spill_rewind(struct ins_spill *s)

@@ -977,15 +977,17 @@ out:
  * acc[t] += f * weight for every stem's dense row, four themes at a time (a
  * zero weight adds nothing: the same floats as walking the list).
  */
-static void dense_add(const struct ins_model *m, const uint32_t *rowof, const float *rows,
-                      const uint32_t *stems, size_t n, float *acc)
+typedef float ins_v4f __attribute__((vector_size(16)));
+
+/* dense_add's loop for @p nv four-theme groups; a constant nv keeps the sums in registers. */
+static inline __attribute__((always_inline)) void
+dense_add_n(const struct ins_model *m, const uint32_t *rowof, const float *rows,
+            const uint32_t *stems, size_t n, float *acc, uint32_t nv)
 {
-    typedef float v4f __attribute__((vector_size(16)));
-    v4f vacc[16];
-    uint32_t nv = m->stride / 4;
+    ins_v4f vacc[16];
 
     for (uint32_t q = 0; q < nv; q++) {
-        memcpy(&vacc[q], acc + 4 * q, sizeof(v4f));
+        memcpy(&vacc[q], acc + 4 * q, sizeof(ins_v4f));
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t st = stems[i] & ~INS_STEM_MOD;
@@ -994,16 +996,43 @@ static void dense_add(const struct ins_model *m, const uint32_t *rowof, const fl
         }
         /* A stem without weights reads row 0, all zeros: no branch on it. */
         float f = 1.0f - (1.0f - MODIFIER_SHARE) * (float)(stems[i] >> 31);
-        v4f vf = {f, f, f, f};
+        ins_v4f vf = {f, f, f, f};
         const float *row = rows + (size_t)rowof[st] * m->stride;
         for (uint32_t q = 0; q < nv; q++) {
-            v4f r;
+            ins_v4f r;
             memcpy(&r, row + 4 * q, sizeof(r));
             vacc[q] += vf * r;
         }
     }
     for (uint32_t q = 0; q < nv; q++) {
-        memcpy(acc + 4 * q, &vacc[q], sizeof(v4f));
+        memcpy(acc + 4 * q, &vacc[q], sizeof(ins_v4f));
+    }
+}
+
+/*
+ * acc[t] += f * weight for every stem's dense row, four themes at a time (a
+ * zero weight adds nothing: the same floats as walking the list). Up to 16
+ * themes (the default is 12) the group count is a constant of the loop.
+ */
+static void dense_add(const struct ins_model *m, const uint32_t *rowof, const float *rows,
+                      const uint32_t *stems, size_t n, float *acc)
+{
+    switch (m->stride / 4) {
+    case 1:
+        dense_add_n(m, rowof, rows, stems, n, acc, 1);
+        break;
+    case 2:
+        dense_add_n(m, rowof, rows, stems, n, acc, 2);
+        break;
+    case 3:
+        dense_add_n(m, rowof, rows, stems, n, acc, 3);
+        break;
+    case 4:
+        dense_add_n(m, rowof, rows, stems, n, acc, 4);
+        break;
+    default:
+        dense_add_n(m, rowof, rows, stems, n, acc, m->stride / 4);
+        break;
     }
 }
 
@@ -1018,9 +1047,7 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     if (nt == 0 || max == 0) {
         return 0;
     }
-    for (uint32_t t = 0; t < (m->rows ? m->stride : nt); t++) {
-        acc[t] = 0; /* the dense rows' padding too */
-    }
+    memset(acc, 0, (m->rows ? m->stride : nt) * sizeof(float)); /* the dense rows' padding too */
     if (m->rows) {
         dense_add(m, m->rowof, m->rows, stems, n, acc);
     } else {
@@ -1076,11 +1103,20 @@ size_t ins_model_assign(const struct ins_model *m, const uint32_t *stems, size_t
     }
     *score = acc[best];
     out[k++] = best;
-    /* Other themes the record names explicitly. */
-    for (uint32_t t = 0; t < nt && k < max; t++) {
-        if (t != best && acc[t] >= MEMBER_WEIGHT && acc[t] >= SECOND_SHARE * acc[best]) {
-            out[k++] = t;
-        }
+    /*
+     * Other themes the record names explicitly, in theme order: a bit mask
+     * first (the same comparisons, without a branch per theme; most records
+     * have none).
+     */
+    float second = SECOND_SHARE * acc[best];
+    uint64_t more = 0;
+    for (uint32_t t = 0; t < nt; t++) {
+        more |= (uint64_t)(acc[t] >= MEMBER_WEIGHT && acc[t] >= second) << t;
+    }
+    more &= ~((uint64_t)1 << best);
+    while (more && k < max) {
+        out[k++] = (uint32_t)__builtin_ctzll(more);
+        more &= more - 1;
     }
     return k;
 }

@@ -323,8 +323,10 @@ unsigned ins_aspect_group(const char *w, size_t len)
 {
     static const struct {
         const char *suf, *rep;
-    } rules[] = {{"ies", "y"}, {"ied", "y"}, {"es", ""}, {"s", ""}, {"ed", ""}, {"ed", "e"},
-                 {"d", ""}, {"ing", ""}, {"ing", "e"}};
+        unsigned char sl, rl; /* their lengths */
+    } rules[] = {{"ies", "y", 3, 1}, {"ied", "y", 3, 1}, {"es", "", 2, 0}, {"s", "", 1, 0},
+                 {"ed", "", 2, 0},   {"ed", "e", 2, 1},  {"d", "", 1, 0},  {"ing", "", 3, 0},
+                 {"ing", "e", 3, 1}};
     char base[48];
     unsigned g = ins_synonym_group(w, len);
 
@@ -332,7 +334,7 @@ unsigned ins_aspect_group(const char *w, size_t len)
         return g;
     }
     for (size_t r = 0; r < CV_ARRAY_LEN(rules); r++) {
-        size_t sl = strlen(rules[r].suf), rl = strlen(rules[r].rep);
+        size_t sl = rules[r].sl, rl = rules[r].rl;
         if (len > sl + 2 && memcmp(w + len - sl, rules[r].suf, sl) == 0) {
             size_t bl = len - sl;
             memcpy(base, w, bl);
@@ -371,8 +373,10 @@ bool ins_is_food_noun(const char *w, size_t len)
     /* WordNet's noun detachment rules (morphy) for plurals. */
     static const struct {
         const char *suf, *rep;
-    } rules[] = {{"s", ""}, {"ses", "s"}, {"xes", "x"}, {"zes", "z"},
-                 {"ches", "ch"}, {"shes", "sh"}, {"men", "man"}, {"ies", "y"}};
+        unsigned char sl, rl; /* their lengths */
+    } rules[] = {{"s", "", 1, 0},      {"ses", "s", 3, 1},   {"xes", "x", 3, 1},
+                 {"zes", "z", 3, 1},   {"ches", "ch", 4, 2}, {"shes", "sh", 4, 2},
+                 {"men", "man", 3, 3}, {"ies", "y", 3, 1}};
     char base[48];
 
     if (len < 3 || len >= sizeof(base) - 4) {
@@ -382,7 +386,7 @@ bool ins_is_food_noun(const char *w, size_t len)
         return true;
     }
     for (size_t r = 0; r < CV_ARRAY_LEN(rules); r++) {
-        size_t sl = strlen(rules[r].suf), rl = strlen(rules[r].rep);
+        size_t sl = rules[r].sl, rl = rules[r].rl;
         if (len > sl + 2 && memcmp(w + len - sl, rules[r].suf, sl) == 0) {
             memcpy(base, w, len - sl);
             memcpy(base + len - sl, rules[r].rep, rl);

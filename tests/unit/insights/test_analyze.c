@@ -82,6 +82,32 @@ static cv_err run_opts(const char *path, bool no_themes, struct cv_buf *doc, str
     return err;
 }
 
+/*
+ * Without a records sink (the spill then keeps no pos/neu/neg, which only the
+ * lines show, and pass 2 formats line-number ids only for kept quotes).
+ */
+static cv_err run_fmt(const char *path, enum ins_format fmt, bool with_sink, struct cv_buf *doc)
+{
+    struct cv_clock clk;
+    struct ins_options o = {0};
+    struct lines l = {CV_BUF_INIT(1 << 20)};
+    struct ins_sink sink = {sink_write, &l};
+    const char *paths[] = {path};
+    char msg[256];
+
+    cv_clock_fixed(&clk, 1714564800000LL);
+    o.clock = &clk;
+    o.format = fmt;
+    cv_err err = ins_analyze(&o, paths, 1, doc, with_sink ? &sink : NULL, msg, sizeof(msg));
+    cv_buf_release(&l.b);
+    return err;
+}
+
+static cv_err run_nosink(const char *path, struct cv_buf *doc)
+{
+    return run_fmt(path, INS_FMT_JSONL, false, doc);
+}
+
 static cv_err run_once(const char *path, struct cv_buf *doc, struct cv_buf *recs)
 {
     return run_opts(path, false, doc, recs);
@@ -133,6 +159,31 @@ static void test_document(void **state)
     assert_memory_equal(d1.ptr, d2.ptr, d1.len);
     assert_int_equal(r1.len, r2.len);
     assert_memory_equal(r1.ptr, r2.ptr, r1.len);
+    /* The same document without the records sink. */
+    struct cv_buf d3 = CV_BUF_INIT(1 << 22);
+    assert_int_equal(run_nosink(path_a, &d3), CV_OK);
+    assert_int_equal(d1.len, d3.len);
+    assert_memory_equal(d1.ptr, d3.ptr, d1.len);
+    cv_buf_release(&d3);
+    /* Plain text: quote ids are line numbers, with the sink or without. */
+    struct cv_buf t1 = CV_BUF_INIT(1 << 22), t2 = CV_BUF_INIT(1 << 22);
+    char tpath[64];
+    write_file(tpath, "/tmp/cv-analyze-text-XXXXXX",
+               "The delivery was late again, the courier lost my parcel\n"
+               "Shipping took two weeks, slow delivery\n\n"
+               "Fast shipping and the courier was friendly\n"
+               "The staff were rude and the waiter ignored us\n"
+               "Friendly staff, attentive waiter\n"
+               "Our server was great and the staff helpful\n"
+               "The courier left the parcel at the door, fast delivery\n");
+    assert_int_equal(run_fmt(tpath, INS_FMT_TEXT, true, &t1), CV_OK);
+    assert_int_equal(run_fmt(tpath, INS_FMT_TEXT, false, &t2), CV_OK);
+    assert_int_equal(t1.len, t2.len);
+    assert_memory_equal(t1.ptr, t2.ptr, t1.len);
+    assert_non_null(strstr(t2.ptr, "{\"id\": \"4\"")); /* line 4, after the blank line */
+    unlink(tpath);
+    cv_buf_release(&t1);
+    cv_buf_release(&t2);
     assert_non_null(strstr(d1.ptr, "\"schema\": \"caravel.insights/v1\""));
     assert_non_null(strstr(d1.ptr, "\"generated_at\": \"2024-05-01T12:00:00.000Z\""));
     assert_non_null(strstr(d1.ptr, "\"records\": 36"));
@@ -191,6 +242,35 @@ static cv_err sweep_sentiment_only(void)
     return err;
 }
 
+/*
+ * More than 32768 stems: records whose stem ids need more than 15 bits go
+ * to the spill in its wide form and must come back as they went (every
+ * record names the delivery theme; a garbled stem list loses it or fails).
+ */
+static void test_many_stems(void **state)
+{
+    struct cv_buf in = CV_BUF_INIT(1 << 23), d = CV_BUF_INIT(1 << 22);
+    char path[64];
+    CV_UNUSED(state);
+    for (unsigned i = 0; i < 36000; i++) {
+        char w[8];
+        unsigned x = i;
+        for (int k = 0; k < 5; k++) { /* a made-up word per record: its own stem */
+            w[k] = (char)('a' + x % 26);
+            x /= 26;
+        }
+        w[5] = '\0';
+        assert_int_equal(cv_buf_addf(&in, "{\"id\":\"m%u\",\"text\":\"zq%s delivery late, courier lost the parcel\"}\n", i, w), CV_OK);
+    }
+    write_file(path, "/tmp/cv-stems-XXXXXX", in.ptr);
+    assert_int_equal(run_nosink(path, &d), CV_OK);
+    assert_non_null(strstr(d.ptr, "\"records\": 36000"));
+    assert_non_null(strstr(d.ptr, "\"unthemed\": {\"records\": 0,"));
+    unlink(path);
+    cv_buf_release(&in);
+    cv_buf_release(&d);
+}
+
 static void test_alloc_failures(void **state)
 {
     CV_UNUSED(state);
@@ -205,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_sentiment_only),
         cmocka_unit_test(test_empty_input),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_many_stems),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

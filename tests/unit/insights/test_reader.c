@@ -192,6 +192,28 @@ static void test_text(void **state)
     assert_string_equal(g.id[1], "4"); /* ids are line numbers */
     assert_string_equal(g.text[2], "third");
     assert_string_equal(g.err[0], "in.csv:5: invalid UTF-8");
+    /*
+     * The reader looks ahead for the next non-ASCII byte: lines before it,
+     * the line holding it (valid or not) and lines after it are each judged
+     * on their own.
+     */
+    assert_int_equal(read_all("plain one\ncaf\xc3\xa9 ok\nplain two\nx \xc3 cut\nplain three\n"
+                              "\xe2\x82\xac first\nlast \xf0\x9f\x98\x80\n",
+                              INS_FMT_TEXT, NULL, true, &g),
+                     CV_EUTF8);
+    assert_int_equal(g.nerr, 1);
+    assert_string_equal(g.err[0], "in.csv:4: invalid UTF-8");
+    assert_int_equal(g.n, 6);
+    assert_string_equal(g.text[1], "caf\xc3\xa9 ok");
+    assert_string_equal(g.text[3], "plain three");
+    assert_string_equal(g.text[4], "\xe2\x82\xac first");
+    assert_string_equal(g.text[5], "last \xf0\x9f\x98\x80");
+    assert_int_equal(read_all("{\"text\": \"ok\"}\n{\"text\": \"bad \xff\"}\n{\"text\": \"fine\"}\n",
+                              INS_FMT_JSONL, NULL, true, &g),
+                     CV_EUTF8);
+    assert_string_equal(g.err[0], "in.csv:2: invalid UTF-8");
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.text[1], "fine");
     o.max_record_bytes = 16;
     assert_int_equal(read_all("a line that is much longer than sixteen bytes\nok\n", INS_FMT_TEXT,
                               &o, true, &g),

@@ -103,12 +103,90 @@ static void test_dense_rows(void **state)
     cv_free(dense.xrows);
 }
 
+/*
+ * A record that names several themes: the best first, then every other one
+ * whose member weight it reaches (>= 8) at 3/4 of the best or more, in theme
+ * order, up to the caller's maximum. Three themes over three stems:
+ * stem 0: theme 0, 8; stem 1: theme 2, 9; stem 2: theme 1, 5.
+ */
+static void test_other_themes(void **state)
+{
+    static uint32_t ws[] = {0, 1, 2, 3}, wt[] = {0, 2, 1}, xs[] = {0, 0, 0, 0};
+    static float wv[] = {8.0f, 9.0f, 5.0f};
+    struct ins_model m = {0};
+    uint32_t out[4], all[] = {0, 1, 2}, mod[] = {0 | INS_STEM_MOD, 1};
+    float score;
+    CV_UNUSED(state);
+    m.nthemes = 3;
+    m.nstems = 3;
+    m.wstart = ws;
+    m.wtheme = wt;
+    m.wval = wv;
+    m.xstart = xs;
+    m.threshold = 1.6f;
+    for (int dense = 0; dense < 2; dense++) {
+        if (dense) {
+            assert_int_equal(ins_model_dense_rows(&m), CV_OK);
+        }
+        assert_int_equal(ins_model_assign(&m, all, 3, out, 4, &score), 2);
+        assert_int_equal(out[0], 2); /* 9: the best */
+        assert_int_equal(out[1], 0); /* 8: a member, >= 6.75; theme 1 (5) is not */
+        assert_true(score == 9.0f);
+        assert_int_equal(ins_model_assign(&m, all, 3, out, 1, &score), 1); /* the maximum */
+        assert_int_equal(out[0], 2);
+        assert_int_equal(ins_model_assign(&m, mod, 2, out, 4, &score), 1); /* 4: a modifier */
+        assert_int_equal(out[0], 2);
+    }
+    cv_free(m.rowof);
+    cv_free(m.rows);
+    cv_free(m.xrowof);
+    cv_free(m.xrows);
+}
+
+/*
+ * Aspect words and their inflections meet: each inflection rule of
+ * ins_aspect_group and each plural rule of the food nouns, by name.
+ */
+static void test_aspect_inflections(void **state)
+{
+    static const struct {
+        const char *word, *base;
+    } cases[] = {
+        {"deliveries", "delivery"}, /* ies -> y */
+        {"crashes", "crash"},       /* es */
+        {"waiters", "waiter"},      /* s */
+        {"crashed", "crash"},       /* ed */
+        {"priced", "price"},        /* ed -> e, d */
+        {"crashing", "crash"},      /* ing */
+        {"charging", "charge"},     /* ing -> e (listed itself too) */
+        {"shipped", "ship"},        /* a doubled consonant */
+        {"pricier", NULL},          /* not an inflection the rules know */
+    };
+    CV_UNUSED(state);
+    for (size_t i = 0; i < CV_ARRAY_LEN(cases); i++) {
+        unsigned g = ins_aspect_group(cases[i].word, strlen(cases[i].word));
+        if (cases[i].base) {
+            assert_int_not_equal(g, 0);
+            assert_int_equal(g, ins_synonym_group(cases[i].base, strlen(cases[i].base)));
+        }
+    }
+    /* WordNet's plural rules for food nouns. */
+    static const char *const food[] = {"sandwiches", "radishes", "berries", "pizzas"};
+    for (size_t i = 0; i < CV_ARRAY_LEN(food); i++) {
+        assert_true(ins_is_food_noun(food[i], strlen(food[i])));
+    }
+    assert_false(ins_is_food_noun("deliveries", 10));
+    assert_false(ins_is_food_noun("boxes", 5));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strong),
         cmocka_unit_test(test_second_pass),
         cmocka_unit_test(test_dense_rows),
+        cmocka_unit_test(test_other_themes),
+        cmocka_unit_test(test_aspect_inflections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
