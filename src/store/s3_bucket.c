@@ -485,8 +485,8 @@ void s3_put_bucket_versioning(struct store_req *r)
     struct versioning_job j;
     cv_err err;
 
-    if (xml_parse(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &root) != CV_OK ||
-        strcmp(root->name, "VersioningConfiguration") != 0) {
+    root = xml_parse_doc(&r->arena, &r->xml, "VersioningConfiguration");
+    if (!root) {
         resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
         return;
     }
@@ -810,8 +810,8 @@ static cv_err parse_ownership(struct store_req *r, const char **out)
     struct cv_str v;
     unsigned nrules = 0;
 
-    if (!r->xml.len || xml_parse(&r->arena, r->xml.ptr, r->xml.len, &root) != CV_OK ||
-        strcmp(root->name, "OwnershipControls") != 0) {
+    root = xml_parse_doc(&r->arena, &r->xml, "OwnershipControls");
+    if (!root) {
         return CV_S3_MALFORMED_XML;
     }
     for (n = root->child; n; n = n->next) {

@@ -779,8 +779,8 @@ void s3_delete_objects(struct store_req *r)
             return;
         }
     }
-    if (xml_parse(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &root) != CV_OK ||
-        strcmp(root->name, "Delete") != 0) {
+    root = xml_parse_doc(&r->arena, &r->xml, "Delete");
+    if (!root) {
         resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
         return;
     }

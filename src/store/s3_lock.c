@@ -86,8 +86,8 @@ void s3_put_object_lock_config(struct store_req *r)
     char doc[64];
     cv_err err;
 
-    if (xml_parse(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &root) != CV_OK ||
-        strcmp(root->name, "ObjectLockConfiguration") != 0) {
+    root = xml_parse_doc(&r->arena, &r->xml, "ObjectLockConfiguration");
+    if (!root) {
         resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
         return;
     }
@@ -558,8 +558,8 @@ void s3_put_object_retention(struct store_req *r)
     if (!lock_job_init(r, &j)) {
         return;
     }
-    if (xml_parse(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &root) != CV_OK ||
-        strcmp(root->name, "Retention") != 0) {
+    root = xml_parse_doc(&r->arena, &r->xml, "Retention");
+    if (!root) {
         resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
         return;
     }
@@ -626,8 +626,8 @@ void s3_put_object_legal_hold(struct store_req *r)
     if (!lock_job_init(r, &j)) {
         return;
     }
-    if (xml_parse(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &root) != CV_OK ||
-        strcmp(root->name, "LegalHold") != 0) {
+    root = xml_parse_doc(&r->arena, &r->xml, "LegalHold");
+    if (!root) {
         resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
         return;
     }

@@ -667,8 +667,8 @@ void s3_complete_multipart(struct store_req *r)
         return;
     }
     algo = sigv4_checksum_from_name(cv_str_c(u.ck_algo));
-    if (xml_parse(&r->arena, r->xml.ptr ? r->xml.ptr : "", r->xml.len, &root) != CV_OK ||
-        strcmp(root->name, "CompleteMultipartUpload") != 0) {
+    root = xml_parse_doc(&r->arena, &r->xml, "CompleteMultipartUpload");
+    if (!root) {
         resp_error(r, CV_S3_MALFORMED_XML, NULL, NULL);
         return;
     }

@@ -305,8 +305,8 @@ static cv_err parse_pab(struct store_req *r, unsigned *out)
     size_t i;
 
     *out = 0;
-    if (!r->xml.len || xml_parse(&r->arena, r->xml.ptr, r->xml.len, &root) != CV_OK ||
-        strcmp(root->name, "PublicAccessBlockConfiguration") != 0) {
+    root = xml_parse_doc(&r->arena, &r->xml, "PublicAccessBlockConfiguration");
+    if (!root) {
         return CV_S3_MALFORMED_XML;
     }
     for (n = root->child; n; n = n->next) {

@@ -451,6 +451,9 @@ struct xml_node {
     struct xml_node *child, *next, *parent;
 };
 CV_WUR cv_err xml_parse(struct cv_arena *a, const char *data, size_t len, struct xml_node **root);
+/** A request document whose root element must be @p root_name: the root, or
+ * NULL when the body is empty, malformed or has another root (MalformedXML). */
+struct xml_node *xml_parse_doc(struct cv_arena *a, const struct cv_buf *body, const char *root_name);
 /** First child named @p name, or NULL. */
 const struct xml_node *xml_child(const struct xml_node *n, const char *name);
 struct cv_str xml_text(const struct xml_node *n);

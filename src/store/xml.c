@@ -238,6 +238,17 @@ cv_err xml_parse(struct cv_arena *a, const char *data, size_t len, struct xml_no
     return err;
 }
 
+struct xml_node *xml_parse_doc(struct cv_arena *a, const struct cv_buf *body, const char *root_name)
+{
+    struct xml_node *root = NULL;
+
+    if (!body->len || xml_parse(a, body->ptr, body->len, &root) != CV_OK ||
+        strcmp(root->name, root_name) != 0) {
+        return NULL;
+    }
+    return root;
+}
+
 const struct xml_node *xml_child(const struct xml_node *n, const char *name)
 {
     const struct xml_node *c;
