@@ -69,39 +69,58 @@ def sanitized():
         return "libasan" in f.read()
 
 
-def test_forty_downloads_at_once_all_bytes_right():
-    n = 40
-    hwm0 = vm_hwm_kib()
-    url = presigned_get("one-file")
+def all_in_flight(n, begin, end, what, timeout):
+    """Runs begin(i) for i < n, each on its own thread, waits until all n
+    have begun, then lets each go on with end(i, begun): the list of what
+    the end calls returned. Any exception fails the test."""
     started = threading.Barrier(n + 1, timeout=60)
-    bodies = [None] * n
+    results = [None] * n
     errors = []
 
-    def reader(i):
+    def run(i):
         try:
-            c, r = open_get(url)
-            eq(r.status, 200, "status of download %d" % i)
-            head = r.read(64 * 1024)  # the response (and its block) exists now
+            begun = begin(i)
             started.wait()
-            bodies[i] = head + r.read()
-            c.close()
+            results[i] = end(i, begun)
         except Exception as e:  # noqa: BLE001
-            errors.append("download %d: %r" % (i, e))
+            errors.append("%s %d: %r" % (what, i, e))
             try:
                 started.abort()
             except Exception:  # noqa: BLE001
                 pass
 
-    threads = [threading.Thread(target=reader, args=(i,)) for i in range(n)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
-    started.wait()  # all 40 responses are in flight: 32 blocks, 8 sendfile
+    started.wait()
     for t in threads:
-        t.join(120)
+        t.join(timeout)
     assert not errors, errors
+    for i, x in enumerate(results):
+        assert x is not None, "%s %d did not finish" % (what, i)
+    return results
+
+
+def test_forty_downloads_at_once_all_bytes_right():
+    n = 40
+    hwm0 = vm_hwm_kib()
+    url = presigned_get("one-file")
+
+    def begin(i):
+        c, r = open_get(url)
+        eq(r.status, 200, "status of download %d" % i)
+        return c, r, r.read(64 * 1024)  # the response (and its block) exists now
+
+    def end(i, begun):
+        c, r, head = begun
+        body = head + r.read()
+        c.close()
+        return body
+
+    # All 40 responses in flight at once: 32 with blocks, 8 with sendfile.
+    bodies = all_in_flight(n, begin, end, "download", 120)
     want = hashlib.md5(BODY).hexdigest()
     for i, b in enumerate(bodies):
-        assert b is not None, "download %d did not finish" % i
         eq(len(b), len(BODY), "length of download %d" % i)
         eq(hashlib.md5(b).hexdigest(), want, "MD5 of download %d" % i)
     # 32 blocks of 1 MiB at most at once (a block per download would be
@@ -116,39 +135,26 @@ def test_forty_downloads_at_once_all_bytes_right():
 def test_twenty_large_uploads_at_once_all_etags_right():
     n = 20
     bodies = [hashlib.shake_256(b"upload %d" % i).digest(9 * MIB + i) for i in range(n)]
-    started = threading.Barrier(n + 1, timeout=60)
-    answers = [None] * n
-    errors = []
 
-    def writer(i):
-        try:
-            u = urllib.parse.urlsplit(presigned("put_object", "up-%02d" % i))
-            c = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
-            c.putrequest("PUT", u.path + "?" + u.query)
-            c.putheader("Content-Length", str(len(bodies[i])))
-            c.endheaders()
-            c.send(bodies[i][:MIB])  # the store has begun this body now
-            started.wait()
-            c.send(bodies[i][MIB:])
-            r = c.getresponse()
-            answers[i] = (r.status, r.getheader("ETag"), r.read())
-            c.close()
-        except Exception as e:  # noqa: BLE001
-            errors.append("upload %d: %r" % (i, e))
-            try:
-                started.abort()
-            except Exception:  # noqa: BLE001
-                pass
+    def begin(i):
+        u = urllib.parse.urlsplit(presigned("put_object", "up-%02d" % i))
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+        c.putrequest("PUT", u.path + "?" + u.query)
+        c.putheader("Content-Length", str(len(bodies[i])))
+        c.endheaders()
+        c.send(bodies[i][:MIB])  # the store has begun this body now
+        return c
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    started.wait()  # 20 bodies in flight: 16 hashed beside, 4 inline
-    for t in threads:
-        t.join(180)
-    assert not errors, errors
+    def end(i, c):
+        c.send(bodies[i][MIB:])
+        r = c.getresponse()
+        answer = (r.status, r.getheader("ETag"), r.read())
+        c.close()
+        return answer
+
+    # 20 bodies in flight at once: 16 hashed beside, 4 inline.
+    answers = all_in_flight(n, begin, end, "upload", 180)
     for i, body in enumerate(bodies):
-        assert answers[i] is not None, "upload %d did not finish" % i
         status, etag, text = answers[i]
         eq(status, 200, "status of upload %d (%r)" % (i, text[:200]))
         eq(etag, '"%s"' % hashlib.md5(body).hexdigest(), "ETag of upload %d" % i)
