@@ -326,6 +326,17 @@ out:
  */
 #define STREAM_BLOCK ((uint64_t)1 << 20)
 #define STREAM_BUFFERS_MAX 32u
+#define STREAM_SMALL_BLOCK ((uint64_t)256 << 10)
+
+/* Takes one of @p max units counted in @p used; false when none is left. */
+static bool units_take(atomic_uint *used, unsigned max)
+{
+    if (atomic_fetch_add(used, 1u) < max) {
+        return true;
+    }
+    atomic_fetch_sub(used, 1u);
+    return false;
+}
 
 struct seg_reader {
     struct store *st;
@@ -421,6 +432,24 @@ static ssize_t empty_read(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
+/* One file's body by sendfile from the right offset (needs no buffer). */
+static struct MHD_Response *file_response(struct store_req *r)
+{
+    struct store_resp *sp = &r->resp;
+    struct MHD_Response *resp;
+    int fd = sp->segs[0].fd;
+
+    if (fd < 0 && blob_open(r->st->data_dir, cv_str_c(sp->segs[0].file), &fd) != CV_OK) {
+        return NULL;
+    }
+    sp->segs[0].fd = -1; /* MHD closes it */
+    resp = MHD_create_response_from_fd_at_offset64(sp->stream_len, fd, sp->stream_off);
+    if (!resp) {
+        close(fd);
+    }
+    return resp;
+}
+
 /* Builds the MHD response for a streamed body. Takes the segments' memory. */
 static struct MHD_Response *stream_response(struct store_req *r, bool head)
 {
@@ -428,7 +457,7 @@ static struct MHD_Response *stream_response(struct store_req *r, bool head)
     struct seg_reader *sr;
     struct MHD_Response *resp = NULL;
     uint64_t block = CV_MIN(sp->stream_len, STREAM_BLOCK);
-    bool counted = false, over_budget = false;
+    bool counted = false;
     size_t i;
 
     if (head || sp->stream_len == 0) {
@@ -450,36 +479,26 @@ static struct MHD_Response *stream_response(struct store_req *r, bool head)
         return resp;
     }
     /* A large block is counted against STREAM_BUFFERS_MAX; small ones are
-     * cheap and are not. */
-    if (block > 256 * 1024) {
-        if (atomic_fetch_add(&r->st->stream_buffers, 1u) < STREAM_BUFFERS_MAX) {
-            counted = true;
-        } else {
-            atomic_fetch_sub(&r->st->stream_buffers, 1u);
-            block = 256 * 1024;
-            over_budget = true;
+     * cheap and are not. With none to spare, one file goes by sendfile and
+     * several (a multipart object) through a small block. */
+    if (block > STREAM_SMALL_BLOCK) {
+        counted = units_take(&r->st->stream_buffers, STREAM_BUFFERS_MAX);
+        if (!counted && sp->nsegs == 1) {
+            return file_response(r);
         }
-    }
-    /* One file and no block to spare: sendfile from the right offset. */
-    if (sp->nsegs == 1 && over_budget) {
-        int fd = sp->segs[0].fd;
-        if (fd < 0 && blob_open(r->st->data_dir, cv_str_c(sp->segs[0].file), &fd) != CV_OK) {
-            return NULL;
+        if (!counted) {
+            block = STREAM_SMALL_BLOCK;
         }
-        sp->segs[0].fd = -1; /* MHD closes it */
-        resp = MHD_create_response_from_fd_at_offset64(sp->stream_len, fd, sp->stream_off);
-        if (!resp) {
-            close(fd);
-        }
-        return resp;
     }
     sr = cv_calloc(1, sizeof(*sr));
     if (!sr) {
-        goto fail;
+        if (counted) {
+            atomic_fetch_sub(&r->st->stream_buffers, 1u);
+        }
+        return NULL;
     }
     sr->st = r->st;
-    sr->counted = counted;
-    counted = false; /* seg_free gives it back from here on */
+    sr->counted = counted; /* seg_free gives it back */
     sr->segs = cv_calloc(sp->nsegs ? sp->nsegs : 1, sizeof(*sr->segs));
     if (!sr->segs) {
         seg_free(sr);
@@ -503,12 +522,6 @@ static struct MHD_Response *stream_response(struct store_req *r, bool head)
         seg_free(sr);
     }
     return resp;
-
-fail:
-    if (counted) {
-        atomic_fetch_sub(&r->st->stream_buffers, 1u);
-    }
-    return NULL;
 }
 
 static void free_segments(struct store_req *r)
@@ -679,12 +692,12 @@ static void req_hasher_start(struct store_req *r)
 {
     struct store *st = r->st;
 
-    r->hasher = NULL;
-    if (atomic_fetch_add(&st->hashers, 1u) >= HASHERS_MAX ||
+    r->hasher = NULL; /* hash inline unless a thread is free */
+    if (units_take(&st->hashers, HASHERS_MAX) &&
         hasher_start(&r->hasher, &r->md5, r->payload_hex ? &r->sha : NULL,
                      r->ck.algo != SIGV4_CK_NONE ? &r->ck : NULL) != CV_OK) {
         atomic_fetch_sub(&st->hashers, 1u);
-        r->hasher = NULL; /* hash inline instead */
+        r->hasher = NULL;
     }
 }
 

@@ -59,7 +59,14 @@ static cv_err sink_write(void *ud, const char *data, size_t len)
     return cv_buf_add(&((struct lines *)ud)->b, data, len);
 }
 
-static cv_err run_opts(const char *path, bool no_themes, struct cv_buf *doc, struct cv_buf *recs)
+/*
+ * One analysis of @p path. @p recs takes the record lines (NULL drops them);
+ * without @p with_sink there is no records sink at all (the spill then keeps
+ * no pos/neu/neg, which only the lines show, and pass 2 formats line-number
+ * ids only for kept quotes).
+ */
+static cv_err run(const char *path, enum ins_format fmt, bool no_themes, bool with_sink,
+                  struct cv_buf *doc, struct cv_buf *recs)
 {
     struct cv_clock clk;
     struct ins_options o = {0};
@@ -71,9 +78,9 @@ static cv_err run_opts(const char *path, bool no_themes, struct cv_buf *doc, str
 
     cv_clock_fixed(&clk, 1714564800000LL);
     o.clock = &clk;
-    o.format = INS_FMT_JSONL;
+    o.format = fmt;
     o.no_themes = no_themes;
-    err = ins_analyze(&o, paths, 1, doc, &sink, msg, sizeof(msg));
+    err = ins_analyze(&o, paths, 1, doc, with_sink ? &sink : NULL, msg, sizeof(msg));
     if (recs) {
         *recs = l.b;
     } else {
@@ -82,25 +89,14 @@ static cv_err run_opts(const char *path, bool no_themes, struct cv_buf *doc, str
     return err;
 }
 
-/*
- * Without a records sink (the spill then keeps no pos/neu/neg, which only the
- * lines show, and pass 2 formats line-number ids only for kept quotes).
- */
+static cv_err run_opts(const char *path, bool no_themes, struct cv_buf *doc, struct cv_buf *recs)
+{
+    return run(path, INS_FMT_JSONL, no_themes, true, doc, recs);
+}
+
 static cv_err run_fmt(const char *path, enum ins_format fmt, bool with_sink, struct cv_buf *doc)
 {
-    struct cv_clock clk;
-    struct ins_options o = {0};
-    struct lines l = {CV_BUF_INIT(1 << 20)};
-    struct ins_sink sink = {sink_write, &l};
-    const char *paths[] = {path};
-    char msg[256];
-
-    cv_clock_fixed(&clk, 1714564800000LL);
-    o.clock = &clk;
-    o.format = fmt;
-    cv_err err = ins_analyze(&o, paths, 1, doc, with_sink ? &sink : NULL, msg, sizeof(msg));
-    cv_buf_release(&l.b);
-    return err;
+    return run(path, fmt, false, with_sink, doc, NULL);
 }
 
 static cv_err run_nosink(const char *path, struct cv_buf *doc)
