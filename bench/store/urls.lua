@@ -30,6 +30,15 @@ function init(args)
     end
     idx = 0
     wraps = 0
+    -- The request around the path is built once: wrk.format() on every
+    -- request costs wrk about 10 us of CPU, on the cores the server uses.
+    pre = method .. " "
+    post = " HTTP/1.1\r\nHost: " .. wrk.headers["Host"] .. "\r\n"
+    if body then
+        post = post .. "Content-Length: " .. #body .. "\r\n\r\n" .. body
+    else
+        post = post .. "\r\n"
+    end
 end
 
 function request()
@@ -38,7 +47,7 @@ function request()
         idx = 1
         wraps = wraps + 1
     end
-    return wrk.format(method, paths[idx], nil, body)
+    return pre .. paths[idx] .. post
 end
 
 function done(summary, latency, requests)
