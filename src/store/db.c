@@ -195,6 +195,7 @@ struct write_job {
     bool objects_only; /* touches objects, versions, uploads: no bucket metadata */
     sem_t done;        /* posted once, after the writer let go of the queue lock */
     struct write_job *next;
+    struct write_job *wake; /* set on a batch's first job: the rest, for its waiter to wake */
 };
 
 /* The writer's transaction-control statements, prepared once. */
@@ -343,6 +344,21 @@ static void jobs_done(struct write_job *j)
     }
 }
 
+/*
+ * The writer wakes only the first waiter of a batch, and that waiter wakes
+ * the rest (write_job_run). Waking a thread costs the waker several
+ * microseconds, far more in a paravirtualised guest, where it is an
+ * inter-processor interrupt; the writer is the one thread every later
+ * batch waits for, so the wake-ups move off it. With 16 connections
+ * putting 4 KiB objects: about 15 % more PUTs per second and 8 % less CPU
+ * per PUT (docs/internals/bench.md).
+ */
+static void batch_done(struct write_job *batch)
+{
+    batch->wake = batch->next;
+    sem_post(&batch->done);
+}
+
 static void *writer_main(void *arg)
 {
     struct db *db = arg;
@@ -401,7 +417,7 @@ static void *writer_main(void *arg)
         db->commits++;
         db->writes += n;
         pthread_mutex_unlock(&db->mu);
-        jobs_done(batch);
+        batch_done(batch);
     }
     return NULL;
 }
@@ -416,6 +432,7 @@ static cv_err write_job_run(struct db *db, db_write_fn fn, void *arg, bool objec
     job.result = CV_OK;
     job.objects_only = objects_only;
     job.next = NULL;
+    job.wake = NULL;
     if (sem_init(&job.done, 0, 0) != 0) {
         return CV_EINTERNAL;
     }
@@ -436,6 +453,7 @@ static cv_err write_job_run(struct db *db, db_write_fn fn, void *arg, bool objec
     while (sem_wait(&job.done) != 0) {
         /* EINTR: wait on */
     }
+    jobs_done(job.wake); /* the first of its batch: the others wait on us */
     sem_destroy(&job.done);
     return job.result;
 }
