@@ -49,7 +49,7 @@ struct conn {
     bool eof;              /* the client is done sending */
     char in[HEAD_MAX + BODY_MAX];
     size_t inlen;
-    char *body;            /* the body being committed (a copy) */
+    char body[BODY_MAX];   /* the body being committed (a copy) */
     size_t bodylen;
     struct conn *next;     /* writer queue / done list */
 };
@@ -146,7 +146,6 @@ static void free_dead(void)
         struct conn *c = dead;
 
         dead = c->next;
-        free(c->body);
         free(c);
     }
 }
@@ -209,12 +208,7 @@ static bool serve(struct conn *c)
             return true;
         }
         if (is_put) {
-            c->body = realloc(c->body, bodylen ? bodylen : 1);
-            if (!c->body) {
-                conn_close(c);
-                return false;
-            }
-            memcpy(c->body, body, bodylen);
+            memcpy(c->body, body, bodylen); /* bodylen <= BODY_MAX: parse_request */
             c->bodylen = bodylen;
             c->waiting = true;
             pthread_mutex_lock(&mu);
