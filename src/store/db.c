@@ -249,7 +249,8 @@ static cv_err conn_open(const char *path, bool writer, struct db_conn **out, cha
     if (!c) {
         return CV_ENOMEM;
     }
-    if (sqlite3_open_v2(path, &c->h, flags, NULL) != SQLITE_OK) {
+    /* The write connection batches its file writes (dbvfs.c); it syncs every commit. */
+    if (sqlite3_open_v2(path, &c->h, flags, writer ? DB_VFS_WRITE_BEHIND : NULL) != SQLITE_OK) {
         cv_errf(errmsg, errlen, "cannot open %s: %s", path, c->h ? sqlite3_errmsg(c->h) : "?");
         err = CV_EDB;
         goto out;
@@ -538,6 +539,11 @@ cv_err db_open(const char *path, struct db **out, char *errmsg, size_t errlen)
     db->path = cv_strdup(path);
     if (!db->path) {
         err = CV_ENOMEM;
+        goto out;
+    }
+    err = db_vfs_register();
+    if (err) {
+        cv_errf(errmsg, errlen, "cannot register the SQLite VFS %s", DB_VFS_WRITE_BEHIND);
         goto out;
     }
     err = conn_open(path, true, &db->writer, errmsg, errlen);

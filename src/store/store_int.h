@@ -142,6 +142,9 @@ typedef cv_err (*db_write_fn)(struct db_conn *c, void *arg);
 
 struct db;
 
+/* SQLite VFS of the write connection: writes batched until a sync (dbvfs.c). */
+#define DB_VFS_WRITE_BEHIND "caravel-wb"
+CV_WUR cv_err db_vfs_register(void);
 CV_WUR cv_err db_open(const char *path, struct db **out, char *errmsg, size_t errlen);
 void db_close(struct db *db);
 /** A read connection from the pool; never NULL unless out of memory. */
