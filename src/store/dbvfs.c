@@ -13,7 +13,10 @@
  * a write that does not extend the buffer, or a full buffer.
  *
  * Why that is safe: SQLite never relies on a write before one of those
- * calls. With synchronous=FULL (the only setting the write connection uses)
+ * calls, and the shim also writes everything out before the connection lets
+ * go of an exclusive wal-index lock (the WAL write lock, the checkpoint
+ * lock), so whenever another connection or process may write, the files
+ * hold exactly what the default VFS would have left there. With synchronous=FULL (the only setting the write connection uses)
  * a commit syncs the WAL before it publishes the new wal-index header, and a
  * checkpoint syncs the database file before it records the frames as
  * backfilled, so no other connection or process can see a frame or a page
@@ -39,9 +42,17 @@ struct wb_file {
     size_t len;
     sqlite3_int64 off;
     bool buffered;      /* main database or WAL */
+    /* A main database: its name as SQLite passed it, and its connection's WAL. */
+    const char *name;
+    struct wb_file *wal;
+    struct wb_file *db; /* a WAL: its main database */
+    struct wb_file *next;
 };
 
 static sqlite3_vfs *real_vfs;
+/* Open main databases, so that a WAL finds its own (linked on open). */
+static pthread_mutex_t mains_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct wb_file *mains;
 
 /* Writes the pending bytes out. The buffer is empty afterwards either way. */
 static int wb_flush(struct wb_file *f)
@@ -62,6 +73,22 @@ static int wb_close(sqlite3_file *p)
 {
     struct wb_file *f = (struct wb_file *)p;
     int rc = wb_flush(f), rc2 = f->real->pMethods->xClose(f->real);
+    struct wb_file **pp;
+
+    pthread_mutex_lock(&mains_mu);
+    if (f->db) {
+        f->db->wal = NULL;
+    }
+    if (f->wal) {
+        f->wal->db = NULL;
+    }
+    for (pp = &mains; *pp; pp = &(*pp)->next) {
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&mains_mu);
 
     sqlite3_free(f->buf);
     f->buf = NULL;
@@ -184,6 +211,19 @@ static int wb_shm_lock(sqlite3_file *p, int offset, int n, int flags)
 {
     struct wb_file *f = (struct wb_file *)p;
 
+    /*
+     * Letting go of the WAL write lock or the checkpoint lock: from here on
+     * another connection may write. What is still buffered belongs to a
+     * transaction or checkpoint that did not reach its sync (a committed one
+     * flushed there), so an error writing it loses nothing.
+     */
+    if ((flags & SQLITE_SHM_UNLOCK) && (flags & SQLITE_SHM_EXCLUSIVE)) {
+        (void)wb_flush(f);
+        if (f->wal) {
+            (void)wb_flush(f->wal);
+        }
+    }
+
     return f->real->pMethods->xShmLock(f->real, offset, n, flags);
 }
 
@@ -260,6 +300,24 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *p, int flag
     }
     f->buffered = (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) != 0;
     f->base.pMethods = &wb_methods;
+    pthread_mutex_lock(&mains_mu);
+    if ((flags & SQLITE_OPEN_MAIN_DB) && name) {
+        f->name = name;
+        f->next = mains;
+        mains = f;
+    } else if ((flags & SQLITE_OPEN_WAL) && name) {
+        /* SQLite names a WAL inside its database's name buffer: same pointer. */
+        const char *db = sqlite3_filename_database(name);
+        struct wb_file *m;
+        for (m = mains; m; m = m->next) {
+            if (m->name == db && !m->wal) {
+                m->wal = f;
+                f->db = m;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&mains_mu);
     return SQLITE_OK;
 }
 

@@ -302,6 +302,48 @@ static void test_full_disk(void **state)
     st_rmtree(dir);
 }
 
+/*
+ * A rolled-back transaction that spilled leaves frames in the buffer. Another writer
+ * (another process, here a default-VFS connection) then commits frames at
+ * the same WAL offsets. Our connection's next transaction must not write the
+ * stale frames over them: the buffer goes out before the WAL write lock is
+ * released, as the default VFS would have written it.
+ */
+static void test_rollback_then_other_writer(void **state)
+{
+    char dir[64];
+    sqlite3 *a, *b, *r;
+
+    (void)state;
+    st_mkdtemp(dir);
+    a = open_db(dir, DB_VFS_WRITE_BEHIND);
+    b = open_db(dir, NULL);
+    exec_ok(a, "PRAGMA wal_autocheckpoint=0");
+    exec_ok(b, "PRAGMA wal_autocheckpoint=0");
+    insert_rows(a, 0, 5, 4096);
+    /* A cache this small spills frames into the WAL before the rollback. */
+    exec_ok(a, "PRAGMA cache_size=2");
+    exec_ok(a, "BEGIN");
+    insert_rows(a, 100, 110, 4096);
+    exec_ok(a, "ROLLBACK");
+
+    exec_ok(b, "BEGIN");
+    insert_rows(b, 200, 210, 2000);
+    exec_ok(b, "COMMIT");
+    exec_ok(a, "BEGIN");
+    insert_rows(a, 300, 302, 3000);
+    exec_ok(a, "COMMIT");
+    sqlite3_close(a);
+    sqlite3_close(b);
+    r = open_db(dir, NULL);
+    check_rows(r, 0, 5, 4096);
+    check_rows(r, 200, 210, 2000);
+    check_rows(r, 300, 302, 3000);
+    assert_integrity(r);
+    sqlite3_close(r);
+    st_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_readers_see_every_commit),
         cmocka_unit_test(test_spill_and_rewrite),
         cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_rollback_then_other_writer),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
