@@ -13,15 +13,15 @@
  * a write that does not extend the buffer, or a full buffer.
  *
  * Why that is safe: SQLite never relies on a write before one of those
- * calls, and the shim also writes everything out before the connection lets
- * go of an exclusive wal-index lock (the WAL write lock, the checkpoint
- * lock), so whenever another connection or process may write, the files
- * hold exactly what the default VFS would have left there. With synchronous=FULL (the only setting the write connection uses)
+ * calls. With synchronous=FULL (the only setting the write connection uses)
  * a commit syncs the WAL before it publishes the new wal-index header, and a
  * checkpoint syncs the database file before it records the frames as
  * backfilled, so no other connection or process can see a frame or a page
- * whose bytes are still here. A crash before the sync loses the same
- * uncommitted frames it would have lost anyway.
+ * whose bytes are still here. The shim also writes everything out before
+ * its connection lets go of an exclusive wal-index lock (the WAL write lock,
+ * the checkpoint lock): whenever another connection or process may write,
+ * the files hold what the default VFS would have left there. A crash before
+ * a sync loses the same uncommitted frames it would have lost anyway.
  *
  * Only the main database file and the WAL are buffered; other files pass
  * straight through.
@@ -89,7 +89,6 @@ static int wb_close(sqlite3_file *p)
         }
     }
     pthread_mutex_unlock(&mains_mu);
-
     sqlite3_free(f->buf);
     f->buf = NULL;
     return rc != SQLITE_OK ? rc : rc2;
@@ -223,7 +222,6 @@ static int wb_shm_lock(sqlite3_file *p, int offset, int n, int flags)
             (void)wb_flush(f->wal);
         }
     }
-
     return f->real->pMethods->xShmLock(f->real, offset, n, flags);
 }
 
