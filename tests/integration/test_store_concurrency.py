@@ -3,7 +3,9 @@ writers overwrite and delete it; a GET that is streaming a large body keeps
 returning that version even when the key is overwritten or deleted meanwhile
 (the body file is unlinked only after the reader is done with it); listings
 during writes show only whole objects; concurrent multipart completions of
-one key leave exactly one of them."""
+one key leave exactly one of them; another process (`caravel store accounts
+add`) writing to the store's database while it commits PUTs loses nothing of
+either."""
 import hashlib
 import os
 import sys
@@ -202,6 +204,47 @@ def test_many_small_puts_in_parallel():
     with ThreadPoolExecutor(16) as ex:
         got = dict(zip(items, ex.map(lambda k: c.get_object(Bucket=B, Key=k)["Body"].read(), items)))
     assert got == items, "a parallel PUT reads back wrong"
+
+
+def test_other_process_writes_during_group_commit():
+    """`store accounts add` (its own process, its own SQLite connection) six
+    times while 8 threads PUT small objects: the store's write connection
+    batches its WAL writes until each sync, and neither side's commits may
+    be lost or damaged."""
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+    c = st.client(max_pool_connections=8)
+    items = {"mp/%04d" % i: os.urandom(200 + i * 53 % 6000) for i in range(1200)}
+    accounts = []
+    with ThreadPoolExecutor(8) as ex:
+        fut = ex.map(lambda kv: c.put_object(Bucket=B, Key=kv[0], Body=kv[1])["ETag"], items.items())
+        for i in range(6):
+            accounts.append(st.add_account("mp-acct-%d" % i))
+        etags = dict(zip(items, fut))
+    for k, v in items.items():
+        eq(etags[k], etag_of(v), "ETag of %s" % k)
+    for i, (akid, secret, acct) in enumerate(accounts):
+        other = st.client(akid=akid, secret=secret)
+        other.create_bucket(Bucket="mp-acct-bucket-%d" % i)
+        other.put_object(Bucket="mp-acct-bucket-%d" % i, Key="k", Body=b"x%d" % i)
+        eq(other.get_object(Bucket="mp-acct-bucket-%d" % i, Key="k")["Body"].read(), b"x%d" % i,
+           "object of the account added during the PUTs")
+    with ThreadPoolExecutor(8) as ex:
+        got = dict(zip(items, ex.map(lambda k: c.get_object(Bucket=B, Key=k)["Body"].read(), items)))
+    assert got == items, "a PUT made while another process wrote reads back wrong"
+    st.stop()
+    db = sqlite3.connect(os.path.join(st.dir, "meta.db"))
+    try:
+        eq(db.execute("PRAGMA integrity_check").fetchone()[0], "ok", "meta.db integrity_check")
+        eq(db.execute("SELECT count(*) FROM objects WHERE key LIKE 'mp/%'").fetchone()[0], len(items),
+           "object rows after the run")
+        eq(db.execute("SELECT count(*) FROM accounts WHERE name LIKE 'mp-acct-%'").fetchone()[0], 6,
+           "accounts added during the run")
+    finally:
+        db.close()
+    st.start()  # on a new port: a new client
+    eq(st.client().head_object(Bucket=B, Key="mp/0007")["ContentLength"], len(items["mp/0007"]),
+       "the store serves the folder again after the check")
 
 
 cvstore.main(globals())
