@@ -145,12 +145,20 @@ static void exec_ok(sqlite3 *h, const char *sql)
     }
 }
 
-static void assert_integrity(sqlite3 *h)
+/* @p sql prepared and stepped to its first row (the caller finalizes). */
+static sqlite3_stmt *first_row(sqlite3 *h, const char *sql)
 {
     sqlite3_stmt *s = NULL;
 
-    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    return s;
+}
+
+static void assert_integrity(sqlite3 *h)
+{
+    sqlite3_stmt *s = first_row(h, "PRAGMA integrity_check");
+
     assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
     sqlite3_finalize(s);
 }
@@ -214,9 +222,7 @@ static void test_readers_see_every_commit(void **state)
         exec_ok(w, "COMMIT");
         check_rows(r, i * 5, i * 5 + 5, 3000 + (size_t)i * 100);
     }
-    assert_int_equal(sqlite3_prepare_v2(w, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &s, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    s = first_row(w, "PRAGMA wal_checkpoint(TRUNCATE)");
     assert_int_equal(sqlite3_column_int(s, 0), 0); /* not busy */
     log = sqlite3_column_int(s, 1);
     done = sqlite3_column_int(s, 2);
@@ -275,6 +281,7 @@ static void test_full_disk(void **state)
 {
     char dir[64];
     sqlite3 *w, *r;
+    sqlite3_stmt *s;
     int rc;
 
     (void)state;
@@ -290,13 +297,9 @@ static void test_full_disk(void **state)
     sqlite3_close(w);
     r = open_db(dir, NULL);
     check_rows(r, 0, 20, 4096);
-    {
-        sqlite3_stmt *s = NULL;
-        assert_int_equal(sqlite3_prepare_v2(r, "SELECT count(*) FROM t", -1, &s, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(s, 0), 20);
-        sqlite3_finalize(s);
-    }
+    s = first_row(r, "SELECT count(*) FROM t");
+    assert_int_equal(sqlite3_column_int(s, 0), 20);
+    sqlite3_finalize(s);
     assert_integrity(r);
     sqlite3_close(r);
     st_rmtree(dir);
