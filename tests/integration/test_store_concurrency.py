@@ -3,7 +3,8 @@ writers overwrite and delete it; a GET that is streaming a large body keeps
 returning that version even when the key is overwritten or deleted meanwhile
 (the body file is unlinked only after the reader is done with it); listings
 during writes show only whole objects; concurrent multipart completions of
-one key leave exactly one of them; another process (`caravel store accounts
+one key leave exactly one of them; parallel PUTs share commits (group
+commit, counted by the store); another process (`caravel store accounts
 add`) writing to the store's database while it commits PUTs loses nothing of
 either."""
 import hashlib
@@ -204,6 +205,49 @@ def test_many_small_puts_in_parallel():
     with ThreadPoolExecutor(16) as ex:
         got = dict(zip(items, ex.map(lambda k: c.get_object(Bucket=B, Key=k)["Body"].read(), items)))
     assert got == items, "a parallel PUT reads back wrong"
+
+
+def test_parallel_puts_share_commits():
+    """Group commit end to end: 800 presigned PUTs on 16 keep-alive
+    connections. When it stops, the store reports how many metadata writes
+    it made in how many commits. A lock that serialized PUTs around their
+    commit would make the two equal."""
+    import http.client
+    import re
+    import urllib.parse
+    g = cvstore.Store("groupcommit", extra_args=["--quiet"])
+    c = g.client(signature_version="s3v4")
+    c.create_bucket(Bucket="gc-bucket")
+    n, conns = 800, 16
+    paths = []
+    for i in range(n):
+        u = urllib.parse.urlsplit(c.generate_presigned_url(
+            "put_object", Params={"Bucket": "gc-bucket", "Key": "k/%04d" % i}, ExpiresIn=900))
+        paths.append(u.path + "?" + u.query)
+    body = os.urandom(1000)
+    status = []
+
+    def client(t):
+        conn = http.client.HTTPConnection("127.0.0.1", g.port, timeout=60)
+        for i in range(t, n, conns):
+            conn.request("PUT", paths[i], body=body)
+            r = conn.getresponse()
+            r.read()
+            status.append(r.status)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    eq(status.count(200), n, "PUTs answered 200")
+    g.stop()
+    m = re.search(r"(\d+) metadata writes in (\d+) commits", g.log())
+    assert m, "no commit statistics in the store's log at stop"
+    writes, commits = int(m.group(1)), int(m.group(2))
+    assert writes >= n, "%d metadata writes for %d PUTs" % (writes, n)
+    assert commits < 0.9 * writes, "%d commits for %d writes: PUTs did not share commits" % (commits, writes)
 
 
 def test_other_process_writes_during_group_commit():
