@@ -49,7 +49,7 @@ void blob_writer_init(struct blob_writer *w, const char *dir, size_t inline_max)
     cv_buf_init(&w->mem, inline_max);
 }
 
-static cv_err spill(struct blob_writer *w)
+static cv_err spill(struct blob_writer *w, int flags)
 {
     char path[4096];
     cv_err err;
@@ -59,7 +59,11 @@ static cv_err spill(struct blob_writer *w)
         return err;
     }
     snprintf(path, sizeof(path), "%s/tmp/%s", w->dir, w->id);
-    w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | flags, 0600);
+    if (w->fd < 0 && (flags & O_DIRECT) && errno == EINVAL) {
+        /* This filesystem takes no direct I/O (tmpfs before Linux 6.6). */
+        w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    }
     if (w->fd < 0) {
         cv_error("store: cannot create %s: %s", path, strerror(errno));
         w->id[0] = '\0';
@@ -70,6 +74,25 @@ static cv_err spill(struct blob_writer *w)
     }
     cv_buf_release(&w->mem);
     return err;
+}
+
+/* Starts write-back of what the page cache holds of the file every
+ * BLOB_FLUSH_STEP bytes, and waits for the step before it, so dirty pages
+ * stay bounded and the final fsync has little to do. */
+static void flush_step(struct blob_writer *w)
+{
+    off_t off = (off_t)w->flushed;
+
+    if (w->size - w->flushed < BLOB_FLUSH_STEP) {
+        return;
+    }
+    sync_file_range(w->fd, off, (off_t)(w->size - w->flushed), SYNC_FILE_RANGE_WRITE);
+    if (w->flushed >= BLOB_FLUSH_STEP) {
+        sync_file_range(w->fd, off - (off_t)BLOB_FLUSH_STEP, (off_t)BLOB_FLUSH_STEP,
+                        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                            SYNC_FILE_RANGE_WAIT_AFTER);
+    }
+    w->flushed = w->size;
 }
 
 cv_err blob_write(struct blob_writer *w, const void *p, size_t n)
@@ -84,7 +107,7 @@ cv_err blob_write(struct blob_writer *w, const void *p, size_t n)
         return err;
     }
     if (w->fd < 0) {
-        err = spill(w);
+        err = spill(w, 0);
         if (err) {
             return err;
         }
@@ -94,18 +117,75 @@ cv_err blob_write(struct blob_writer *w, const void *p, size_t n)
         return err;
     }
     w->size += n;
-    if (w->size - w->flushed >= BLOB_FLUSH_STEP) {
-        /* Start writing back what we have; wait for the step before it so
-         * dirty pages stay bounded and the final fsync has little to do. */
-        off_t off = (off_t)w->flushed;
-        sync_file_range(w->fd, off, (off_t)(w->size - w->flushed), SYNC_FILE_RANGE_WRITE);
-        if (w->flushed >= BLOB_FLUSH_STEP) {
-            sync_file_range(w->fd, off - (off_t)BLOB_FLUSH_STEP, (off_t)BLOB_FLUSH_STEP,
-                            SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                                SYNC_FILE_RANGE_WAIT_AFTER);
-        }
-        w->flushed = w->size;
+    flush_step(w);
+    return CV_OK;
+}
+
+cv_err blob_begin_stream(struct blob_writer *w)
+{
+    cv_err err;
+
+    if (w->fd >= 0 || w->mem.len) {
+        return CV_EINVAL; /* only on a fresh writer */
     }
+    err = spill(w, O_DIRECT);
+    if (!err) {
+        int fl = fcntl(w->fd, F_GETFL);
+        w->direct = fl >= 0 && (fl & O_DIRECT);
+    }
+    return err;
+}
+
+/* Leaves direct I/O for the rest of the file (the filesystem refused it). */
+static void leave_direct(struct blob_writer *w)
+{
+    int fl = fcntl(w->fd, F_GETFL);
+
+    if (fl >= 0) {
+        fcntl(w->fd, F_SETFL, fl & ~O_DIRECT);
+    }
+    w->direct = false;
+}
+
+cv_err blob_stream_write(struct blob_writer *w, char *p, size_t n, size_t cap)
+{
+    cv_err err;
+
+    if (w->padded) {
+        return CV_EINVAL; /* a short piece must be the last */
+    }
+    if (w->direct) {
+        /* Whole blocks from an aligned buffer: the last piece is padded
+         * with zeros and blob_stream_end() cuts the file to its size. */
+        size_t full = (n + BLOB_ALIGN - 1) / BLOB_ALIGN * BLOB_ALIGN;
+        if (full <= cap && (uintptr_t)p % BLOB_ALIGN == 0 && w->size % BLOB_ALIGN == 0) {
+            memset(p + n, 0, full - n);
+            err = cv_pwrite_all(w->fd, p, full, (off_t)w->size);
+            if (!err) {
+                w->padded = full != n;
+                w->size += n;
+                return CV_OK;
+            }
+            if (errno != EINVAL) {
+                return err;
+            }
+        }
+        leave_direct(w); /* and write this piece through the page cache */
+    }
+    err = cv_pwrite_all(w->fd, p, n, (off_t)w->size);
+    if (!err) {
+        w->size += n;
+        flush_step(w);
+    }
+    return err;
+}
+
+cv_err blob_stream_end(struct blob_writer *w)
+{
+    if (w->padded && ftruncate(w->fd, (off_t)w->size) != 0) {
+        return CV_EIO;
+    }
+    w->padded = false;
     return CV_OK;
 }
 

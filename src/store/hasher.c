@@ -1,46 +1,58 @@
 /*
- * Hashing a large body beside receiving it. MD5 (the ETag) runs at about
- * 700 MB/s on one core: done inline, it caps a single PUT well below what
- * the disk takes. For large bodies the connection thread copies each piece
- * into a small ring and goes on receiving and writing, while this thread
- * runs MD5 (and the payload SHA-256 and checksum, when asked) over the ring.
- * Memory is the ring: HASHER_SLOTS x HASHER_SLOT bytes per large upload.
+ * A large body's pipeline: hashing, and writing to disk, beside receiving
+ * it. MD5 (the ETag) runs at about 700 MB/s on one core: done inline, it
+ * caps a single PUT well below what the disk takes. So for large bodies the
+ * connection thread only copies each piece into a small ring of 1 MiB slots
+ * and goes on receiving, while
+ *  - the hash thread runs MD5 (and the payload SHA-256 and checksum, when
+ *    asked) over each slot, and
+ *  - the disk thread, when the body goes to a file, writes each full slot
+ *    at its offset (blob_stream_write: O_DIRECT where the filesystem allows,
+ *    so the body is not copied into the page cache and written back later).
+ * A slot is refilled once both have passed it. Memory is the ring:
+ * HASHER_SLOTS x HASHER_SLOT bytes per large upload.
  */
 #include "store_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define HASHER_SLOTS 4
 #define HASHER_SLOT (1u << 20)
 
 struct hasher {
-    pthread_t thread;
+    pthread_t thread, disk_thread;
+    bool has_disk;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    char *mem[HASHER_SLOTS]; /* allocations; buf[] is mem[] aligned */
     char *buf[HASHER_SLOTS];
     size_t len[HASHER_SLOTS];
-    unsigned head, tail, count; /* slots ready to hash: tail..head */
-    size_t fill;                /* bytes in buf[head] being filled */
-    bool done;                  /* no more data will come */
+    /* Slots published, hashed and written so far; slot i is buf[i % N]. */
+    uint64_t produced, hashed, written;
+    size_t fill; /* bytes in the slot being filled (produced % N) */
+    bool done;   /* no more data will come */
     struct cv_md5 *md5;
     struct cv_sha256 *sha;
     struct sigv4_checksum *ck;
+    struct blob_writer *blob;
+    cv_err disk_err;
 };
 
-static void *hasher_main(void *arg)
+static void *hash_main(void *arg)
 {
     struct hasher *h = arg;
 
     pthread_mutex_lock(&h->mu);
     for (;;) {
         unsigned t;
-        while (!h->count && !h->done) {
+        while (h->hashed == h->produced && !h->done) {
             pthread_cond_wait(&h->cv, &h->mu);
         }
-        if (!h->count) {
+        if (h->hashed == h->produced) {
             break; /* done and drained */
         }
-        t = h->tail;
+        t = (unsigned)(h->hashed % HASHER_SLOTS);
         pthread_mutex_unlock(&h->mu);
         cv_md5_update(h->md5, h->buf[t], h->len[t]);
         if (h->sha) {
@@ -50,16 +62,52 @@ static void *hasher_main(void *arg)
             sigv4_checksum_update(h->ck, h->buf[t], h->len[t]);
         }
         pthread_mutex_lock(&h->mu);
-        h->tail = (h->tail + 1) % HASHER_SLOTS;
-        h->count--;
+        h->hashed++;
         pthread_cond_broadcast(&h->cv);
     }
     pthread_mutex_unlock(&h->mu);
     return NULL;
 }
 
+static void *disk_main(void *arg)
+{
+    struct hasher *h = arg;
+    cv_err err = CV_OK;
+
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        unsigned t;
+        while (h->written == h->produced && !h->done) {
+            pthread_cond_wait(&h->cv, &h->mu);
+        }
+        if (h->written == h->produced) {
+            break;
+        }
+        t = (unsigned)(h->written % HASHER_SLOTS);
+        pthread_mutex_unlock(&h->mu);
+        if (!err) { /* after an error, keep draining so the producer never waits */
+            err = blob_stream_write(h->blob, h->buf[t], h->len[t], HASHER_SLOT);
+        }
+        pthread_mutex_lock(&h->mu);
+        h->written++;
+        pthread_cond_broadcast(&h->cv);
+    }
+    pthread_mutex_unlock(&h->mu);
+    h->disk_err = err ? err : blob_stream_end(h->blob);
+    return NULL;
+}
+
+static void free_slots(struct hasher *h)
+{
+    unsigned i;
+
+    for (i = 0; i < HASHER_SLOTS; i++) {
+        cv_free(h->mem[i]);
+    }
+}
+
 cv_err hasher_start(struct hasher **out, struct cv_md5 *md5, struct cv_sha256 *sha,
-                    struct sigv4_checksum *ck)
+                    struct sigv4_checksum *ck, struct blob_writer *blob)
 {
     struct hasher *h = cv_calloc(1, sizeof(*h));
     unsigned i;
@@ -69,39 +117,62 @@ cv_err hasher_start(struct hasher **out, struct cv_md5 *md5, struct cv_sha256 *s
         return CV_ENOMEM;
     }
     for (i = 0; i < HASHER_SLOTS; i++) {
-        h->buf[i] = cv_malloc(HASHER_SLOT);
-        if (!h->buf[i]) {
-            while (i--) {
-                cv_free(h->buf[i]);
-            }
+        /* Aligned for O_DIRECT: the disk thread writes straight from here. */
+        h->mem[i] = cv_malloc(HASHER_SLOT + BLOB_ALIGN);
+        if (!h->mem[i]) {
+            free_slots(h);
             cv_free(h);
             return CV_ENOMEM;
         }
+        h->buf[i] = h->mem[i] + (BLOB_ALIGN - (uintptr_t)h->mem[i] % BLOB_ALIGN) % BLOB_ALIGN;
     }
     h->md5 = md5;
     h->sha = sha;
     h->ck = ck;
+    h->blob = blob;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
-    if (pthread_create(&h->thread, NULL, hasher_main, h) != 0) {
-        for (i = 0; i < HASHER_SLOTS; i++) {
-            cv_free(h->buf[i]);
+    if (pthread_create(&h->thread, NULL, hash_main, h) != 0) {
+        goto fail;
+    }
+    if (blob) {
+        if (pthread_create(&h->disk_thread, NULL, disk_main, h) != 0) {
+            pthread_mutex_lock(&h->mu);
+            h->done = true;
+            pthread_cond_broadcast(&h->cv);
+            pthread_mutex_unlock(&h->mu);
+            pthread_join(h->thread, NULL);
+            goto fail;
         }
-        pthread_mutex_destroy(&h->mu);
-        pthread_cond_destroy(&h->cv);
-        cv_free(h);
-        return CV_EINTERNAL;
+        h->has_disk = true;
     }
     *out = h;
     return CV_OK;
+
+fail:
+    free_slots(h);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    cv_free(h);
+    return CV_EINTERNAL;
+}
+
+/* Slots neither free nor being filled (lock held). */
+static uint64_t busy(const struct hasher *h)
+{
+    uint64_t oldest = h->hashed;
+
+    if (h->has_disk && h->written < oldest) {
+        oldest = h->written;
+    }
+    return h->produced - oldest;
 }
 
 /* Publishes the slot being filled (lock held). */
 static void publish(struct hasher *h)
 {
-    h->len[h->head] = h->fill;
-    h->head = (h->head + 1) % HASHER_SLOTS;
-    h->count++;
+    h->len[h->produced % HASHER_SLOTS] = h->fill;
+    h->produced++;
     h->fill = 0;
     pthread_cond_broadcast(&h->cv);
 }
@@ -111,13 +182,13 @@ void hasher_feed(struct hasher *h, const char *data, size_t len)
     pthread_mutex_lock(&h->mu);
     while (len) {
         size_t n;
-        /* The slot at head is ours while it is not queued. */
-        while (h->count == HASHER_SLOTS) {
+        /* The slot at produced % N is ours while both threads are past it. */
+        while (busy(h) == HASHER_SLOTS) {
             pthread_cond_wait(&h->cv, &h->mu);
         }
         n = CV_MIN(len, HASHER_SLOT - h->fill);
         pthread_mutex_unlock(&h->mu);
-        memcpy(h->buf[h->head] + h->fill, data, n);
+        memcpy(h->buf[h->produced % HASHER_SLOTS] + h->fill, data, n);
         pthread_mutex_lock(&h->mu);
         h->fill += n;
         data += n;
@@ -129,16 +200,16 @@ void hasher_feed(struct hasher *h, const char *data, size_t len)
     pthread_mutex_unlock(&h->mu);
 }
 
-void hasher_finish(struct hasher *h)
+cv_err hasher_finish(struct hasher *h)
 {
-    unsigned i;
+    cv_err err;
 
     if (!h) {
-        return;
+        return CV_OK;
     }
     pthread_mutex_lock(&h->mu);
     if (h->fill) {
-        while (h->count == HASHER_SLOTS) {
+        while (busy(h) == HASHER_SLOTS) {
             pthread_cond_wait(&h->cv, &h->mu);
         }
         publish(h);
@@ -147,10 +218,13 @@ void hasher_finish(struct hasher *h)
     pthread_cond_broadcast(&h->cv);
     pthread_mutex_unlock(&h->mu);
     pthread_join(h->thread, NULL);
-    for (i = 0; i < HASHER_SLOTS; i++) {
-        cv_free(h->buf[i]);
+    if (h->has_disk) {
+        pthread_join(h->disk_thread, NULL);
     }
+    err = h->disk_err;
+    free_slots(h);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
     cv_free(h);
+    return err;
 }

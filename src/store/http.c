@@ -612,6 +612,9 @@ static cv_err payload_sink(void *ud, const char *data, size_t len)
     r->body_size += len;
     if (r->hasher) {
         hasher_feed(r->hasher, data, len);
+        if (r->blob_stream) {
+            return CV_OK; /* its disk thread writes the body */
+        }
     } else {
         cv_md5_update(&r->md5, data, len);
         if (r->payload_hex) {
@@ -627,6 +630,8 @@ static cv_err payload_sink(void *ud, const char *data, size_t len)
     return cv_buf_add(&r->xml, data, len);
 }
 
+static cv_err req_hasher_finish(struct store_req *r);
+
 static void body_fail(struct store_req *r, cv_err err, const char *msg)
 {
     if (!r->body_err) {
@@ -636,6 +641,7 @@ static void body_fail(struct store_req *r, cv_err err, const char *msg)
         }
     }
     if (r->body_kind == BODY_OBJECT) {
+        (void)req_hasher_finish(r); /* its disk thread may be writing the file */
         blob_writer_abort(&r->blob);
     }
     r->body_kind = BODY_DISCARD;
@@ -692,22 +698,37 @@ static void req_hasher_start(struct store_req *r)
 {
     struct store *st = r->st;
 
-    r->hasher = NULL; /* hash inline unless a thread is free */
-    if (units_take(&st->hashers, HASHERS_MAX) &&
-        hasher_start(&r->hasher, &r->md5, r->payload_hex ? &r->sha : NULL,
-                     r->ck.algo != SIGV4_CK_NONE ? &r->ck : NULL) != CV_OK) {
+    r->hasher = NULL; /* hash and write inline unless a thread is free */
+    r->blob_stream = false;
+    if (!units_take(&st->hashers, HASHERS_MAX)) {
+        return;
+    }
+    /* The body goes to a file anyway: let the pipeline write it too. */
+    r->blob_stream = r->decoded_length > r->blob.inline_max && blob_begin_stream(&r->blob) == CV_OK;
+    if (hasher_start(&r->hasher, &r->md5, r->payload_hex ? &r->sha : NULL,
+                     r->ck.algo != SIGV4_CK_NONE ? &r->ck : NULL,
+                     r->blob_stream ? &r->blob : NULL) != CV_OK) {
         atomic_fetch_sub(&st->hashers, 1u);
         r->hasher = NULL;
+        if (r->blob_stream) {
+            blob_writer_abort(&r->blob); /* back to a fresh writer */
+            blob_writer_init(&r->blob, st->data_dir, st->cfg.limits.inline_max);
+            r->blob_stream = false;
+        }
     }
 }
 
-static void req_hasher_finish(struct store_req *r)
+/* Returns the disk thread's error, if it wrote the body. */
+static cv_err req_hasher_finish(struct store_req *r)
 {
+    cv_err err = CV_OK;
+
     if (r->hasher) {
-        hasher_finish(r->hasher);
+        err = hasher_finish(r->hasher);
         r->hasher = NULL;
         atomic_fetch_sub(&r->st->hashers, 1u);
     }
+    return err;
 }
 
 static cv_err body_verify(struct store_req *r)
@@ -715,11 +736,14 @@ static cv_err body_verify(struct store_req *r)
     uint8_t d[CV_SHA256_LEN];
     cv_err err;
 
-    /* The digests are complete once the hashing thread has drained. */
-    req_hasher_finish(r);
-
+    /* The digests (and a streamed file) are complete once the pipeline
+     * has drained. */
+    err = req_hasher_finish(r);
     if (r->body_err) {
         return r->body_err;
+    }
+    if (err) {
+        return err;
     }
     if (r->chunked) {
         const char *trailer_ck = NULL;
@@ -817,7 +841,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r) {
         return;
     }
-    req_hasher_finish(r);
+    (void)req_hasher_finish(r);
     if (r->chunked) {
         sigv4_chunked_release(r->chunked);
         cv_free(r->chunked);

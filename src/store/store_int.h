@@ -208,6 +208,8 @@ struct blob_writer {
     uint64_t size;
     uint64_t flushed; /* bytes handed to sync_file_range so far */
     bool finished;
+    bool direct; /* stream: the file is open with O_DIRECT */
+    bool padded; /* stream: the last piece was written padded to a block */
 };
 
 void blob_writer_init(struct blob_writer *w, const char *dir, size_t inline_max);
@@ -232,20 +234,35 @@ void blob_unlink(const char *dir, const char *id);
 CV_WUR cv_err blob_new_id(char out[33]);
 /** Start-up: empty DIR/tmp, create DIR/objects/00..ff. */
 CV_WUR cv_err blob_prepare_dirs(const char *dir);
+/*
+ * A stream: a large body written by one other thread (the hasher's disk
+ * thread) in order, straight from aligned buffers. blob_begin_stream()
+ * creates the temp file (O_DIRECT where the filesystem allows); each
+ * blob_stream_write() appends @p n bytes from @p p, whose buffer holds
+ * @p cap bytes (a piece shorter than a whole number of BLOB_ALIGN blocks
+ * must be the last, and is padded with zeros in @p p up to the next block);
+ * blob_stream_end() cuts that padding off. blob_finish() as usual.
+ */
+#define BLOB_ALIGN 4096u
+CV_WUR cv_err blob_begin_stream(struct blob_writer *w);
+CV_WUR cv_err blob_stream_write(struct blob_writer *w, char *p, size_t n, size_t cap);
+CV_WUR cv_err blob_stream_end(struct blob_writer *w);
 /** Copies [off, off+len) of file @p src_fd into the writer. */
 CV_WUR cv_err blob_copy_from_fd(struct blob_writer *w, int src_fd, uint64_t off, uint64_t len);
 
 /*
  * Hashing beside receiving (hasher.c): MD5, and optionally SHA-256 and a
- * checksum, of a large body in a second thread. hasher_feed() copies; the
- * states are the caller's and may be read only after hasher_finish(), which
- * drains, joins and frees (NULL ok).
+ * checksum, of a large body in a second thread, and with @p stream (a
+ * writer after blob_begin_stream()) its writing to disk in a third.
+ * hasher_feed() copies; the states and the writer are the caller's again
+ * only after hasher_finish(), which drains, joins and frees (NULL ok).
  */
 struct hasher;
 CV_WUR cv_err hasher_start(struct hasher **out, struct cv_md5 *md5, struct cv_sha256 *sha,
-                           struct sigv4_checksum *ck);
+                           struct sigv4_checksum *ck, struct blob_writer *stream);
 void hasher_feed(struct hasher *h, const char *data, size_t len);
-void hasher_finish(struct hasher *h);
+/** Drains, joins and frees; returns the disk thread's error, if any. */
+CV_WUR cv_err hasher_finish(struct hasher *h);
 /* Bodies at least this large are hashed beside receiving. */
 #define HASHER_MIN_BODY (8u << 20)
 
@@ -411,6 +428,7 @@ struct store_req {
     struct sigv4_checksum ck;
     char ck_expect[SIGV4_CK_B64_MAX]; /* from the header, if given */
     struct hasher *hasher; /* large bodies: md5/sha/ck are its until finished */
+    bool blob_stream;      /* ...and its disk thread writes blob (a stream) */
     bool started;
     bool deferred; /* response decided on the head, sent on the next callback */
 

@@ -1,10 +1,13 @@
 """Store + boto3 + plain HTTP: large bodies, many at once, in both
 directions; memory stays bounded and every byte is right.
 
-Uploads of 8 MiB or more are hashed by a thread of their own, at most 16 at
-once; the rest hash inline. A test holds 20 uploads open at once, each
-paused after its first MiB until all 20 have begun, and checks every ETag
-(the body's MD5) and every stored body.
+Uploads of 8 MiB or more are hashed by a thread of their own, and written
+by another straight from the hashing ring with O_DIRECT (not through the
+page cache), at most 16 at once; the rest hash and write inline. A test
+holds 20 uploads open at once, each paused after its first MiB until all
+20 have begun, and checks every ETag (the body's MD5) and every stored
+body; another puts bodies whose last block is partial, checks each stored
+file's exact size and bytes, and that none of it sits in the page cache.
 
 The store reads a file body (and a multipart object's parts) into a block
 of up to 1 MiB that MHD sends from; at most 32 responses hold such a block
@@ -17,6 +20,8 @@ peak memory stays bounded while that happens."""
 import hashlib
 import http.client
 import os
+import shutil
+import subprocess
 import sys
 import threading
 import urllib.parse
@@ -161,6 +166,48 @@ def test_twenty_large_uploads_at_once_all_etags_right():
     for i in (0, 7, 19):
         got = s3.get_object(Bucket=B, Key="up-%02d" % i)["Body"].read()
         assert got == bodies[i], "stored body of upload %d" % i
+
+
+def fs_type(path):
+    out = subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def resident_bytes(path):
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", path],
+                         capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
+
+
+def test_large_puts_written_direct_exact_sizes():
+    """Bodies of 8 MiB and more go to disk from the hashing ring with
+    O_DIRECT: whole blocks, the last one padded and the file cut back to
+    the body's length. Each length here ends at a different place in a
+    block; the file must hold exactly the body, and (on a filesystem with
+    its own disk, not tmpfs) none of it may be left in the page cache,
+    which a write through the page cache would leave there."""
+    sizes = [8 * MIB, 8 * MIB + 1, 8 * MIB + 4095, 8 * MIB + 4097, 9 * MIB - 1, 11 * MIB + 12345]
+    before = set(st.object_files())
+    for n in sizes:
+        body = hashlib.shake_256(b"direct %d" % n).digest(n)
+        r = s3.put_object(Bucket=B, Key="direct-%d" % n, Body=body)
+        eq(r["ETag"], '"%s"' % hashlib.md5(body).hexdigest(), "ETag of %d bytes" % n)
+    new = sorted(set(st.object_files()) - before)
+    eq(len(new), len(sizes), "new body files")
+    files = {}
+    for rel in new:
+        path = os.path.join(st.dir, "objects", rel)
+        files[os.path.getsize(path)] = path
+    eq(sorted(files), sorted(sizes), "sizes of the body files (no padding left)")
+    check_cache = fs_type(st.dir) != "tmpfs" and shutil.which("fincore")
+    for n in sizes:
+        if check_cache:
+            eq(resident_bytes(files[n]), 0, "page-cache bytes of the %d-byte body file" % n)
+        body = hashlib.shake_256(b"direct %d" % n).digest(n)
+        got = s3.get_object(Bucket=B, Key="direct-%d" % n)["Body"].read()
+        assert got == body, "stored body of %d bytes" % n
+    if not check_cache:
+        print("  (data folder on tmpfs or no fincore: page-cache check skipped)")
 
 
 def test_ranges_across_block_boundaries():
