@@ -208,6 +208,15 @@ def test_large_puts_written_direct_exact_sizes():
         assert got == body, "stored body of %d bytes" % n
     if not check_cache:
         print("  (data folder on tmpfs or no fincore: page-cache check skipped)")
+    # A body the pipeline wrote in full but that fails its check: nothing
+    # stored, nothing left in DIR/tmp.
+    body = hashlib.shake_256(b"direct bad digest").digest(9 * MIB + 5)
+    wrong = cvstore.b64(hashlib.md5(body + b"x").digest())
+    cvstore.expect_error("BadDigest", 400, s3.put_object, Bucket=B, Key="direct-bad", Body=body,
+                         ContentMD5=wrong)
+    cvstore.expect_error("NoSuchKey", 404, s3.get_object, Bucket=B, Key="direct-bad")
+    eq(st.tmp_files(), [], "DIR/tmp after a refused large body")
+    eq(len(st.object_files()), len(before) + len(sizes), "body files after a refused large body")
 
 
 def test_ranges_across_block_boundaries():

@@ -230,7 +230,11 @@ def truncated_upload(key, declared, sent):
 
 def test_truncated_bodies_leave_nothing():
     cases = [("trunc-small", 5000, 100), ("trunc-spill", 4 * 1024 * 1024, 1024 * 1024),
-             ("trunc-nothing", 2 * 1024 * 1024, 0), ("trunc-one-short", 300 * 1024, 300 * 1024 - 1)]
+             ("trunc-nothing", 2 * 1024 * 1024, 0), ("trunc-one-short", 300 * 1024, 300 * 1024 - 1),
+             # 8 MiB and more: the hashing pipeline and its disk thread own the file
+             ("trunc-stream", 10 * 1024 * 1024, 3 * 1024 * 1024 + 5),
+             ("trunc-stream-nothing", 9 * 1024 * 1024, 0),
+             ("trunc-stream-one-short", 8 * 1024 * 1024, 8 * 1024 * 1024 - 1)]
     for key, declared, sent in cases:
         truncated_upload(key, declared, sent)
     eq(wait_tmp_empty(), [], "DIR/tmp after closed uploads")
