@@ -158,7 +158,7 @@ cv_err blob_stream_write(struct blob_writer *w, char *p, size_t n, size_t cap)
         /* Whole blocks from an aligned buffer: the last piece is padded
          * with zeros and blob_stream_end() cuts the file to its size. */
         size_t full = (n + BLOB_ALIGN - 1) / BLOB_ALIGN * BLOB_ALIGN;
-        if (full <= cap && (uintptr_t)p % BLOB_ALIGN == 0 && w->size % BLOB_ALIGN == 0) {
+        if (full <= cap && p == blob_aligned(p)) {
             memset(p + n, 0, full - n);
             err = cv_pwrite_all(w->fd, p, full, (off_t)w->size);
             if (!err) {

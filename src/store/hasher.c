@@ -39,20 +39,33 @@ struct hasher {
     cv_err disk_err;
 };
 
+/*
+ * A consumer's next slot: waits (lock held) until one is published past
+ * @p *pos, or returns false once no more will come and all are consumed.
+ */
+static bool take(struct hasher *h, const uint64_t *pos, unsigned *t)
+{
+    while (*pos == h->produced && !h->done) {
+        pthread_cond_wait(&h->cv, &h->mu);
+    }
+    *t = (unsigned)(*pos % HASHER_SLOTS);
+    return *pos != h->produced;
+}
+
+/* Passes the slot at @p *pos (lock held): the producer may refill it. */
+static void pass(struct hasher *h, uint64_t *pos)
+{
+    (*pos)++;
+    pthread_cond_broadcast(&h->cv);
+}
+
 static void *hash_main(void *arg)
 {
     struct hasher *h = arg;
+    unsigned t;
 
     pthread_mutex_lock(&h->mu);
-    for (;;) {
-        unsigned t;
-        while (h->hashed == h->produced && !h->done) {
-            pthread_cond_wait(&h->cv, &h->mu);
-        }
-        if (h->hashed == h->produced) {
-            break; /* done and drained */
-        }
-        t = (unsigned)(h->hashed % HASHER_SLOTS);
+    while (take(h, &h->hashed, &t)) {
         pthread_mutex_unlock(&h->mu);
         cv_md5_update(h->md5, h->buf[t], h->len[t]);
         if (h->sha) {
@@ -62,8 +75,7 @@ static void *hash_main(void *arg)
             sigv4_checksum_update(h->ck, h->buf[t], h->len[t]);
         }
         pthread_mutex_lock(&h->mu);
-        h->hashed++;
-        pthread_cond_broadcast(&h->cv);
+        pass(h, &h->hashed);
     }
     pthread_mutex_unlock(&h->mu);
     return NULL;
@@ -73,24 +85,16 @@ static void *disk_main(void *arg)
 {
     struct hasher *h = arg;
     cv_err err = CV_OK;
+    unsigned t;
 
     pthread_mutex_lock(&h->mu);
-    for (;;) {
-        unsigned t;
-        while (h->written == h->produced && !h->done) {
-            pthread_cond_wait(&h->cv, &h->mu);
-        }
-        if (h->written == h->produced) {
-            break;
-        }
-        t = (unsigned)(h->written % HASHER_SLOTS);
+    while (take(h, &h->written, &t)) {
         pthread_mutex_unlock(&h->mu);
         if (!err) { /* after an error, keep draining so the producer never waits */
             err = blob_stream_write(h->blob, h->buf[t], h->len[t], HASHER_SLOT);
         }
         pthread_mutex_lock(&h->mu);
-        h->written++;
-        pthread_cond_broadcast(&h->cv);
+        pass(h, &h->written);
     }
     pthread_mutex_unlock(&h->mu);
     h->disk_err = err ? err : blob_stream_end(h->blob);
@@ -124,7 +128,7 @@ cv_err hasher_start(struct hasher **out, struct cv_md5 *md5, struct cv_sha256 *s
             cv_free(h);
             return CV_ENOMEM;
         }
-        h->buf[i] = h->mem[i] + (BLOB_ALIGN - (uintptr_t)h->mem[i] % BLOB_ALIGN) % BLOB_ALIGN;
+        h->buf[i] = blob_aligned(h->mem[i]);
     }
     h->md5 = md5;
     h->sha = sha;

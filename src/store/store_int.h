@@ -244,6 +244,11 @@ CV_WUR cv_err blob_prepare_dirs(const char *dir);
  * blob_stream_end() cuts that padding off. blob_finish() as usual.
  */
 #define BLOB_ALIGN 4096u
+/** The first BLOB_ALIGN boundary at or after @p p. */
+static inline char *blob_aligned(char *p)
+{
+    return p + (BLOB_ALIGN - (uintptr_t)p % BLOB_ALIGN) % BLOB_ALIGN;
+}
 CV_WUR cv_err blob_begin_stream(struct blob_writer *w);
 CV_WUR cv_err blob_stream_write(struct blob_writer *w, char *p, size_t n, size_t cap);
 CV_WUR cv_err blob_stream_end(struct blob_writer *w);

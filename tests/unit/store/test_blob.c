@@ -32,6 +32,15 @@ static char *make_body(size_t n)
     return b;
 }
 
+/* A fresh data directory @p dir and a stream writer @p w in it. */
+static void begin(char dir[64], struct blob_writer *w)
+{
+    st_mkdtemp(dir);
+    assert_int_equal(blob_prepare_dirs(dir), CV_OK);
+    blob_writer_init(w, dir, 128 * 1024);
+    assert_int_equal(blob_begin_stream(w), CV_OK);
+}
+
 /* Reads DIR/objects/XX/ID back and compares it with @p want. */
 static void check_file(const char *dir, const struct blob_writer *w, const char *want, size_t n)
 {
@@ -66,10 +75,7 @@ static void pipeline(size_t n, size_t step)
     uint8_t got[CV_MD5_LEN], want[CV_MD5_LEN];
     size_t off;
 
-    st_mkdtemp(dir);
-    assert_int_equal(blob_prepare_dirs(dir), CV_OK);
-    blob_writer_init(&w, dir, 128 * 1024);
-    assert_int_equal(blob_begin_stream(&w), CV_OK);
+    begin(dir, &w);
     cv_md5_init(&md5);
     assert_int_equal(hasher_start(&h, &md5, NULL, NULL, &w), CV_OK);
     for (off = 0; off < n; off += step) {
@@ -108,14 +114,11 @@ static void test_unaligned_buffer_falls_back(void **state)
     size_t n = 2 * MIB + 100;
     char *body = make_body(n);
     char *mem = malloc(2 * MIB + 2 * BLOB_ALIGN);
-    char *al = mem + (BLOB_ALIGN - (uintptr_t)mem % BLOB_ALIGN) % BLOB_ALIGN;
+    char *al = blob_aligned(mem);
     struct blob_writer w;
 
     (void)state;
-    st_mkdtemp(dir);
-    assert_int_equal(blob_prepare_dirs(dir), CV_OK);
-    blob_writer_init(&w, dir, 128 * 1024);
-    assert_int_equal(blob_begin_stream(&w), CV_OK);
+    begin(dir, &w);
     /* First MiB aligned, second from an odd address, then a short tail. */
     memcpy(al, body, MIB);
     assert_int_equal(blob_stream_write(&w, al, MIB, MIB), CV_OK);
@@ -138,14 +141,11 @@ static void test_short_piece_is_last(void **state)
 {
     char dir[64];
     char *mem = malloc(MIB + BLOB_ALIGN);
-    char *al = mem + (BLOB_ALIGN - (uintptr_t)mem % BLOB_ALIGN) % BLOB_ALIGN;
+    char *al = blob_aligned(mem);
     struct blob_writer w;
 
     (void)state;
-    st_mkdtemp(dir);
-    assert_int_equal(blob_prepare_dirs(dir), CV_OK);
-    blob_writer_init(&w, dir, 128 * 1024);
-    assert_int_equal(blob_begin_stream(&w), CV_OK);
+    begin(dir, &w);
     memset(al, 'a', MIB);
     if (w.direct) {
         assert_int_equal(blob_stream_write(&w, al, 10, MIB), CV_OK);
@@ -172,10 +172,7 @@ static void test_write_error_comes_back(void **state)
     int wfd;
 
     (void)state;
-    st_mkdtemp(dir);
-    assert_int_equal(blob_prepare_dirs(dir), CV_OK);
-    blob_writer_init(&w, dir, 128 * 1024);
-    assert_int_equal(blob_begin_stream(&w), CV_OK);
+    begin(dir, &w);
     assert_int_equal(cv_buf_addf(&path, "%s/tmp/%s", dir, w.id), CV_OK);
     wfd = w.fd;
     w.fd = open(path.ptr, O_RDONLY);
