@@ -136,6 +136,12 @@ cv_err blob_begin_stream(struct blob_writer *w)
     return err;
 }
 
+void blob_stream_cancel(struct blob_writer *w)
+{
+    blob_writer_abort(w);
+    blob_writer_init(w, w->dir, w->inline_max);
+}
+
 /* Leaves direct I/O for the rest of the file (the filesystem refused it). */
 static void leave_direct(struct blob_writer *w)
 {

@@ -101,13 +101,29 @@ static void *disk_main(void *arg)
     return NULL;
 }
 
-static void free_slots(struct hasher *h)
+/* Tells the threads no more will come and joins them (lock held, released). */
+static void stop(struct hasher *h)
+{
+    h->done = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->thread, NULL);
+    if (h->has_disk) {
+        pthread_join(h->disk_thread, NULL);
+    }
+}
+
+/* Frees the slots (those allocated), the lock and @p h; no thread may run. */
+static void destroy(struct hasher *h)
 {
     unsigned i;
 
     for (i = 0; i < HASHER_SLOTS; i++) {
         cv_free(h->mem[i]);
     }
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    cv_free(h);
 }
 
 cv_err hasher_start(struct hasher **out, struct cv_md5 *md5, struct cv_sha256 *sha,
@@ -120,12 +136,13 @@ cv_err hasher_start(struct hasher **out, struct cv_md5 *md5, struct cv_sha256 *s
     if (!h) {
         return CV_ENOMEM;
     }
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
     for (i = 0; i < HASHER_SLOTS; i++) {
         /* Aligned for O_DIRECT: the disk thread writes straight from here. */
         h->mem[i] = cv_malloc(HASHER_SLOT + BLOB_ALIGN);
         if (!h->mem[i]) {
-            free_slots(h);
-            cv_free(h);
+            destroy(h);
             return CV_ENOMEM;
         }
         h->buf[i] = blob_aligned(h->mem[i]);
@@ -134,31 +151,19 @@ cv_err hasher_start(struct hasher **out, struct cv_md5 *md5, struct cv_sha256 *s
     h->sha = sha;
     h->ck = ck;
     h->blob = blob;
-    pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->cv, NULL);
     if (pthread_create(&h->thread, NULL, hash_main, h) != 0) {
-        goto fail;
+        destroy(h);
+        return CV_EINTERNAL;
     }
-    if (blob) {
-        if (pthread_create(&h->disk_thread, NULL, disk_main, h) != 0) {
-            pthread_mutex_lock(&h->mu);
-            h->done = true;
-            pthread_cond_broadcast(&h->cv);
-            pthread_mutex_unlock(&h->mu);
-            pthread_join(h->thread, NULL);
-            goto fail;
-        }
-        h->has_disk = true;
+    if (blob && pthread_create(&h->disk_thread, NULL, disk_main, h) != 0) {
+        pthread_mutex_lock(&h->mu);
+        stop(h); /* has_disk is still false: joins the hash thread only */
+        destroy(h);
+        return CV_EINTERNAL;
     }
+    h->has_disk = blob != NULL;
     *out = h;
     return CV_OK;
-
-fail:
-    free_slots(h);
-    pthread_mutex_destroy(&h->mu);
-    pthread_cond_destroy(&h->cv);
-    cv_free(h);
-    return CV_EINTERNAL;
 }
 
 /* Slots neither free nor being filled (lock held). */
@@ -218,17 +223,8 @@ cv_err hasher_finish(struct hasher *h)
         }
         publish(h);
     }
-    h->done = true;
-    pthread_cond_broadcast(&h->cv);
-    pthread_mutex_unlock(&h->mu);
-    pthread_join(h->thread, NULL);
-    if (h->has_disk) {
-        pthread_join(h->disk_thread, NULL);
-    }
+    stop(h);
     err = h->disk_err;
-    free_slots(h);
-    pthread_mutex_destroy(&h->mu);
-    pthread_cond_destroy(&h->cv);
-    cv_free(h);
+    destroy(h);
     return err;
 }

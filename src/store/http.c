@@ -711,8 +711,7 @@ static void req_hasher_start(struct store_req *r)
         atomic_fetch_sub(&st->hashers, 1u);
         r->hasher = NULL;
         if (r->blob_stream) {
-            blob_writer_abort(&r->blob); /* back to a fresh writer */
-            blob_writer_init(&r->blob, st->data_dir, st->cfg.limits.inline_max);
+            blob_stream_cancel(&r->blob);
             r->blob_stream = false;
         }
     }

@@ -252,6 +252,8 @@ static inline char *blob_aligned(char *p)
 CV_WUR cv_err blob_begin_stream(struct blob_writer *w);
 CV_WUR cv_err blob_stream_write(struct blob_writer *w, char *p, size_t n, size_t cap);
 CV_WUR cv_err blob_stream_end(struct blob_writer *w);
+/** Undoes blob_begin_stream(): removes the file and leaves a fresh writer. */
+void blob_stream_cancel(struct blob_writer *w);
 /** Copies [off, off+len) of file @p src_fd into the writer. */
 CV_WUR cv_err blob_copy_from_fd(struct blob_writer *w, int src_fd, uint64_t off, uint64_t len);
 

@@ -192,6 +192,54 @@ static void test_write_error_comes_back(void **state)
     free(body);
 }
 
+/* blob_stream_cancel() removes the file and leaves a writer that works as
+ * a fresh one: small bodies stay in memory again. */
+static void test_cancel_leaves_fresh_writer(void **state)
+{
+    char dir[64];
+    struct blob_writer w;
+    struct cv_buf path = CV_BUF_INIT(4096);
+
+    (void)state;
+    begin(dir, &w);
+    assert_int_equal(cv_buf_addf(&path, "%s/tmp/%s", dir, w.id), CV_OK);
+    assert_int_equal(access(path.ptr, F_OK), 0);
+    blob_stream_cancel(&w);
+    assert_int_equal(access(path.ptr, F_OK), -1);
+    assert_int_equal(w.fd, -1);
+    assert_false(w.direct);
+    assert_int_equal(blob_write(&w, "abc", 3), CV_OK);
+    assert_int_equal(w.fd, -1);
+    assert_int_equal(w.mem.len, 3);
+    blob_writer_abort(&w);
+    cv_buf_release(&path);
+    st_rmtree(dir);
+}
+
+/* One pipeline without a disk thread, started under the allocation sweep:
+ * every failure frees what was allocated (ASan checks). */
+static cv_err start_feed_finish(void)
+{
+    struct hasher *h = NULL;
+    struct cv_md5 md5;
+    cv_err err;
+
+    cv_md5_init(&md5);
+    err = hasher_start(&h, &md5, NULL, NULL, NULL);
+    if (err) {
+        assert_null(h);
+        return err;
+    }
+    hasher_feed(h, "abc", 3);
+    return hasher_finish(h);
+}
+
+static void test_start_allocation_failures(void **state)
+{
+    (void)state;
+    CV_ALLOC_SWEEP(start_feed_finish());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +247,8 @@ int main(void)
         cmocka_unit_test(test_unaligned_buffer_falls_back),
         cmocka_unit_test(test_short_piece_is_last),
         cmocka_unit_test(test_write_error_comes_back),
+        cmocka_unit_test(test_cancel_leaves_fresh_writer),
+        cmocka_unit_test(test_start_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
